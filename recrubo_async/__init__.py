@@ -1,0 +1,71 @@
+"""recrubo-async: an asyncio-first SDK for the Recrubo API v2.
+
+Long-running jobs (flow generations, flow runs, vacancy analyses) become plain awaitables;
+see the README for a tour.
+"""
+
+from __future__ import annotations
+
+from . import errors, models
+from ._client import Client
+from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent
+from ._pagination import Page, Paginator
+from ._types import NOT_GIVEN, NotGiven
+from ._version import __version__
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ClientClosedError,
+    ConfigurationError,
+    ConflictError,
+    DecodeError,
+    InternalServerError,
+    JobFailedError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RecruboError,
+    ResourceDeletedError,
+    ValidationError,
+    WaitError,
+    WaitTimeoutError,
+    WebhookVerificationError,
+)
+
+__all__ = [
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "Client",
+    "ClientClosedError",
+    "ConfigurationError",
+    "ConflictError",
+    "DecodeError",
+    "Hooks",
+    "InternalServerError",
+    "JobFailedError",
+    "NotFoundError",
+    "NotGiven",
+    "Page",
+    "Paginator",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RecruboError",
+    "RequestEvent",
+    "ResourceDeletedError",
+    "ResponseEvent",
+    "RetryEvent",
+    "ValidationError",
+    "WaitError",
+    "WaitTimeoutError",
+    "WebhookVerificationError",
+    "__version__",
+    "errors",
+    "models",
+]

@@ -1,0 +1,223 @@
+"""``Client``: configuration, session ownership, and the resource attributes."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+
+import aiohttp
+import attrs
+
+from ._constants import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_TIME,
+    DEFAULT_TIMEOUT,
+    ENVIRONMENT_URLS,
+    MEDIA_TYPE,
+    USER_AGENT,
+)
+from ._hooks import Hooks
+from ._http import HTTPCore, SessionHolder
+from ._jsonapi import Codec
+from ._resource import ClientCore
+from ._retry import RetryPolicy
+from ._types import NOT_GIVEN, Environment, NotGiven, TimeoutLike, given, to_client_timeout
+from .errors import ConfigurationError
+from .resources.flow_generations import FlowGenerations
+
+
+class _Secret:
+    """Holds a key so that no repr, log line or traceback local shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+
+@attrs.frozen(kw_only=True)
+class _Config:
+    api_key: _Secret
+    base_url: str
+    environment: Environment
+    timeout: TimeoutLike
+    max_retries: int
+    max_retry_time: float
+    hooks: Hooks
+    default_headers: Mapping[str, str]
+
+
+def _resolve_api_key(api_key: str | None) -> _Secret:
+    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    if not key or not key.strip():
+        raise ConfigurationError(
+            f"no API key: pass Client(api_key=...) or set the {API_KEY_ENV} environment "
+            "variable (an organization key; the partner key for client.management)"
+        )
+    return _Secret(key.strip())
+
+
+def _resolve_base_url(base_url: str | None, environment: str) -> str:
+    if environment not in ENVIRONMENT_URLS:
+        raise ConfigurationError(
+            f"environment must be one of {', '.join(sorted(ENVIRONMENT_URLS))}; got {environment!r}"
+        )
+    url = base_url or os.environ.get(BASE_URL_ENV) or ENVIRONMENT_URLS[environment]
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"base_url must be an http(s) URL such as {ENVIRONMENT_URLS['production']}; got {url!r}"
+        )
+    return url.rstrip("/")
+
+
+class Client:
+    """The Recrubo API client. Use it as ``async with Client(...) as client:``.
+
+    Args:
+        api_key: an organization key (or the partner key for ``management``); defaults to
+            the ``RECRUBO_API_KEY`` environment variable.
+        base_url: defaults to ``RECRUBO_BASE_URL``, else the environment's URL.
+        environment: ``"production"`` or ``"sandbox"`` (the staging API).
+        session: an ``aiohttp.ClientSession`` to borrow; the client never closes it.
+        timeout: per HTTP call, in seconds or an ``aiohttp.ClientTimeout``; ``None`` for no
+            limit. Each method also takes ``timeout=``.
+        max_retries: retries after the first attempt (see README, "Retries").
+        max_retry_time: no retry starts after this many seconds since the first attempt.
+        hooks: ``Hooks(on_request=..., on_response=..., on_retry=...)``.
+        trace_configs: aiohttp ``TraceConfig``s for the session the client makes.
+        default_headers: extra headers sent on every request.
+
+    Raises:
+        ConfigurationError: no API key, or an unknown environment or malformed base URL.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        environment: Environment = "production",
+        session: aiohttp.ClientSession | None = None,
+        timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
+        hooks: Hooks | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        config = _Config(
+            api_key=_resolve_api_key(api_key),
+            base_url=_resolve_base_url(base_url, environment),
+            environment=environment,
+            timeout=given(timeout, DEFAULT_TIMEOUT),
+            max_retries=max_retries,
+            max_retry_time=max_retry_time,
+            hooks=hooks or Hooks(),
+            default_headers=dict(default_headers or {}),
+        )
+        self._setup(config, SessionHolder(session, trace_configs), owner=True)
+
+    def _setup(self, config: _Config, holder: SessionHolder, *, owner: bool) -> None:
+        self._config = config
+        self._holder = holder
+        self._owner = owner
+        headers = {
+            **config.default_headers,
+            "Authorization": f"Bearer {config.api_key.reveal()}",
+            "Content-Type": MEDIA_TYPE,
+            "Accept": MEDIA_TYPE,
+            "User-Agent": USER_AGENT,
+        }
+        http = HTTPCore(
+            holder=holder,
+            headers=headers,
+            retry=RetryPolicy(max_retries=config.max_retries, max_time=config.max_retry_time),
+            hooks=config.hooks,
+        )
+        self._core = ClientCore(
+            base_url=config.base_url,
+            http=http,
+            codec=Codec(),
+            timeout=to_client_timeout(config.timeout),
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    @property
+    def environment(self) -> Environment:
+        return self._config.environment
+
+    @property
+    def is_closed(self) -> bool:
+        return self._holder.closed
+
+    def with_options(
+        self,
+        *,
+        api_key: str | NotGiven = NOT_GIVEN,
+        base_url: str | NotGiven = NOT_GIVEN,
+        timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        max_retry_time: float | NotGiven = NOT_GIVEN,
+        hooks: Hooks | NotGiven = NOT_GIVEN,
+    ) -> Client:
+        """A client with some options changed that shares this one's session.
+
+        Closing the copy leaves the session open; closing the original closes it for both.
+        """
+        old = self._config
+        config = attrs.evolve(
+            old,
+            api_key=old.api_key if api_key is NOT_GIVEN else _resolve_api_key(api_key),
+            base_url=given(base_url, old.base_url).rstrip("/"),
+            timeout=given(timeout, old.timeout),
+            max_retries=given(max_retries, old.max_retries),
+            max_retry_time=given(max_retry_time, old.max_retry_time),
+            hooks=given(hooks, old.hooks),
+        )
+        clone = object.__new__(Client)
+        clone._setup(config, self._holder, owner=False)
+        return clone
+
+    async def aclose(self) -> None:
+        """Close the session the client made (a borrowed one stays open). Idempotent."""
+        if self._owner:
+            await self._holder.aclose()
+
+    async def __aenter__(self) -> Client:
+        self._holder.get()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.is_closed else "open"
+        return (
+            f"<recrubo_async.Client base_url={self.base_url!r} "
+            f"environment={self.environment!r} {state}>"
+        )
+
+    @functools.cached_property
+    def flow_generations(self) -> FlowGenerations:
+        """FlowGenerations: generate flows (``create``, ``retrieve``, ``list``, ``delete``)."""
+        return FlowGenerations(self._core)

@@ -1,0 +1,218 @@
+"""The HTTP boundary: one session, one send loop with retries, errors mapped once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+
+import aiohttp
+import attrs
+from multidict import CIMultiDictProxy
+
+from . import _retry
+from ._constants import REQUEST_ID_HEADER
+from ._error_mapping import make_status_error
+from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, emit
+from ._retry import RetryPolicy, parse_retry_after, status_is_retryable
+from .errors import APIConnectionError, APIStatusError, APITimeoutError, ClientClosedError
+
+logger = logging.getLogger("recrubo_async")
+
+QueryParams = Sequence[tuple[str, str]]
+
+
+@attrs.frozen(kw_only=True)
+class Response:
+    """A successful (2xx/3xx) answer, read in full."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    @property
+    def request_id(self) -> str | None:
+        return self.headers.get(REQUEST_ID_HEADER)
+
+
+class SessionHolder:
+    """Owns or borrows the ``aiohttp.ClientSession`` shared by a client and its copies.
+
+    A borrowed session is never closed; an owned one is made lazily (inside the running
+    loop, as aiohttp requires) and closed by ``aclose()``.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None,
+    ) -> None:
+        self._session = session
+        self._owned = session is None
+        self._trace_configs = list(trace_configs or ())
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or (self._session is not None and self._session.closed)
+
+    def get(self) -> aiohttp.ClientSession:
+        if self.closed:
+            raise ClientClosedError(
+                "this recrubo_async.Client is closed; create a new Client, or keep it open "
+                "with `async with Client(...) as client:` around all calls"
+            )
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                trace_configs=self._trace_configs or None,
+                # Cookies are never part of this API; ignoring them keeps keys apart.
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._owned and self._session is not None:
+            await self._session.close()
+
+
+@attrs.frozen(kw_only=True)
+class Request:
+    method: str
+    url: str
+    params: QueryParams = ()
+    body: bytes | None = None
+    timeout: aiohttp.ClientTimeout
+
+
+class HTTPCore:
+    """Sends requests with the client's headers, retry policy and hooks."""
+
+    def __init__(
+        self,
+        *,
+        holder: SessionHolder,
+        headers: Mapping[str, str],
+        retry: RetryPolicy,
+        hooks: Hooks,
+    ) -> None:
+        self._holder = holder
+        self._headers = dict(headers)
+        self.retry = retry
+        self.hooks = hooks
+
+    async def send(self, request: Request) -> Response:
+        """Send ``request``, retrying per the policy; raise the mapped error on failure."""
+        session = self._holder.get()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        method, url = request.method, request.url
+        attempt = 0
+        while True:
+            attempt += 1
+            await emit(self.hooks.on_request, RequestEvent(method=method, url=url, attempt=attempt))
+            logger.debug("%s %s attempt %d", method, url, attempt)
+            sent_at = loop.time()
+            error: APIConnectionError | APIStatusError
+            retry_after: float | None = None
+            try:
+                async with session.request(
+                    method,
+                    url,
+                    params=request.params or None,
+                    data=request.body,
+                    headers=self._headers,
+                    timeout=request.timeout,
+                    allow_redirects=False,
+                ) as resp:
+                    body = await resp.read()
+                    status, headers, reason = resp.status, resp.headers, resp.reason
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                # No connection was made: the request provably never reached the server.
+                error = _connection_error(method, url, exc)
+                retryable = True
+            except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+                error = _connection_error(method, url, exc)
+                # The server may have acted on it: only safe to resend idempotent methods.
+                retryable = method in _retry.IDEMPOTENT_METHODS
+            else:
+                elapsed = loop.time() - sent_at
+                request_id = headers.get(REQUEST_ID_HEADER)
+                await emit(
+                    self.hooks.on_response,
+                    ResponseEvent(
+                        method=method,
+                        url=url,
+                        attempt=attempt,
+                        status=status,
+                        elapsed=elapsed,
+                        request_id=request_id,
+                    ),
+                )
+                logger.debug(
+                    "%s %s -> %d in %.3fs (request id %s)", method, url, status, elapsed, request_id
+                )
+                if status < 400:
+                    return Response(status=status, headers=headers, body=body)
+                error = make_status_error(
+                    method=method,
+                    url=url,
+                    status=status,
+                    reason=reason,
+                    headers=headers,
+                    raw_body=body,
+                )
+                retryable = status_is_retryable(method, status)
+                retry_after = parse_retry_after(headers.get("Retry-After"))
+
+            if not retryable or attempt > self.retry.max_retries:
+                raise error
+            delay = self.retry.delay(attempt, retry_after)
+            if loop.time() - started + delay > self.retry.max_time:
+                raise error
+            reason_text = (
+                f"status {error.status}" if isinstance(error, APIStatusError) else str(error)
+            )
+            await emit(
+                self.hooks.on_retry,
+                RetryEvent(
+                    method=method,
+                    url=url,
+                    attempt=attempt,
+                    delay=delay,
+                    reason=reason_text,
+                    status=error.status if isinstance(error, APIStatusError) else None,
+                    error=error,
+                ),
+            )
+            logger.info(
+                "retrying %s %s in %.2fs after attempt %d: %s",
+                method,
+                url,
+                delay,
+                attempt,
+                reason_text,
+            )
+            await _retry.sleep(delay)
+
+
+def _connection_error(method: str, url: str, exc: BaseException) -> APIConnectionError:
+    if isinstance(exc, asyncio.TimeoutError):
+        err: APIConnectionError = APITimeoutError(
+            f"{method} {url} timed out; raise timeout= (per call or on the Client) if the "
+            "API is just slow",
+            method=method,
+            url=url,
+        )
+    else:
+        detail = str(exc) or type(exc).__name__
+        err = APIConnectionError(
+            f"{method} {url} got no answer ({type(exc).__name__}: {detail}); check the "
+            "base URL and the network",
+            method=method,
+            url=url,
+        )
+    err.__cause__ = exc
+    return err

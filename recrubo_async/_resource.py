@@ -1,0 +1,253 @@
+"""Shared machinery of every resource: paths, request/decode, and the verb mixins.
+
+A resource module only declares its path, model and the verbs the API documents for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
+from urllib.parse import quote
+
+import aiohttp
+
+from ._http import HTTPCore, Request, Response
+from ._jsonapi import Codec, RelationshipValue
+from ._pagination import DEFAULT_PAGE_SIZE, Page, Paginator, QueryList
+from ._query import (
+    Fields,
+    Filter,
+    Include,
+    Sort,
+    check_page_size,
+    fields_params,
+    filter_params,
+    include_paths,
+    sort_param,
+)
+from ._types import NOT_GIVEN, NotGiven, TimeoutLike, to_client_timeout
+from .models._base import Resource
+
+_M = TypeVar("_M", bound=Resource)
+
+
+class ClientCore:
+    """What resources need from the client: where, how to send, how to decode."""
+
+    def __init__(
+        self, *, base_url: str, http: HTTPCore, codec: Codec, timeout: aiohttp.ClientTimeout
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = http
+        self.codec = codec
+        self.timeout = timeout
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: QueryList | None = None,
+        body: bytes | None = None,
+        timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+    ) -> Response:
+        """Send one API request; ``path`` is relative to the base URL."""
+        client_timeout = self.timeout if timeout is NOT_GIVEN else to_client_timeout(timeout)
+        return await self.http.send(
+            Request(
+                method=method,
+                url=self.base_url + path,
+                params=params or (),
+                body=body,
+                timeout=client_timeout,
+            )
+        )
+
+
+def resource_id(value: str | Resource, what: str = "id") -> str:
+    """A path-safe id from a string or a model; a clear error for anything else."""
+    if isinstance(value, Resource):
+        value = value.id
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be a non-empty string (a resource's UUID); got {value!r}")
+    return quote(value, safe="")
+
+
+class APIResource(Generic[_M]):
+    """Base of ``client.<resource>``; holds the shared request/decode steps."""
+
+    _path: ClassVar[str]
+    _model: ClassVar[type[Resource]]
+
+    def __init__(self, core: ClientCore) -> None:
+        self._core = core
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._path}>"
+
+    def _item_path(self, id: str | Resource) -> str:
+        return f"{self._path}/{resource_id(id)}"
+
+    def _decode(self, response: Response) -> _M:
+        model, _ = self._core.codec.decode_one(response.body, self._model)
+        return model  # type: ignore[return-value]
+
+    async def _get_one(
+        self,
+        id: str | Resource,
+        *,
+        include: Include | None,
+        fields: Fields | None,
+        timeout: TimeoutLike | NotGiven,
+    ) -> _M:
+        params: QueryList = []
+        if include is not None:
+            params.append(("include", ",".join(include_paths(include))))
+        if fields is not None:
+            params.extend(fields_params(fields))
+        response = await self._core.request(
+            "GET", self._item_path(id), params=params, timeout=timeout
+        )
+        return self._decode(response)
+
+    async def _create(
+        self,
+        attributes: Mapping[str, Any],
+        *,
+        relationships: Mapping[str, RelationshipValue] | None = None,
+        params: QueryList | None = None,
+        timeout: TimeoutLike | NotGiven,
+    ) -> _M:
+        body = self._core.codec.encode_write(
+            self._model.TYPE, attributes, relationships=relationships
+        )
+        response = await self._core.request(
+            "POST", self._path, params=params, body=body, timeout=timeout
+        )
+        return self._decode(response)
+
+    async def _update(
+        self,
+        id: str | Resource,
+        attributes: Mapping[str, Any],
+        *,
+        relationships: Mapping[str, RelationshipValue] | None = None,
+        timeout: TimeoutLike | NotGiven,
+    ) -> _M:
+        rid = resource_id(id)
+        body = self._core.codec.encode_write(
+            self._model.TYPE, attributes, relationships=relationships, id=rid
+        )
+        response = await self._core.request(
+            "PATCH", self._item_path(rid), body=body, timeout=timeout
+        )
+        return self._decode(response)
+
+    async def _delete_one(self, id: str | Resource, *, timeout: TimeoutLike | NotGiven) -> None:
+        await self._core.request("DELETE", self._item_path(id), timeout=timeout)
+
+    def _paginate(
+        self,
+        *,
+        filter: Filter | None,
+        sort: Sort | None,
+        include: Include | None,
+        fields: Fields | None,
+        page_size: int | None,
+        max_items: int | None,
+        timeout: TimeoutLike | NotGiven,
+    ) -> Paginator[_M]:
+        query: QueryList = []
+        if filter:
+            query.extend(filter_params(filter))
+        if sort is not None:
+            query.append(("sort", sort_param(sort)))
+        if include is not None:
+            query.append(("include", ",".join(include_paths(include))))
+        if fields is not None:
+            query.extend(fields_params(fields))
+        size = DEFAULT_PAGE_SIZE
+        if page_size is not None:
+            size = check_page_size(page_size)
+            query.append(("page[size]", str(size)))
+
+        async def fetch(params: QueryList) -> Page[_M]:
+            response = await self._core.request("GET", self._path, params=params, timeout=timeout)
+            doc = self._core.codec.decode_document(response.body)
+            data = doc.data if isinstance(doc.data, list) else []
+            number = _page_number(params)
+            return Page(
+                items=tuple(data),  # type: ignore[arg-type]
+                links=doc.links,
+                meta=doc.meta,
+                included=tuple(doc.included),
+                number=number,
+                size=size,
+            )
+
+        return Paginator(fetch, query, max_items=max_items)
+
+
+def _page_number(params: QueryList) -> int:
+    for key, value in params:
+        if key == "page[number]" and value.isdigit():
+            return int(value)
+    return 1
+
+
+class Retrievable(APIResource[_M]):
+    async def retrieve(
+        self,
+        id: str | Resource,
+        *,
+        include: Include | None = None,
+        fields: Fields | None = None,
+        timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+    ) -> _M:
+        """Fetch one resource by id.
+
+        Raises:
+            NotFoundError: no such resource in this organization.
+        """
+        return await self._get_one(id, include=include, fields=fields, timeout=timeout)
+
+
+class Listable(APIResource[_M]):
+    def list(
+        self,
+        *,
+        filter: Filter | None = None,
+        sort: Sort | None = None,
+        include: Include | None = None,
+        fields: Fields | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
+        timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+    ) -> Paginator[_M]:
+        """List resources: ``await`` for the first page, ``async for`` for every item.
+
+        Args:
+            filter: ``{"status": "finished"}``, ``{"created_at": {"gt": dt}}``, lists for "any of".
+            sort: ``"-created_at"`` or several keys.
+            include: related resources to include (dotted paths).
+            fields: sparse fieldsets, ``{"flows": ["name"]}``.
+            page_size: 1 to 200 (the API's default is 25).
+            max_items: stop iterating after this many items.
+        """
+        return self._paginate(
+            filter=filter,
+            sort=sort,
+            include=include,
+            fields=fields,
+            page_size=page_size,
+            max_items=max_items,
+            timeout=timeout,
+        )
+
+
+class Deletable(APIResource[_M]):
+    async def delete(
+        self, id: str | Resource, *, timeout: TimeoutLike | NotGiven = NOT_GIVEN
+    ) -> None:
+        """Delete one resource by id."""
+        await self._delete_one(id, timeout=timeout)

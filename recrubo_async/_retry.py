@@ -1,0 +1,112 @@
+"""When to retry a request, and how long to wait before the next attempt."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterator
+
+import attrs
+
+from ._constants import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_TIME,
+    INITIAL_RETRY_DELAY,
+    MAX_RETRY_AFTER,
+    MAX_RETRY_DELAY,
+)
+
+#: Methods that change nothing, or change the same thing however often they are sent.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: A POST may be retried on these: the server says it did not act on the request.
+POST_RETRY_STATUSES = frozenset({429, 503})
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """Bounds and pacing of automatic retries.
+
+    Args:
+        max_retries: retries after the first attempt (0 disables retrying).
+        max_time: no retry starts once this many seconds passed since the first attempt.
+        initial_delay: the backoff ceiling of the first retry; doubled on every retry.
+        max_delay: the largest backoff ceiling.
+        max_retry_after: the longest ``Retry-After`` the client will honour.
+    """
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+    max_time: float = DEFAULT_MAX_RETRY_TIME
+    initial_delay: float = INITIAL_RETRY_DELAY
+    max_delay: float = MAX_RETRY_DELAY
+    max_retry_after: float = MAX_RETRY_AFTER
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.max_retries, bool) or self.max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more; got {self.max_retries!r}")
+        if self.max_time < 0:
+            raise ValueError(f"max_retry_time must be 0 or more seconds; got {self.max_time!r}")
+
+    def backoff(self, retry_number: int, rng: random.Random | None = None) -> float:
+        """Full jitter: uniform in [0, min(max_delay, initial_delay * 2**(n-1))]."""
+        ceiling = min(self.max_delay, self.initial_delay * (2 ** max(retry_number - 1, 0)))
+        return (rng or random).uniform(0, ceiling)
+
+    def delay(self, retry_number: int, retry_after: float | None) -> float:
+        """The wait before retry ``retry_number``: the server's word, capped, or backoff."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        return self.backoff(retry_number)
+
+
+def status_is_retryable(method: str, status: int) -> bool:
+    """Whether an answer with this status may be retried for this method."""
+    if method in IDEMPOTENT_METHODS:
+        return status in RETRY_STATUSES
+    return status in POST_RETRY_STATUSES
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    current = time.time() if now is None else now
+    return max(when.timestamp() - current, 0.0)
+
+
+_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+async def sleep(seconds: float) -> None:
+    """Wait between attempts; a no-op inside ``retry_sleeps_disabled()``."""
+    await _sleep(seconds)
+
+
+async def _no_sleep(seconds: float) -> None:
+    # Still yield to the loop so retry loops stay cooperative in tests.
+    await asyncio.sleep(0)
+
+
+@contextlib.contextmanager
+def retry_sleeps_disabled() -> Iterator[None]:
+    """Testing switch: retries happen at once instead of sleeping their delay."""
+    global _sleep
+    previous, _sleep = _sleep, _no_sleep
+    try:
+        yield
+    finally:
+        _sleep = previous

@@ -1,0 +1,208 @@
+"""Every error the SDK raises.
+
+::
+
+    RecruboError
+     +-- ConfigurationError            bad client set-up (no API key, unknown environment)
+     +-- ClientClosedError             the client was used after ``aclose()``
+     +-- DecodeError                   a response or payload is not the JSON:API we expect
+     +-- APIConnectionError            the request did not get an HTTP answer
+     |     +-- APITimeoutError
+     +-- APIStatusError                the API answered 4xx/5xx
+     |     +-- BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
+     |         NotFoundError 404, ConflictError 409, ValidationError 422,
+     |         RateLimitError 429, InternalServerError >= 500
+     +-- WaitError
+     |     +-- WaitTimeoutError        (``last_seen``: the newest state seen)
+     |     +-- JobFailedError          (the resource ended in a failure state)
+     |     +-- ResourceDeletedError
+     +-- WebhookVerificationError
+
+Messages name what failed and how to fix it. They never contain an API key or a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "ConfigurationError",
+    "ConflictError",
+    "DecodeError",
+    "ErrorObject",
+    "InternalServerError",
+    "JobFailedError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RecruboError",
+    "ResourceDeletedError",
+    "ValidationError",
+    "WaitError",
+    "WaitTimeoutError",
+    "WebhookVerificationError",
+]
+
+#: How much of a non-JSON error body is quoted in a message.
+BODY_EXCERPT = 200
+
+
+class RecruboError(Exception):
+    """Base class of every error raised by recrubo-async."""
+
+
+class ConfigurationError(RecruboError, ValueError):
+    """The client was set up wrongly (for example, no API key)."""
+
+
+class ClientClosedError(RecruboError, RuntimeError):
+    """The client was used after it was closed."""
+
+
+class DecodeError(RecruboError, ValueError):
+    """A response or webhook body is not the JSON:API document the SDK expects.
+
+    ``path`` points at the offending member (``$.data.attributes.createdAt``).
+    """
+
+    def __init__(self, message: str, *, path: str = "$") -> None:
+        super().__init__(f"{message} (at {path})")
+        self.path = path
+
+
+class APIConnectionError(RecruboError):
+    """The request got no HTTP answer: DNS, connect, reset or a broken response."""
+
+    def __init__(self, message: str, *, method: str, url: str) -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+
+
+class APITimeoutError(APIConnectionError):
+    """The request took longer than its timeout."""
+
+
+@attrs.frozen(kw_only=True)
+class ErrorObject:
+    """One JSON:API error object from an error response."""
+
+    status: int | None = None
+    code: str | None = None
+    title: str | None = None
+    #: Usually a sentence; some endpoints send an object instead.
+    detail: str | Mapping[str, Any] | None = None
+    #: ``source.pointer``, e.g. ``/data/attributes/flowType``.
+    pointer: str | None = None
+    parameter: str | None = None
+    meta: Mapping[str, Any] | None = None
+
+    def describe(self) -> str:
+        """One human line: the detail (or title), and where it points."""
+        detail = self.detail
+        if isinstance(detail, str) or detail is None:
+            text = detail
+        else:
+            text = ", ".join(f"{k}: {v}" for k, v in detail.items())
+        text = text or self.title or self.code or "error"
+        where = self.pointer or (f"parameter {self.parameter}" if self.parameter else None)
+        return f"{text} (at {where})" if where else text
+
+
+class APIStatusError(RecruboError):
+    """The API answered with an error status.
+
+    Attributes:
+        status: the HTTP status code.
+        request_id: the ``X-Request-Id`` response header, when the API sent one.
+        errors: the JSON:API error objects (empty when the body was not JSON:API).
+        body: the decoded JSON body, or the raw text when it was not JSON.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        request_id: str | None,
+        errors: Sequence[ErrorObject],
+        body: object,
+        method: str,
+        url: str,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.request_id = request_id
+        self.errors = list(errors)
+        self.body = body
+        self.method = method
+        self.url = url
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was malformed (a query parameter or body the API rejects)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, wrong or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key is valid but may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such route, or no such resource for this organization."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's current state."""
+
+
+class ValidationError(APIStatusError):
+    """422: the API rejected the attributes; ``errors`` say which and why."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; retried automatically within the retry budget."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the API (or a proxy in front of it) failed."""
+
+
+class WaitError(RecruboError):
+    """A wait for a job did not end in success."""
+
+
+class WaitTimeoutError(WaitError):
+    """The overall wait timeout passed; ``last_seen`` is the newest state seen, if any."""
+
+    def __init__(self, message: str, *, last_seen: object | None) -> None:
+        super().__init__(message)
+        self.last_seen = last_seen
+
+
+class JobFailedError(WaitError):
+    """The job ended in a failure state; ``resource`` is its final state."""
+
+    def __init__(self, message: str, *, resource: object) -> None:
+        super().__init__(message)
+        self.resource = resource
+
+
+class ResourceDeletedError(WaitError):
+    """The resource being waited for was deleted."""
+
+
+class WebhookVerificationError(RecruboError):
+    """A webhook request failed verification (missing or wrong secret)."""

@@ -1,0 +1,139 @@
+"""What every JSON:API resource model shares, and the generic fallback for unknown types."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar
+
+import attrs
+
+from .._naming import to_camel
+
+_R = TypeVar("_R", bound="Resource")
+_E = TypeVar("_E", bound="OpenEnum")
+
+#: Model fields that are the resource object's envelope, not its attributes.
+ENVELOPE_FIELDS = frozenset({"id", "type", "relationships", "links", "meta", "extra"})
+
+
+class OpenEnum(str, enum.Enum):
+    """A string enum that keeps values it does not know instead of failing.
+
+    ``FlowGenerationStatus("paused")`` is a valid member whose value is ``"paused"``, so a
+    status the API adds later never breaks decoding. Members compare equal to their strings.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @property
+    def is_known(self) -> bool:
+        """Whether this value is one the SDK was built with."""
+        return self._name_ in type(self).__members__
+
+
+@attrs.frozen(kw_only=True)
+class ResourceIdentifier:
+    """A ``{"type", "id"}`` reference to another resource."""
+
+    type: str
+    id: str
+
+
+@attrs.frozen(kw_only=True)
+class Relationship:
+    """A relationship as sent: ``data`` (None, one identifier, or several), links and meta.
+
+    ``loaded`` is False when the server sent no ``data`` member (only links), so "not sent"
+    and "empty" stay distinguishable.
+    """
+
+    data: ResourceIdentifier | tuple[ResourceIdentifier, ...] | None = None
+    links: Mapping[str, Any] = attrs.field(factory=dict)
+    meta: Mapping[str, Any] = attrs.field(factory=dict)
+    loaded: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class Resource:
+    """Base of every resource model: the envelope of a JSON:API resource object.
+
+    Subclasses add one field per attribute (snake_case; the wire name is its camelCase).
+    Attributes the SDK does not know yet are kept, with their wire names, in ``extra``.
+    """
+
+    TYPE: ClassVar[str] = ""
+
+    id: str
+    #: The JSON:API type; typed models fill it in from ``TYPE``.
+    type: str = attrs.field(default=attrs.Factory(lambda self: type(self).TYPE, takes_self=True))
+    relationships: Mapping[str, Relationship] = attrs.field(factory=dict, repr=False)
+    links: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    meta: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    #: Attributes this SDK version does not know, under their wire (camelCase) names.
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    def attribute(self, wire_name: str, default: Any = None) -> Any:
+        """An attribute by its wire name, known to this SDK version or not."""
+        if wire_name in self.extra:
+            return self.extra[wire_name]
+        for field in attrs.fields(type(self)):
+            if field.name not in ENVELOPE_FIELDS and wire_name_of(field) == wire_name:
+                return getattr(self, field.name)
+        return default
+
+    def related(self, name: str) -> ResourceIdentifier | tuple[ResourceIdentifier, ...] | None:
+        """The identifier(s) of a relationship (camelCase or snake_case name), or None."""
+        rel = self.relationships.get(name) or self.relationships.get(to_camel(name))
+        return rel.data if rel is not None else None
+
+
+@attrs.frozen(kw_only=True)
+class GenericResource(Resource):
+    """A resource of a type this SDK version does not model; all attributes as sent."""
+
+    attributes: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def attribute(self, wire_name: str, default: Any = None) -> Any:
+        return self.attributes.get(wire_name, default)
+
+
+def wire_name_of(field: attrs.Attribute[Any]) -> str:
+    """The JSON name of a model field: ``metadata["wire"]`` or its camelCase."""
+    wire = field.metadata.get("wire")
+    return wire if isinstance(wire, str) else to_camel(field.name)
+
+
+def wire(name: str) -> dict[str, str]:
+    """Field metadata for an attribute whose wire name is not the camelCase of its name."""
+    return {"wire": name}
+
+
+_REGISTRY: dict[str, type[Resource]] = {}
+
+
+def register(cls: type[_R]) -> type[_R]:
+    """Class decorator: make ``cls`` the model decoded for its ``TYPE``."""
+    if not cls.TYPE:
+        raise TypeError(f"{cls.__name__} needs a TYPE (its JSON:API type)")
+    _REGISTRY[cls.TYPE] = cls
+    return cls
+
+
+def model_for(type_name: str) -> type[Resource]:
+    """The model registered for a JSON:API type, or ``GenericResource``."""
+    return _REGISTRY.get(type_name, GenericResource)
+
+
+def registered_types() -> Mapping[str, type[Resource]]:
+    return dict(_REGISTRY)

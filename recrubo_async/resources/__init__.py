@@ -1,0 +1,1 @@
+"""One module per API resource; each declares its path, model and documented verbs."""

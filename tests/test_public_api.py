@@ -1,0 +1,77 @@
+"""The exported names are a contract: this pins them."""
+
+from __future__ import annotations
+
+import recrubo_async
+from recrubo_async import errors, models
+
+
+def test_top_level_exports() -> None:
+    assert set(recrubo_async.__all__) == {
+        "NOT_GIVEN",
+        "APIConnectionError",
+        "APIStatusError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "BadRequestError",
+        "Client",
+        "ClientClosedError",
+        "ConfigurationError",
+        "ConflictError",
+        "DecodeError",
+        "Hooks",
+        "InternalServerError",
+        "JobFailedError",
+        "NotFoundError",
+        "NotGiven",
+        "Page",
+        "Paginator",
+        "PermissionDeniedError",
+        "RateLimitError",
+        "RecruboError",
+        "RequestEvent",
+        "ResourceDeletedError",
+        "ResponseEvent",
+        "RetryEvent",
+        "ValidationError",
+        "WaitError",
+        "WaitTimeoutError",
+        "WebhookVerificationError",
+        "__version__",
+        "errors",
+        "models",
+    }
+    for name in recrubo_async.__all__:
+        assert hasattr(recrubo_async, name), name
+
+
+def test_error_tree_matches_the_design() -> None:
+    e = errors
+    assert issubclass(e.APITimeoutError, e.APIConnectionError)
+    for cls in (e.APIConnectionError, e.APIStatusError, e.WaitError, e.WebhookVerificationError):
+        assert issubclass(cls, e.RecruboError)
+    for cls in (
+        e.BadRequestError,
+        e.AuthenticationError,
+        e.PermissionDeniedError,
+        e.NotFoundError,
+        e.ConflictError,
+        e.ValidationError,
+        e.RateLimitError,
+        e.InternalServerError,
+    ):
+        assert issubclass(cls, e.APIStatusError)
+    for wait_cls in (e.WaitTimeoutError, e.JobFailedError, e.ResourceDeletedError):
+        assert issubclass(wait_cls, e.WaitError)
+    for name in errors.__all__:
+        assert getattr(recrubo_async, name, getattr(errors, name)) is getattr(errors, name)
+
+
+def test_models_exports() -> None:
+    assert models.__all__ == sorted(models.__all__)
+    for name in models.__all__:
+        assert hasattr(models, name), name
+
+
+def test_version_is_a_string() -> None:
+    assert isinstance(recrubo_async.__version__, str) and recrubo_async.__version__

@@ -1,0 +1,102 @@
+"""The message a completion bus carries: one resource's new state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+import orjson
+
+from .._converter import format_datetime, parse_datetime
+
+
+@attrs.frozen(kw_only=True)
+class ResourceEvent:
+    """A resource changed: its JSON:API resource object as the API sent it.
+
+    Only the resource document and what identifies and orders it travel here: never a
+    secret or an API key, so events can cross process boundaries (Redis) safely.
+
+    Attributes:
+        type: the JSON:API type, e.g. ``"flowGenerations"``.
+        id: the resource id.
+        event: ``"create"``, ``"update"`` or ``"delete"``.
+        resource: the resource object (``{"type", "id", "attributes", ...}``).
+        status: ``attributes.status`` when the resource has one.
+        updated_at: ``attributes.updatedAt``, used to drop out-of-order states.
+    """
+
+    type: str
+    id: str
+    event: str
+    resource: Mapping[str, Any] = attrs.field(repr=False)
+    status: str | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.type, self.id)
+
+    @classmethod
+    def from_resource(cls, resource: Mapping[str, Any], *, event: str) -> ResourceEvent:
+        """Build the event for a resource object, reading status and updatedAt from it."""
+        attributes = resource.get("attributes")
+        attributes = attributes if isinstance(attributes, Mapping) else {}
+        status = attributes.get("status")
+        updated = attributes.get("updatedAt")
+        updated_at: datetime | None
+        try:
+            updated_at = parse_datetime(updated) if updated is not None else None
+        except (TypeError, ValueError):
+            updated_at = None
+        return cls(
+            type=str(resource["type"]),
+            id=str(resource["id"]),
+            event=event,
+            resource=resource,
+            status=status if isinstance(status, str) else None,
+            updated_at=updated_at,
+        )
+
+    def is_older_than(self, other: ResourceEvent) -> bool:
+        """True when this state is older than ``other`` by ``updatedAt`` (deletes are final)."""
+        if other.event == "delete" and self.event != "delete":
+            return True
+        if self.updated_at is None or other.updated_at is None:
+            return False
+        return self.updated_at < other.updated_at
+
+    def to_json(self) -> bytes:
+        """The wire form used between processes."""
+        return orjson.dumps(
+            {
+                "type": self.type,
+                "id": self.id,
+                "event": self.event,
+                "status": self.status,
+                "updatedAt": format_datetime(self.updated_at) if self.updated_at else None,
+                "resource": self.resource,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> ResourceEvent:
+        """Parse :meth:`to_json` output; ``ValueError`` when it is not one."""
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"not a resource event: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ValueError("not a resource event: expected an object")
+        resource = data.get("resource")
+        event = data.get("event")
+        if (
+            not isinstance(resource, dict)
+            or not isinstance(event, str)
+            or not isinstance(resource.get("type"), str)
+            or not isinstance(resource.get("id"), str)
+        ):
+            raise ValueError("not a resource event: resource, type, id and event are required")
+        return cls.from_resource(resource, event=event)

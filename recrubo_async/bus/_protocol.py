@@ -1,0 +1,56 @@
+"""The ``CompletionBus`` protocol: how resource state changes reach waiters."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, runtime_checkable
+
+from ._event import ResourceEvent
+
+
+@runtime_checkable
+class Subscription(Protocol):
+    """Events for one (type, id), in arrival order, until closed."""
+
+    async def get(self) -> ResourceEvent:
+        """Wait for the next event."""
+        ...
+
+    async def close(self) -> None:
+        """Stop receiving; idempotent. Frees everything the subscription held."""
+        ...
+
+    async def __aenter__(self) -> Subscription: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+@runtime_checkable
+class CompletionBus(Protocol):
+    """Carries resource state changes from webhook receivers to waiters.
+
+    Receivers ``publish``; waiters ``subscribe`` to a (type, id) *before* they look at the
+    resource, then call ``latest`` so that a change published in between is not missed.
+    Implementations drop a state older (by ``updatedAt``) than the latest one they hold.
+    """
+
+    async def publish(self, event: ResourceEvent) -> None:
+        """Deliver ``event`` to the subscribers of its (type, id) and remember it."""
+        ...
+
+    async def subscribe(self, type: str, id: str) -> Subscription:
+        """Start receiving events for one resource."""
+        ...
+
+    async def latest(self, type: str, id: str) -> ResourceEvent | None:
+        """The newest event published for the resource (if still remembered)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and end every open subscription."""
+        ...

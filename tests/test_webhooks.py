@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recrubo_async.bus import InMemoryBus, ResourceEvent
+from recrubo_async.bus import BusClosedError, InMemoryBus, ResourceEvent
 from recrubo_async.models import FlowGeneration, GenericResource
 from recrubo_async.webhooks import (
     InMemoryDedupe,
@@ -306,9 +306,11 @@ async def test_memory_bus_remembers_latest_and_drops_older_states() -> None:
         assert bus.subscription_count == 1
         assert sub is not None
     assert bus.subscription_count == 0
-    await bus.subscribe("flowGenerations", "g9")
+    waiting = await bus.subscribe("flowGenerations", "g9")
     await bus.aclose()
     assert bus.subscription_count == 0
+    with pytest.raises(BusClosedError):
+        await waiting.get()
     expiring = InMemoryBus(latest_ttl=-1)
     await expiring.publish(new)
     assert await expiring.latest("flowGenerations", "g1") is None

@@ -7,7 +7,8 @@ between processes.
 from __future__ import annotations
 
 from ._event import ResourceEvent
+from ._local import BusClosedError
 from ._memory import InMemoryBus
 from ._protocol import CompletionBus, Subscription
 
-__all__ = ["CompletionBus", "InMemoryBus", "ResourceEvent", "Subscription"]
+__all__ = ["BusClosedError", "CompletionBus", "InMemoryBus", "ResourceEvent", "Subscription"]

@@ -77,6 +77,8 @@ class ResourceEvent:
                 "event": self.event,
                 "status": self.status,
                 "updatedAt": format_datetime(self.updated_at) if self.updated_at else None,
+                # Epoch seconds, so that a Redis script can order states without parsing dates.
+                "ts": self.updated_at.timestamp() if self.updated_at else None,
                 "resource": self.resource,
             }
         )

@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from recrubo_async.bus import BusClosedError, ResourceEvent
-from recrubo_async.bus._redis import RedisBus
+from recrubo_async.bus import BusClosedError, RedisBus, ResourceEvent
 
 from .redis_support import RedisServer, redis_server
 from .webhook_support import generation

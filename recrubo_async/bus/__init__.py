@@ -1,14 +1,34 @@
 """Completion buses: how a webhook received anywhere resolves an ``await`` somewhere.
 
 ``InMemoryBus`` works inside one process. ``RedisBus`` (the ``redis`` extra) carries events
-between processes.
+between processes; it is imported on first use, so this package works without redis.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from ._event import ResourceEvent
 from ._local import BusClosedError
 from ._memory import InMemoryBus
 from ._protocol import CompletionBus, Subscription
 
-__all__ = ["BusClosedError", "CompletionBus", "InMemoryBus", "ResourceEvent", "Subscription"]
+if TYPE_CHECKING:
+    from ._redis import RedisBus
+
+__all__ = [
+    "BusClosedError",
+    "CompletionBus",
+    "InMemoryBus",
+    "RedisBus",
+    "ResourceEvent",
+    "Subscription",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RedisBus":
+        from ._redis import RedisBus
+
+        return RedisBus
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,6 +16,7 @@
      |     +-- WaitTimeoutError        (``last_seen``: the newest state seen)
      |     +-- JobFailedError          (the resource ended in a failure state)
      |     +-- ResourceDeletedError
+     +-- JobMayExistError              a create failed ambiguously; it was not resent
      +-- WebhookVerificationError
 
 Messages name what failed and how to fix it. They never contain an API key or a secret.
@@ -41,6 +42,7 @@ __all__ = [
     "ErrorObject",
     "InternalServerError",
     "JobFailedError",
+    "JobMayExistError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -206,3 +208,16 @@ class ResourceDeletedError(WaitError):
 
 class WebhookVerificationError(RecruboError):
     """A webhook request failed verification (missing or wrong secret)."""
+
+
+class JobMayExistError(RecruboError):
+    """Creating a job failed in a way that leaves open whether the API created it.
+
+    The SDK never resends such a POST on its own (the job may be billed). ``created_after``
+    bounds when it would have been created; the message says how to look for it.
+    """
+
+    def __init__(self, message: str, *, resource_type: str, created_after: object) -> None:
+        super().__init__(message)
+        self.resource_type = resource_type
+        self.created_after = created_after

@@ -186,7 +186,7 @@ class RedisBus:
     async def _listen(self) -> None:
         delay = self.reconnect_delay
         while not self._closed:
-            if not self._fanout.by_key:
+            if not self._fanout:
                 self._has_channels.clear()
                 await self._has_channels.wait()
                 continue
@@ -233,7 +233,7 @@ class RedisBus:
                 await pubsub.aclose()
 
     async def _resubscribe(self) -> None:
-        channels = [self._channel(key) for key in self._fanout.by_key]
+        channels = [self._channel(key) for key in self._fanout.keys()]
         if channels:
             async with self._lock:
                 await self._ensure_pubsub().subscribe(*channels)
@@ -252,11 +252,11 @@ class RedisBus:
         self.reconnects += 1
         logger.warning(
             "Redis pub/sub connection restored; %d resources resubscribed and re-checked",
-            len(self._fanout.by_key),
+            self._fanout.count,
         )
 
     async def _recheck_latest(self) -> None:
-        keys = list(self._fanout.by_key)
+        keys = self._fanout.keys()
         if keys:
             values = await self._redis.mget([self._latest_key(k) for k in keys])
             for raw in values:

@@ -1,0 +1,172 @@
+"""What job resources (flow generations, flow runs, vacancy analyses) add: waits.
+
+``create_and_wait``, ``wait`` and ``watch`` are written once here; each job resource only
+names its ``JobSpec``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime, timezone
+from typing import Any, ClassVar, TypeVar
+
+import aiohttp
+
+from ._jsonapi import RelationshipValue
+from ._resource import Retrievable, resource_id
+from ._types import NOT_GIVEN, NotGiven, TimeoutLike
+from .bus import ResourceEvent
+from .errors import APIConnectionError, APIStatusError, JobMayExistError
+from .models._base import Resource
+from .waiters._conditions import JobSpec
+from .waiters._protocol import CompletionWaiter
+from .waiters._run import OnStatus, run_wait, watch_states
+from .waiters._source import StateSource
+from .waiters._token import WaitToken
+
+_M = TypeVar("_M", bound=Resource)
+
+#: The default overall limit of a wait, in seconds (``timeout=None`` waits forever).
+DEFAULT_WAIT_TIMEOUT = 900.0
+
+#: Statuses after which the API provably did not create anything.
+_NOT_CREATED_STATUSES = frozenset(range(400, 500)) - {408}
+
+
+def _never_reached(exc: APIConnectionError | APIStatusError) -> bool:
+    if isinstance(exc, APIStatusError):
+        return exc.status in _NOT_CREATED_STATUSES or exc.status == 503
+    return isinstance(exc.__cause__, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
+
+
+class Waitable(Retrievable[_M]):
+    """A resource whose jobs finish later: ``wait``, ``watch`` and ``create_and_wait``."""
+
+    _job: ClassVar[JobSpec]
+
+    def _resolve_waiter(self, waiter: CompletionWaiter | None) -> CompletionWaiter:
+        return waiter if waiter is not None else self._core.waiter
+
+    def _source(self, id: str, initial: Resource | None = None) -> StateSource:
+        async def fetch() -> Resource:
+            return await self.retrieve(id)
+
+        def decode(event: ResourceEvent) -> Resource:
+            return self._core.codec.decode_resource(event.resource)
+
+        return StateSource(spec=self._job, id=id, fetch=fetch, decode=decode, initial=initial)
+
+    def wait_token(
+        self,
+        id: str | Resource,
+        *,
+        until: str | None = None,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+    ) -> WaitToken:
+        """A token for a wait starting now, which any process can resume with ``wait``."""
+        return WaitToken.starting_now(
+            type=self._job.type,
+            id=resource_id(id),
+            until=self._job.check_until(until),
+            timeout=timeout,
+        )
+
+    async def wait(
+        self,
+        id: str | Resource | WaitToken,
+        *,
+        until: str | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+        waiter: CompletionWaiter | None = None,
+        on_status: OnStatus | None = None,
+    ) -> _M:
+        """Wait until the job reaches ``until`` (by default its success state).
+
+        Args:
+            id: the resource, its id, or a ``WaitToken`` (whose until and deadline apply
+                unless given here).
+            until: a state of this job kind (see the README's table).
+            timeout: overall seconds to wait (default 900; None waits forever).
+            waiter: how to observe the job (default: the client's waiter).
+            on_status: called with each new status, for progress display.
+
+        Raises:
+            JobFailedError: the job ended in a failure state.
+            ResourceDeletedError: the resource was deleted.
+            WaitTimeoutError: the timeout passed; ``last_seen`` has the newest state.
+        """
+        if isinstance(id, WaitToken):
+            if id.type != self._job.type:
+                raise ValueError(
+                    f"this WaitToken is for {id.type}, not {self._job.type}; resume it with "
+                    f"the matching resource"
+                )
+            rid, until = id.id, until if until is not None else id.until
+            limit = id.remaining() if timeout is NOT_GIVEN else timeout
+        else:
+            rid = resource_id(id)
+            limit = DEFAULT_WAIT_TIMEOUT if timeout is NOT_GIVEN else timeout
+        return await run_wait(  # type: ignore[return-value]
+            self._resolve_waiter(waiter),
+            self._source(rid),
+            until=self._job.check_until(until),
+            timeout=limit,
+            on_status=on_status,
+        )
+
+    async def watch(
+        self, id: str | Resource, *, waiter: CompletionWaiter | None = None
+    ) -> AsyncIterator[_M]:
+        """Each distinct status change of the job, ending after a terminal state.
+
+        Raises:
+            ResourceDeletedError: the resource was deleted.
+        """
+        source = self._source(resource_id(id))
+        async for state in watch_states(self._resolve_waiter(waiter), source):
+            yield state  # type: ignore[misc]
+
+    async def _create_and_wait(
+        self,
+        attributes: Mapping[str, Any],
+        *,
+        relationships: Mapping[str, RelationshipValue] | None = None,
+        until: str | None,
+        timeout: float | None,
+        waiter: CompletionWaiter | None,
+        on_status: OnStatus | None,
+        request_timeout: TimeoutLike | NotGiven,
+    ) -> _M:
+        spec = self._job
+        until = spec.check_until(until)
+        chosen = self._resolve_waiter(waiter)
+        sync = chosen.sync_create and spec.supports_sync
+        started_wall = datetime.now(timezone.utc)
+        started = time.monotonic()
+        try:
+            created = await self._create(
+                attributes,
+                relationships=relationships,
+                params=[("sync", "true")] if sync else None,
+                timeout=request_timeout,
+            )
+        except (APIConnectionError, APIStatusError) as exc:
+            if _never_reached(exc):
+                raise
+            raise JobMayExistError(
+                f"creating {spec.type} failed ({exc}); the API may have created it anyway, "
+                "so it was NOT sent again (it could be billed twice). Look for it with "
+                f"list(filter={{'created_at': {{'gte': '{started_wall.isoformat()}'}}}}, "
+                "sort='-created_at') and resume with .wait(id)",
+                resource_type=spec.type,
+                created_after=started_wall,
+            ) from exc
+        remaining = None if timeout is None else max(timeout - (time.monotonic() - started), 0)
+        return await run_wait(  # type: ignore[return-value]
+            chosen,
+            self._source(created.id, initial=created),
+            until=until,
+            timeout=remaining,
+            on_status=on_status,
+        )

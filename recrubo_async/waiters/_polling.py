@@ -1,0 +1,168 @@
+"""``PollingWaiter``: GET with backoff; concurrent waits on one resource share one poll."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncGenerator
+
+from ..errors import (
+    APIConnectionError,
+    InternalServerError,
+    RateLimitError,
+    ResourceDeletedError,
+)
+from ..models._base import Resource
+from ._source import StateSource
+
+logger = logging.getLogger("recrubo_async.waiters")
+
+#: Errors a poll shrugs off (after the client's own retries): the next poll may succeed.
+_TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
+
+_Item = Resource | BaseException
+
+
+class _PollGroup:
+    """One poll loop for one resource, fanning each state out to every listener."""
+
+    def __init__(self, waiter: PollingWaiter, source: StateSource, first_delay: float) -> None:
+        self._waiter = waiter
+        self._source = source
+        self.listeners: set[asyncio.Queue[_Item]] = set()
+        self.last: Resource | None = None
+        self.task = asyncio.get_running_loop().create_task(self._run(first_delay))
+
+    def _broadcast(self, item: _Item) -> None:
+        for queue in self.listeners:
+            queue.put_nowait(item)
+
+    async def _run(self, delay: float) -> None:
+        waiter = self._waiter
+        interval = waiter.interval
+        while True:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            waiter.polls += 1
+            try:
+                state = await self._source.fetch()
+            except ResourceDeletedError as exc:
+                self._broadcast(exc)
+                return
+            except _TRANSIENT as exc:
+                logger.info("poll of %s %s failed (%s); polling on", *self._source.key, exc)
+            except Exception as exc:  # not retryable (a 401, a decode error): end the waits
+                self._broadcast(exc)
+                return
+            else:
+                self.last = state
+                self._broadcast(state)
+            delay = waiter.next_delay(interval)
+            interval = min(interval * waiter.backoff, waiter.max_interval)
+
+
+class PollingWaiter:
+    """Observes jobs by GETting them, with backoff and jitter.
+
+    All concurrent waits on the same resource share one poll loop (single flight), so N
+    waiters on one id cost one GET per interval.
+
+    Args:
+        interval: seconds between the first polls.
+        max_interval: the longest gap between polls.
+        backoff: how much the gap grows after each poll.
+        jitter: spread of each gap, as a fraction (0.1 = +-10%).
+        initial_delay: seconds before the first poll when a state is already in hand
+            (the create call's answer); ``interval`` when None.
+    """
+
+    sync_create = False
+
+    def __init__(
+        self,
+        *,
+        interval: float = 1.0,
+        max_interval: float = 30.0,
+        backoff: float = 1.5,
+        jitter: float = 0.1,
+        initial_delay: float | None = None,
+    ) -> None:
+        if interval <= 0 or max_interval < interval:
+            raise ValueError("PollingWaiter needs 0 < interval <= max_interval")
+        if backoff < 1:
+            raise ValueError("backoff must be 1 (constant) or more")
+        if not 0 <= jitter < 1:
+            raise ValueError("jitter must be in [0, 1)")
+        self.interval = interval
+        self.max_interval = max_interval
+        self.backoff = backoff
+        self.jitter = jitter
+        self.initial_delay = interval if initial_delay is None else initial_delay
+        self._groups: dict[tuple[str, str], _PollGroup] = {}
+        #: GETs made by this waiter's poll loops (for tests and benchmarks).
+        self.polls = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"PollingWaiter(interval={self.interval}, max_interval={self.max_interval}, "
+            f"backoff={self.backoff}, jitter={self.jitter})"
+        )
+
+    @property
+    def active_polls(self) -> int:
+        """Poll loops running now (one per resource being waited on)."""
+        return len(self._groups)
+
+    @property
+    def listeners(self) -> int:
+        """Waits currently sharing this waiter's poll loops."""
+        return sum(len(g.listeners) for g in self._groups.values())
+
+    def next_delay(self, interval: float) -> float:
+        if not self.jitter:
+            return interval
+        return interval * random.uniform(1 - self.jitter, 1 + self.jitter)
+
+    async def observe(self, source: StateSource) -> AsyncGenerator[Resource, None]:
+        if source.initial is not None:
+            yield source.initial
+        async for state in self.poll(source, first_delay=0.0 if source.initial is None else None):
+            yield state
+
+    async def poll(
+        self, source: StateSource, *, first_delay: float | None = None
+    ) -> AsyncGenerator[Resource, None]:
+        """States from the shared poll loop of ``source`` (joined, or started)."""
+        key = source.key
+        queue: asyncio.Queue[_Item] = asyncio.Queue()
+        group = self._groups.get(key)
+        if group is None or group.task.done():
+            delay = self.initial_delay if first_delay is None else first_delay
+            group = _PollGroup(self, source, delay)
+            self._groups[key] = group
+        elif group.last is not None:
+            queue.put_nowait(group.last)
+        group.listeners.add(queue)
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            await self._leave(key, group, queue)
+
+    async def _leave(
+        self, key: tuple[str, str], group: _PollGroup, queue: asyncio.Queue[_Item]
+    ) -> None:
+        group.listeners.discard(queue)
+        if group.listeners:
+            return
+        if self._groups.get(key) is group:
+            del self._groups[key]
+        if not group.task.done():
+            group.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await group.task

@@ -1,0 +1,59 @@
+"""``StateSource``: how a waiter reads one resource's state (GET, or a bus event)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from ..bus import ResourceEvent
+from ..errors import NotFoundError, ResourceDeletedError
+from ..models._base import Resource
+from ._conditions import JobSpec
+
+
+class StateSource:
+    """One resource's states: the one the create call returned, fetched ones, bus events.
+
+    Args:
+        spec: the job kind.
+        id: the resource id.
+        fetch: GETs the resource (raises ``NotFoundError`` when it is gone).
+        decode: turns a bus event's resource object into the typed model.
+        initial: the state already in hand (the POST's answer), if any.
+    """
+
+    __slots__ = ("_decode", "_fetch", "id", "initial", "spec")
+
+    def __init__(
+        self,
+        *,
+        spec: JobSpec,
+        id: str,
+        fetch: Callable[[], Awaitable[Resource]],
+        decode: Callable[[ResourceEvent], Resource],
+        initial: Resource | None = None,
+    ) -> None:
+        self.spec = spec
+        self.id = id
+        self._fetch = fetch
+        self._decode = decode
+        self.initial = initial
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.spec.type, self.id)
+
+    def deleted(self) -> ResourceDeletedError:
+        return ResourceDeletedError(f"{self.spec.type} {self.id} was deleted while waiting for it")
+
+    async def fetch(self) -> Resource:
+        """The current state; ``ResourceDeletedError`` when the API says it is gone."""
+        try:
+            return await self._fetch()
+        except NotFoundError as exc:
+            raise self.deleted() from exc
+
+    def from_event(self, event: ResourceEvent) -> Resource:
+        """The state a bus event carries; ``ResourceDeletedError`` for a delete."""
+        if event.event == "delete":
+            raise self.deleted()
+        return self._decode(event)

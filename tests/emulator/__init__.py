@@ -1,0 +1,1 @@
+"""Tests of recrubo_async.testing (the emulator)."""

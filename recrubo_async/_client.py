@@ -27,7 +27,24 @@ from ._resource import ClientCore
 from ._retry import RetryPolicy
 from ._types import NOT_GIVEN, Environment, NotGiven, TimeoutLike, given, to_client_timeout
 from .errors import ConfigurationError
+from .resources.candidates import Candidates
+from .resources.conversations import Conversations
+from .resources.embed import Embed
 from .resources.flow_generations import FlowGenerations
+from .resources.flow_runs import FlowRuns
+from .resources.flows import Flows
+from .resources.management import Management
+from .resources.message_templates import MessageTemplates
+from .resources.message_threads import MessageThreads
+from .resources.messages import Messages
+from .resources.node_actions import NodeActions
+from .resources.node_transitions import NodeTransitions
+from .resources.nodes import Nodes
+from .resources.organizations import Organizations
+from .resources.users import Users
+from .resources.vacancies import Vacancies
+from .resources.vacancy_analyses import VacancyAnalyses
+from .resources.webhooks import Webhooks
 
 
 class _Secret:
@@ -221,3 +238,89 @@ class Client:
     def flow_generations(self) -> FlowGenerations:
         """FlowGenerations: generate flows (``create``, ``retrieve``, ``list``, ``delete``)."""
         return FlowGenerations(self._core)
+
+    @functools.cached_property
+    def candidates(self) -> Candidates:
+        """Candidates: ``list``, ``retrieve``, ``create``, ``update``, ``delete``."""
+        return Candidates(self._core)
+
+    @functools.cached_property
+    def conversations(self) -> Conversations:
+        """Inbox conversations: ``list``, ``retrieve``, ``update``."""
+        return Conversations(self._core)
+
+    @functools.cached_property
+    def flows(self) -> Flows:
+        """Flows: ``list``, ``retrieve``, ``create``, ``update``, ``delete``."""
+        return Flows(self._core)
+
+    @functools.cached_property
+    def flow_runs(self) -> FlowRuns:
+        """FlowRuns (flows triggered on threads): ``list``, ``retrieve``, ``create``,
+        ``update``, ``delete``."""
+        return FlowRuns(self._core)
+
+    @functools.cached_property
+    def messages(self) -> Messages:
+        """Messages: ``list``, ``retrieve``, ``create`` (send), ``update``, ``delete``."""
+        return Messages(self._core)
+
+    @functools.cached_property
+    def message_templates(self) -> MessageTemplates:
+        """Message templates: ``list``, ``retrieve``, ``create``, ``delete``."""
+        return MessageTemplates(self._core)
+
+    @functools.cached_property
+    def message_threads(self) -> MessageThreads:
+        """Message threads: ``list``, ``retrieve``, ``create``, ``update``, ``delete``."""
+        return MessageThreads(self._core)
+
+    @functools.cached_property
+    def nodes(self) -> Nodes:
+        """Nodes of flows: ``list``, ``retrieve``, ``create``, ``update``, ``delete``."""
+        return Nodes(self._core)
+
+    @functools.cached_property
+    def node_actions(self) -> NodeActions:
+        """Node actions: ``list``, ``retrieve``, ``create``, ``update``, ``delete``."""
+        return NodeActions(self._core)
+
+    @functools.cached_property
+    def node_transitions(self) -> NodeTransitions:
+        """Node transitions: ``list``, ``retrieve``, ``create``, ``update``, ``delete``."""
+        return NodeTransitions(self._core)
+
+    @functools.cached_property
+    def vacancies(self) -> Vacancies:
+        """Vacancies: ``list``, ``retrieve``, ``create``, ``update``, ``delete``."""
+        return Vacancies(self._core)
+
+    @functools.cached_property
+    def vacancy_analyses(self) -> VacancyAnalyses:
+        """Vacancy analyses: ``list``, ``retrieve``, ``create``, ``delete``."""
+        return VacancyAnalyses(self._core)
+
+    @functools.cached_property
+    def users(self) -> Users:
+        """Users: ``list``, ``retrieve``, ``create``, ``update``, ``delete``."""
+        return Users(self._core)
+
+    @functools.cached_property
+    def organizations(self) -> Organizations:
+        """The key's organization: ``list``, ``retrieve``, ``configure_webhooks``."""
+        return Organizations(self._core)
+
+    @functools.cached_property
+    def webhooks(self) -> Webhooks:
+        """Webhook subscriptions: ``list``, ``retrieve``, ``create``, ``delete``."""
+        return Webhooks(self._core)
+
+    @functools.cached_property
+    def management(self) -> Management:
+        """Partner-key endpoints: ``management.organizations``."""
+        return Management(self._core)
+
+    @functools.cached_property
+    def embed(self) -> Embed:
+        """Iframe tokens: ``embed.authenticate(user_id=..., origin_url=...)``."""
+        return Embed(self._core)

@@ -17,6 +17,8 @@ from .models._base import (
     Relationship,
     Resource,
     ResourceIdentifier,
+    attribute_fields,
+    is_relationship_field,
     wire_name_of,
 )
 from .models._wire import WireObject
@@ -109,8 +111,8 @@ def _is_wire_object(cls: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, WireObject) and attrs.has(cls)
 
 
-def _attribute_fields(cls: type[Any]) -> list[attrs.Attribute[Any]]:
-    return [f for f in attrs.fields(cls) if f.name not in ENVELOPE_FIELDS]
+def _relationship_names(cls: type[Resource]) -> list[str]:
+    return [f.name for f in attrs.fields(cls) if is_relationship_field(f)]
 
 
 def make_converter() -> cattrs.Converter:
@@ -124,21 +126,28 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(ResourceIdentifier, _structure_identifier)
 
     def resource_structure(cls: type[Resource]) -> Callable[[Any, Any], Resource]:
-        overrides = {f.name: override(rename=wire_name_of(f)) for f in _attribute_fields(cls)}
+        overrides = {f.name: override(rename=wire_name_of(f)) for f in attribute_fields(cls)}
         overrides.update({name: override(rename=key) for name, key in ENVELOPE_KEYS.items()})
+        # Relationship fields are filled from the whole document afterwards (_compound.py).
+        overrides.update({name: override(omit=True) for name in _relationship_names(cls)})
         return make_dict_structure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
 
     def resource_unstructure(cls: type[Resource]) -> Callable[[Resource], dict[str, Any]]:
         # Attributes only, under wire names; the envelope is written by the codec.
         overrides: dict[str, Any] = {
-            f.name: override(rename=wire_name_of(f)) for f in _attribute_fields(cls)
+            f.name: override(rename=wire_name_of(f)) for f in attribute_fields(cls)
         }
         overrides.update({name: override(omit=True) for name in ENVELOPE_FIELDS})
+        overrides.update({name: override(omit=True) for name in _relationship_names(cls)})
         return make_dict_unstructure_fn(cls, conv, **overrides)
 
     def wire_unstructure(cls: type[WireObject]) -> Callable[[WireObject], dict[str, Any]]:
         fields = [(f.name, wire_name_of(f)) for f in attrs.fields(cls)]
         unstructure = conv.unstructure
+        # A builder whose JSON is not one key per field reshapes the plain dict.
+        reshape: Callable[[WireObject, dict[str, Any]], dict[str, Any]] | None = getattr(
+            cls, "_wire_reshape", None
+        )
 
         def fn(obj: WireObject) -> dict[str, Any]:
             out: dict[str, Any] = {}
@@ -146,7 +155,7 @@ def make_converter() -> cattrs.Converter:
                 value = getattr(obj, name)
                 if value is not None:
                     out[key] = unstructure(value)
-            return out
+            return reshape(obj, out) if reshape is not None else out
 
         return fn
 

@@ -9,15 +9,16 @@ import attrs
 import cattrs
 import orjson
 
+from ._compound import link
 from ._converter import ENVELOPE_KEYS, make_converter
 from ._naming import to_camel
-from ._types import NOT_GIVEN
+from ._types import NOT_GIVEN, NotGiven
 from .errors import DecodeError
 from .models._base import (
-    ENVELOPE_FIELDS,
     GenericResource,
     Resource,
     ResourceIdentifier,
+    attribute_fields,
     model_for,
     wire_name_of,
 )
@@ -48,14 +49,21 @@ class Codec:
     def _known_keys(self, cls: type[Resource]) -> frozenset[str]:
         known = self._known.get(cls)
         if known is None:
-            known = frozenset(
-                wire_name_of(f) for f in attrs.fields(cls) if f.name not in ENVELOPE_FIELDS
-            )
+            known = frozenset(wire_name_of(f) for f in attribute_fields(cls))
             self._known[cls] = known
         return known
 
     def decode_resource(self, obj: object, *, path: str = "$.data") -> Resource:
-        """One resource object to its model (``GenericResource`` for unknown types)."""
+        """One resource object to its model (``GenericResource`` for unknown types).
+
+        Its relationship fields hold ``ResourceIdentifier``s (or itself, if it points at
+        itself): a lone resource object has nothing included.
+        """
+        model = self._decode_resource(obj, path=path)
+        link((model,))
+        return model
+
+    def _decode_resource(self, obj: object, *, path: str) -> Resource:
         if not isinstance(obj, Mapping):
             raise DecodeError("expected a resource object", path=path)
         rtype, rid = obj.get("type"), obj.get("id")
@@ -113,17 +121,19 @@ class Codec:
         if raw_data is None:
             data = None
         elif isinstance(raw_data, list):
-            data = [self.decode_resource(o, path=f"$.data[{i}]") for i, o in enumerate(raw_data)]
+            data = [self._decode_resource(o, path=f"$.data[{i}]") for i, o in enumerate(raw_data)]
         else:
-            data = self.decode_resource(raw_data)
+            data = self._decode_resource(raw_data, path="$.data")
         raw_included = doc.get("included")
         if raw_included is None:
             raw_included = []
         elif not isinstance(raw_included, list):
             raise DecodeError("included must be a list", path="$.included")
         included = [
-            self.decode_resource(o, path=f"$.included[{i}]") for i, o in enumerate(raw_included)
+            self._decode_resource(o, path=f"$.included[{i}]") for i, o in enumerate(raw_included)
         ]
+        primary = data if isinstance(data, list) else [] if data is None else [data]
+        link([*primary, *included])
         links = doc.get("links")
         links = {} if links is None else links
         meta = doc.get("meta")
@@ -167,13 +177,13 @@ class Codec:
         type_name: str,
         attributes: Mapping[str, Any],
         *,
-        relationships: Mapping[str, RelationshipValue] | None = None,
+        relationships: Mapping[str, RelationshipValue | NotGiven] | None = None,
         id: str | None = None,
     ) -> bytes:
         """A request document: ``{"data": {"type", "id"?, "attributes", "relationships"?}}``.
 
-        ``attributes`` use Python (snake_case) names; ``NOT_GIVEN`` values are left out,
-        ``None`` is sent as ``null``.
+        ``attributes`` and ``relationships`` use Python (snake_case) names; ``NOT_GIVEN``
+        values are left out, ``None`` is sent as ``null``.
         """
         unstructure = self.converter.unstructure
         data: dict[str, Any] = {"type": type_name}
@@ -187,6 +197,7 @@ class Codec:
         rels = {
             to_camel(name): {"data": _identifier_data(value)}
             for name, value in (relationships or {}).items()
+            if value is not NOT_GIVEN
         }
         if rels:
             data["relationships"] = rels

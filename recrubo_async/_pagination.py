@@ -35,6 +35,9 @@ class Page(Generic[_M]):
     def __len__(self) -> int:
         return len(self.items)
 
+    def __getitem__(self, index: int) -> _M:
+        return self.items[index]
+
     @property
     def has_next(self) -> bool:
         """True when the server links a next page, or (with no ``next`` link) the page is full."""
@@ -78,15 +81,9 @@ class Paginator(Generic[_M]):
     def __aiter__(self) -> AsyncIterator[_M]:
         return _Items(self)
 
-    async def pages(self) -> AsyncIterator[Page[_M]]:
+    def pages(self) -> AsyncIterator[Page[_M]]:
         """Every page in turn (``max_items`` not applied)."""
-        query = self._query
-        while True:
-            page = await self._fetch(query)
-            yield page
-            if not page.has_next or not page.items:
-                return
-            query = page.next_query(query)
+        return _Pages(self)
 
     async def to_list(self) -> list[_M]:
         """Every item (up to ``max_items``) in a list."""
@@ -118,5 +115,34 @@ class _Items(Generic[_M]):
                 raise StopAsyncIteration
             page = await self._paginator._fetch(self._query)
             self._buffer = iter(page.items)
-            has_more = page.has_next and bool(page.items)
-            self._query = page.next_query(self._query) if has_more else None
+            self._query = _following(page, self._query)
+
+
+class _Pages(Generic[_M]):
+    """The page iterator behind ``pages()``: fetches one page per step, nothing ahead."""
+
+    def __init__(self, paginator: Paginator[_M]) -> None:
+        self._paginator = paginator
+        self._query: QueryList | None = paginator._query
+
+    def __aiter__(self) -> _Pages[_M]:
+        return self
+
+    async def __anext__(self) -> Page[_M]:
+        if self._query is None:
+            raise StopAsyncIteration
+        page = await self._paginator._fetch(self._query)
+        self._query = _following(page, self._query)
+        return page
+
+
+def _following(page: Page[Any], query: QueryList) -> QueryList | None:
+    """The next page's query, or None when this page is the last.
+
+    An empty page, or a ``next`` link that repeats the current query, ends the list so a
+    confused server cannot make the loop spin forever.
+    """
+    if not page.has_next or not page.items:
+        return None
+    following = page.next_query(query)
+    return None if sorted(following) == sorted(query) else following

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from ._converter import format_datetime
 from ._naming import to_camel
+from .models._base import Resource, relationship_specs
 
 FILTER_OPERATORS = ("eq", "eql", "prefix", "suffix", "gt", "gte", "lt", "lte", "match")
 MAX_PAGE_SIZE = 200
@@ -84,18 +85,39 @@ def sort_param(sort: Sort) -> str:
     return ",".join(keys)
 
 
-def include_paths(include: Include) -> list[str]:
-    """Dotted include paths with camelCase segments."""
-    return [
-        ".".join(to_camel(seg) for seg in path.split(".")) for path in _names(include, "include")
-    ]
+def include_paths(include: Include, model: type[Resource] | None = None) -> list[str]:
+    """Dotted include paths with camelCase segments, checked against ``model``.
+
+    Raises:
+        ValueError: a segment names no relationship of the model it applies to.
+    """
+    return [_include_path(path, model) for path in _names(include, "include")]
+
+
+def _include_path(path: str, model: type[Resource] | None) -> str:
+    segments = []
+    current = model
+    for segment in path.split("."):
+        wire = to_camel(segment)
+        if current is not None:
+            specs = relationship_specs(current)
+            spec = specs.get(wire)
+            if spec is None:
+                valid = ", ".join(sorted(s.name for s in specs.values())) or "none"
+                raise ValueError(
+                    f"include={path!r}: {current.TYPE} has no relationship {segment!r}; "
+                    f"valid ones: {valid}"
+                )
+            current = spec.target
+        segments.append(wire)
+    return ".".join(segments)
 
 
 def fields_params(fields: Fields) -> list[tuple[str, str]]:
     """Sparse fieldsets: ``fields[type]=a,b`` with camelCase attribute names."""
     return [
         (
-            f"fields[{type_name}]",
+            f"fields[{to_camel(type_name)}]",
             ",".join(to_camel(n) for n in _names(names, f"fields[{type_name}]")),
         )
         for type_name, names in fields.items()

@@ -5,7 +5,7 @@ A resource module only declares its path, model and the verbs the API documents 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
@@ -26,7 +26,7 @@ from ._query import (
     sort_param,
 )
 from ._types import NOT_GIVEN, NotGiven, TimeoutLike, to_client_timeout
-from .models._base import Resource
+from .models._base import Resource, ResourceIdentifier
 
 _M = TypeVar("_M", bound=Resource)
 
@@ -73,6 +73,35 @@ def resource_id(value: str | Resource, what: str = "id") -> str:
     return quote(value, safe="")
 
 
+def id_of(value: str | Resource | ResourceIdentifier, what: str) -> str:
+    """The id of a model, identifier or id string (for ``*_id`` attributes)."""
+    if isinstance(value, (Resource, ResourceIdentifier)):
+        return value.id
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be a non-empty id string or a model; got {value!r}")
+    return value
+
+
+def ref(
+    value: str | Resource | ResourceIdentifier, type_name: str, what: str
+) -> ResourceIdentifier:
+    """A relationship target from a model, an identifier, or an id of ``type_name``."""
+    if isinstance(value, (Resource, ResourceIdentifier)):
+        if value.type != type_name:
+            raise ValueError(f"{what} must be a {type_name} resource; got a {value.type}")
+        return ResourceIdentifier(type=value.type, id=value.id)
+    return ResourceIdentifier(type=type_name, id=id_of(value, what))
+
+
+def refs(
+    values: Sequence[str | Resource | ResourceIdentifier], type_name: str, what: str
+) -> tuple[ResourceIdentifier, ...]:
+    """Several relationship targets (``[]`` empties a to-many relationship)."""
+    if isinstance(values, str):
+        raise TypeError(f"{what} must be a list of ids or models, not one string")
+    return tuple(ref(v, type_name, what) for v in values)
+
+
 class APIResource(Generic[_M]):
     """Base of ``client.<resource>``; holds the shared request/decode steps."""
 
@@ -102,7 +131,7 @@ class APIResource(Generic[_M]):
     ) -> _M:
         params: QueryList = []
         if include is not None:
-            params.append(("include", ",".join(include_paths(include))))
+            params.append(("include", ",".join(include_paths(include, self._model))))
         if fields is not None:
             params.extend(fields_params(fields))
         response = await self._core.request(
@@ -114,12 +143,15 @@ class APIResource(Generic[_M]):
         self,
         attributes: Mapping[str, Any],
         *,
-        relationships: Mapping[str, RelationshipValue] | None = None,
+        relationships: Mapping[str, RelationshipValue | NotGiven] | None = None,
         params: QueryList | None = None,
         timeout: TimeoutLike | NotGiven,
     ) -> _M:
+        # In a create, None means "not given": optional fields are left out, not nulled.
         body = self._core.codec.encode_write(
-            self._model.TYPE, attributes, relationships=relationships
+            self._model.TYPE,
+            {k: v for k, v in attributes.items() if v is not None},
+            relationships={k: v for k, v in (relationships or {}).items() if v is not None},
         )
         response = await self._core.request(
             "POST", self._path, params=params, body=body, timeout=timeout
@@ -131,9 +163,21 @@ class APIResource(Generic[_M]):
         id: str | Resource,
         attributes: Mapping[str, Any],
         *,
-        relationships: Mapping[str, RelationshipValue] | None = None,
+        relationships: Mapping[str, RelationshipValue | NotGiven] | None = None,
         timeout: TimeoutLike | NotGiven,
     ) -> _M:
+        """PATCH the given fields only; ``NOT_GIVEN`` ones are left out.
+
+        Raises:
+            ValueError: no field was given.
+        """
+        given_any = any(v is not NOT_GIVEN for v in attributes.values()) or any(
+            v is not NOT_GIVEN for v in (relationships or {}).values()
+        )
+        if not given_any:
+            raise ValueError(
+                f"{type(self).__name__}.update() got nothing to change; pass at least one field"
+            )
         rid = resource_id(id)
         body = self._core.codec.encode_write(
             self._model.TYPE, attributes, relationships=relationships, id=rid
@@ -163,7 +207,7 @@ class APIResource(Generic[_M]):
         if sort is not None:
             query.append(("sort", sort_param(sort)))
         if include is not None:
-            query.append(("include", ",".join(include_paths(include))))
+            query.append(("include", ",".join(include_paths(include, self._model))))
         if fields is not None:
             query.extend(fields_params(fields))
         size = DEFAULT_PAGE_SIZE

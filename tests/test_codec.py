@@ -15,6 +15,7 @@ from recrubo_async import DecodeError
 from recrubo_async._jsonapi import Codec
 from recrubo_async._naming import to_camel, to_snake
 from recrubo_async.models import (
+    Flow,
     FlowGeneration,
     FlowGenerationStatus,
     FlowType,
@@ -77,8 +78,10 @@ def test_decodes_the_documented_example_into_a_typed_model() -> None:
     assert gen.meta == {"billed": True}
     assert document.meta == {"total": 1}
     (flow,) = document.included
-    assert isinstance(flow, GenericResource)
+    # Flows are modelled since issue 4 (was GenericResource), and resolved onto gen.flow.
+    assert isinstance(flow, Flow)
     assert flow.type == "flows" and flow.attribute("name") == "Driver"
+    assert gen.flow is flow
 
 
 def test_unknown_attributes_are_kept_and_readable() -> None:

@@ -8,8 +8,13 @@ from ._base import (
     Relationship,
     Resource,
     ResourceIdentifier,
+    resolve_model_types,
 )
 from ._wire import WireObject
+from .candidate import Candidate
+from .conversation import Conversation, ConversationStatus
+from .embed_token import EmbedToken
+from .flow import Flow
 from .flow_generation import (
     CandidateField,
     ExtraOption,
@@ -20,20 +25,92 @@ from .flow_generation import (
     TextContext,
     VacancyApplicationParameters,
 )
+from .flow_run import FlowRun, FlowRunStatus
+from .message import DeliveryStatus, Message, MessageOrigin
+from .message_payloads import (
+    MediaBody,
+    MediaMessage,
+    MediaType,
+    MessagePayload,
+    TemplateComponentValues,
+    TemplateMessage,
+    TemplateParameter,
+    TemplateReference,
+    TextBody,
+    TextMessage,
+)
+from .message_template import (
+    ComponentType,
+    MessageTemplate,
+    TemplateCategory,
+    TemplateComponent,
+    TemplateStatus,
+)
+from .message_thread import Channel, MessageThread
+from .node import EndFlowType, Node
+from .node_action import ActionSubType, ActionType, NodeAction
+from .node_transition import NodeTransition
+from .organization import Organization
+from .user import User
+from .vacancy import Vacancy
+from .vacancy_analysis import VacancyAnalysis
+from .webhook import Webhook, WebhookEvent
+
+# Models name each other in relationship fields; resolve those names now all are loaded.
+resolve_model_types()
 
 __all__ = [
+    "ActionSubType",
+    "ActionType",
+    "Candidate",
     "CandidateField",
+    "Channel",
+    "ComponentType",
+    "Conversation",
+    "ConversationStatus",
+    "DeliveryStatus",
+    "EmbedToken",
+    "EndFlowType",
     "ExtraOption",
+    "Flow",
     "FlowGeneration",
     "FlowGenerationStatus",
+    "FlowRun",
+    "FlowRunStatus",
     "FlowType",
     "GenericResource",
+    "MediaBody",
+    "MediaMessage",
+    "MediaType",
+    "Message",
+    "MessageOrigin",
+    "MessagePayload",
+    "MessageTemplate",
+    "MessageThread",
+    "Node",
+    "NodeAction",
+    "NodeTransition",
     "OpenEnum",
+    "Organization",
     "Relationship",
     "Requirement",
     "Resource",
     "ResourceIdentifier",
+    "TemplateCategory",
+    "TemplateComponent",
+    "TemplateComponentValues",
+    "TemplateMessage",
+    "TemplateParameter",
+    "TemplateReference",
+    "TemplateStatus",
+    "TextBody",
     "TextContext",
+    "TextMessage",
+    "User",
+    "Vacancy",
+    "VacancyAnalysis",
     "VacancyApplicationParameters",
+    "Webhook",
+    "WebhookEvent",
     "WireObject",
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import types
+import typing
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -87,8 +89,8 @@ class Resource:
         """An attribute by its wire name, known to this SDK version or not."""
         if wire_name in self.extra:
             return self.extra[wire_name]
-        for field in attrs.fields(type(self)):
-            if field.name not in ENVELOPE_FIELDS and wire_name_of(field) == wire_name:
+        for field in attribute_fields(type(self)):
+            if wire_name_of(field) == wire_name:
                 return getattr(self, field.name)
         return default
 
@@ -119,6 +121,86 @@ def wire(name: str) -> dict[str, str]:
     return {"wire": name}
 
 
+#: Field metadata of a relationship field, used as
+#: ``attrs.field(default=None, eq=False, repr=False, metadata=REL)``.
+#:
+#: Such a field is filled from the resource's ``relationships`` after decoding: the related
+#: model when the document included it, else its ``ResourceIdentifier``; ``None`` when the
+#: server sent no ``data`` for it. Related models can point back (node -> flow -> nodes),
+#: so these fields stay out of eq and repr. The wire name is the field name's camelCase;
+#: ``{"relationship": "wireName"}`` names another.
+REL: Mapping[str, Any] = {"relationship": True}
+
+
+def is_relationship_field(field: attrs.Attribute[Any]) -> bool:
+    return "relationship" in field.metadata
+
+
+_ATTRIBUTE_FIELDS: dict[type[Any], tuple[attrs.Attribute[Any], ...]] = {}
+_RELATIONSHIP_SPECS: dict[type[Any], Mapping[str, RelationshipSpec]] = {}
+
+
+def attribute_fields(cls: type[Resource]) -> tuple[attrs.Attribute[Any], ...]:
+    """The fields of ``cls`` that are JSON:API attributes (not envelope, not relationships)."""
+    found = _ATTRIBUTE_FIELDS.get(cls)
+    if found is None:
+        found = tuple(
+            f
+            for f in attrs.fields(cls)
+            if f.name not in ENVELOPE_FIELDS and not is_relationship_field(f)
+        )
+        _ATTRIBUTE_FIELDS[cls] = found
+    return found
+
+
+@attrs.frozen
+class RelationshipSpec:
+    """A relationship field of a model: Python name, wire name, target model, cardinality."""
+
+    name: str
+    wire: str
+    target: type[Resource] | None
+    many: bool
+
+
+def _targets(tp: Any) -> tuple[list[type[Resource]], bool]:
+    """The Resource classes named in a field type, and whether it is a tuple (to-many)."""
+    found: list[type[Resource]] = []
+    many = False
+    stack = [tp]
+    while stack:
+        current = stack.pop()
+        origin = typing.get_origin(current)
+        if origin is tuple:
+            many = True
+        if origin is not None or isinstance(current, types.UnionType):
+            stack.extend(typing.get_args(current))
+        elif isinstance(current, type) and issubclass(current, Resource):
+            found.append(current)
+    return found, many
+
+
+def relationship_specs(cls: type[Resource]) -> Mapping[str, RelationshipSpec]:
+    """The relationship fields of a model, keyed by wire name."""
+    cached = _RELATIONSHIP_SPECS.get(cls)
+    if cached is not None:
+        return cached
+    out: dict[str, RelationshipSpec] = {}
+    for f in attrs.fields(cls):
+        if not is_relationship_field(f):
+            continue
+        marker = f.metadata["relationship"]
+        wire_name = marker if isinstance(marker, str) else to_camel(f.name)
+        if isinstance(f.type, str):
+            f = _resolved_field(cls, f.name)
+        targets, many = _targets(f.type)
+        concrete = [t for t in targets if t is not Resource]
+        target = concrete[0] if len(concrete) == 1 else None
+        out[wire_name] = RelationshipSpec(name=f.name, wire=wire_name, target=target, many=many)
+    _RELATIONSHIP_SPECS[cls] = out
+    return out
+
+
 _REGISTRY: dict[str, type[Resource]] = {}
 
 
@@ -137,3 +219,33 @@ def model_for(type_name: str) -> type[Resource]:
 
 def registered_types() -> Mapping[str, type[Resource]]:
     return dict(_REGISTRY)
+
+
+def _resolved_field(cls: type[Resource], name: str) -> attrs.Attribute[Any]:
+    """The field ``name`` of ``cls`` with its string annotation evaluated."""
+    try:
+        attrs.resolve_types(cls, localns=_model_names())
+    except NameError as exc:
+        raise TypeError(
+            f"{cls.__name__}.{name}: cannot resolve the relationship's type ({exc}); "
+            "import the related model in the module that defines it"
+        ) from exc
+    field: attrs.Attribute[Any] = getattr(attrs.fields(cls), name)
+    return field
+
+
+def _model_names() -> dict[str, Any]:
+    names: dict[str, Any] = {"Resource": Resource, "ResourceIdentifier": ResourceIdentifier}
+    names.update({cls.__name__: cls for cls in _REGISTRY.values()})
+    return names
+
+
+def resolve_model_types() -> None:
+    """Turn the string annotations of every registered model into real types.
+
+    Models name each other in relationship fields (Flow -> Node -> Flow), so their modules
+    import one another only for type checking; this runs once all of them are loaded.
+    """
+    names = _model_names()
+    for cls in _REGISTRY.values():
+        attrs.resolve_types(cls, localns=names)

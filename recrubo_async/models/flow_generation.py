@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ._base import OpenEnum, Resource, register
+from ._base import REL, OpenEnum, Resource, ResourceIdentifier, register
 from ._wire import WireObject
+
+if TYPE_CHECKING:
+    from .flow import Flow
 
 
 class FlowGenerationStatus(OpenEnum):
@@ -41,6 +44,10 @@ class FlowGeneration(Resource):
     cost: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+    flow: Flow | ResourceIdentifier | None = attrs.field(
+        default=None, eq=False, repr=False, metadata=REL
+    )
 
     @property
     def is_finished(self) -> bool:

@@ -1,0 +1,63 @@
+"""Compound documents: relationship fields filled from ``data`` and ``included``.
+
+``flow.nodes[0].node_actions[0].value`` works when the document included those resources;
+a related resource the document did not include stays a ``ResourceIdentifier``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .models._base import (
+    Relationship,
+    RelationshipSpec,
+    Resource,
+    ResourceIdentifier,
+    relationship_specs,
+)
+
+IdentityMap = dict[tuple[str, str], Resource]
+
+
+def identity_map(resources: Iterable[Resource]) -> IdentityMap:
+    """``(type, id) -> model``; the first occurrence wins (primary data before included)."""
+    index: IdentityMap = {}
+    for resource in resources:
+        index.setdefault((resource.type, resource.id), resource)
+    return index
+
+
+def link(resources: Iterable[Resource], index: IdentityMap | None = None) -> None:
+    """Fill the relationship fields of ``resources`` from the models in ``index``.
+
+    Models are frozen, and related models can point back at each other (node -> flow ->
+    nodes), which no constructor can build; so the decoder, which owns these fresh
+    instances and has not handed them out yet, sets the fields with ``object.__setattr__``.
+    """
+    items = list(resources)
+    if index is None:
+        index = identity_map(items)
+    for resource in items:
+        specs = relationship_specs(type(resource))
+        for wire_name, spec in specs.items():
+            rel = resource.relationships.get(wire_name)
+            if rel is None or not rel.loaded:
+                continue
+            object.__setattr__(resource, spec.name, _value(rel, spec, index))
+
+
+def _value(rel: Relationship, spec: RelationshipSpec, index: IdentityMap) -> Any:
+    data = rel.data
+    if data is None:
+        return () if spec.many else None
+    refs = data if isinstance(data, tuple) else (data,)
+    resolved = tuple(_lookup(ref, index) for ref in refs)
+    if spec.many:
+        return resolved
+    # A to-one relationship sent as a list keeps its first member rather than failing.
+    return resolved[0] if resolved else None
+
+
+def _lookup(ref: ResourceIdentifier, index: IdentityMap) -> Resource | ResourceIdentifier:
+    return index.get((ref.type, ref.id), ref)

@@ -1,0 +1,52 @@
+"""``client.messages``: /messages (GET list/one, POST, PATCH, DELETE)."""
+
+from __future__ import annotations
+
+from .._resource import Deletable, Listable, Retrievable, id_of
+from .._types import NOT_GIVEN, NotGiven, TimeoutLike
+from ..models.message import Message
+from ..models.message_payloads import MessagePayload
+from ..models.message_thread import MessageThread
+
+
+class Messages(Listable[Message], Retrievable[Message], Deletable[Message]):
+    """Send messages and read a thread's history."""
+
+    _path = "/messages"
+    _model = Message
+
+    async def create(
+        self,
+        *,
+        send_by: str,
+        message_thread_id: str | MessageThread,
+        payload: MessagePayload,
+        timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+    ) -> Message:
+        """Send a message.
+
+        Args:
+            send_by: the sender's display name.
+            payload: ``TextMessage("Hi")``, ``TemplateMessage.of(...)``, ``MediaMessage.of(...)``
+                or wire JSON as a dict. On WhatsApp, outside the 24-hour window only a
+                template is delivered.
+        """
+        return await self._create(
+            {
+                "send_by": send_by,
+                "message_thread_id": id_of(message_thread_id, "message_thread_id"),
+                "payload": payload,
+            },
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        id: str | Message,
+        *,
+        send_by: str | NotGiven = NOT_GIVEN,
+        payload: MessagePayload | NotGiven = NOT_GIVEN,
+        timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+    ) -> Message:
+        """Change the given fields only."""
+        return await self._update(id, {"send_by": send_by, "payload": payload}, timeout=timeout)

@@ -45,6 +45,8 @@ from .resources.users import Users
 from .resources.vacancies import Vacancies
 from .resources.vacancy_analyses import VacancyAnalyses
 from .resources.webhooks import Webhooks
+from .waiters._polling import PollingWaiter
+from .waiters._protocol import CompletionWaiter
 
 
 class _Secret:
@@ -74,6 +76,7 @@ class _Config:
     max_retry_time: float
     hooks: Hooks
     default_headers: Mapping[str, str]
+    waiter: CompletionWaiter
 
 
 def _resolve_api_key(api_key: str | None) -> _Secret:
@@ -115,6 +118,8 @@ class Client:
         hooks: ``Hooks(on_request=..., on_response=..., on_retry=...)``.
         trace_configs: aiohttp ``TraceConfig``s for the session the client makes.
         default_headers: extra headers sent on every request.
+        waiter: how ``create_and_wait``/``wait``/``watch`` observe jobs unless a call passes
+            its own (default: ``PollingWaiter()``; see ``recrubo_async.waiters``).
 
     Raises:
         ConfigurationError: no API key, or an unknown environment or malformed base URL.
@@ -133,6 +138,7 @@ class Client:
         hooks: Hooks | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
         default_headers: Mapping[str, str] | None = None,
+        waiter: CompletionWaiter | None = None,
     ) -> None:
         config = _Config(
             api_key=_resolve_api_key(api_key),
@@ -143,6 +149,7 @@ class Client:
             max_retry_time=max_retry_time,
             hooks=hooks or Hooks(),
             default_headers=dict(default_headers or {}),
+            waiter=waiter if waiter is not None else PollingWaiter(),
         )
         self._setup(config, SessionHolder(session, trace_configs), owner=True)
 
@@ -168,11 +175,17 @@ class Client:
             http=http,
             codec=Codec(),
             timeout=to_client_timeout(config.timeout),
+            waiter=config.waiter,
         )
 
     @property
     def base_url(self) -> str:
         return self._config.base_url
+
+    @property
+    def waiter(self) -> CompletionWaiter:
+        """The waiter used when a call passes none."""
+        return self._config.waiter
 
     @property
     def environment(self) -> Environment:
@@ -191,6 +204,7 @@ class Client:
         max_retries: int | NotGiven = NOT_GIVEN,
         max_retry_time: float | NotGiven = NOT_GIVEN,
         hooks: Hooks | NotGiven = NOT_GIVEN,
+        waiter: CompletionWaiter | NotGiven = NOT_GIVEN,
     ) -> Client:
         """A client with some options changed that shares this one's session.
 
@@ -205,6 +219,7 @@ class Client:
             max_retries=given(max_retries, old.max_retries),
             max_retry_time=given(max_retry_time, old.max_retry_time),
             hooks=given(hooks, old.hooks),
+            waiter=given(waiter, old.waiter),
         )
         clone = object.__new__(Client)
         clone._setup(config, self._holder, owner=False)

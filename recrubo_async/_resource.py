@@ -6,7 +6,7 @@ A resource module only declares its path, model and the verbs the API documents 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -28,6 +28,8 @@ from ._query import (
 from ._types import NOT_GIVEN, NotGiven, TimeoutLike, to_client_timeout
 from .models._base import Resource, ResourceIdentifier
 
+if TYPE_CHECKING:
+    from .waiters._protocol import CompletionWaiter
 _M = TypeVar("_M", bound=Resource)
 
 
@@ -35,12 +37,20 @@ class ClientCore:
     """What resources need from the client: where, how to send, how to decode."""
 
     def __init__(
-        self, *, base_url: str, http: HTTPCore, codec: Codec, timeout: aiohttp.ClientTimeout
+        self,
+        *,
+        base_url: str,
+        http: HTTPCore,
+        codec: Codec,
+        timeout: aiohttp.ClientTimeout,
+        waiter: CompletionWaiter,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = http
         self.codec = codec
         self.timeout = timeout
+        #: How waits observe jobs when a call does not pass its own ``waiter=``.
+        self.waiter = waiter
 
     async def request(
         self,

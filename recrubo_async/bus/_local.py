@@ -96,7 +96,7 @@ class Fanout:
         self._by_key: dict[Key, LocalSubscription | set[LocalSubscription]] = {}
         self.count = 0
 
-    def keys(self) -> list[Key]:
+    def resources(self) -> list[Key]:
         return list(self._by_key)
 
     def __bool__(self) -> bool:

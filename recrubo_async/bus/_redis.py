@@ -233,7 +233,7 @@ class RedisBus:
                 await pubsub.aclose()
 
     async def _resubscribe(self) -> None:
-        channels = [self._channel(key) for key in self._fanout.keys()]
+        channels = [self._channel(key) for key in self._fanout.resources()]
         if channels:
             async with self._lock:
                 await self._ensure_pubsub().subscribe(*channels)
@@ -256,7 +256,7 @@ class RedisBus:
         )
 
     async def _recheck_latest(self) -> None:
-        keys = self._fanout.keys()
+        keys = self._fanout.resources()
         if keys:
             values = await self._redis.mget([self._latest_key(k) for k in keys])
             for raw in values:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .._resource import Deletable, Listable, Retrievable
+from .._jobs import DEFAULT_WAIT_TIMEOUT, Waitable
+from .._resource import Deletable, Listable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from ..models.flow_generation import (
     FlowGeneration,
@@ -13,15 +14,32 @@ from ..models.flow_generation import (
     TextContext,
     VacancyApplicationParameters,
 )
+from ..waiters._conditions import FLOW_GENERATION
+from ..waiters._protocol import CompletionWaiter
+from ..waiters._run import OnStatus
 
 
 class FlowGenerations(
-    Listable[FlowGeneration], Retrievable[FlowGeneration], Deletable[FlowGeneration]
+    Listable[FlowGeneration], Waitable[FlowGeneration], Deletable[FlowGeneration]
 ):
-    """Generate flows with the AI engine."""
+    """Generate flows with the AI engine; ``create_and_wait`` returns the finished one."""
 
     _path = "/flow-generations"
     _model = FlowGeneration
+    _job = FLOW_GENERATION
+
+    @staticmethod
+    def _attributes(
+        flow_type: FlowType | str,
+        parameters: VacancyApplicationParameters | Mapping[str, Any],
+        context: TextContext | Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        if not flow_type:
+            raise ValueError("flow_type is required, e.g. 'vacancy_application_flow'")
+        attributes: dict[str, Any] = {"flow_type": flow_type, "parameters": parameters}
+        if context is not None:
+            attributes["context"] = context
+        return attributes
 
     async def create(
         self,
@@ -44,13 +62,44 @@ class FlowGenerations(
         Raises:
             ValidationError: the API rejected the parameters (``errors`` say which).
         """
-        if not flow_type:
-            raise ValueError("flow_type is required, e.g. 'vacancy_application_flow'")
-        attributes: dict[str, Any] = {"flow_type": flow_type, "parameters": parameters}
-        if context is not None:
-            attributes["context"] = context
         return await self._create(
-            attributes,
+            self._attributes(flow_type, parameters, context),
             params=[("sync", "true")] if sync else None,
             timeout=timeout,
+        )
+
+    async def create_and_wait(
+        self,
+        *,
+        flow_type: FlowType | str,
+        parameters: VacancyApplicationParameters | Mapping[str, Any],
+        context: TextContext | Mapping[str, Any] | None = None,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        waiter: CompletionWaiter | None = None,
+        on_status: OnStatus | None = None,
+        request_timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+    ) -> FlowGeneration:
+        """Generate a flow and return the generation once ``finished`` (``flow_id`` set).
+
+        Args:
+            flow_type, parameters, context: as for ``create``.
+            timeout: overall seconds to wait (None: no limit).
+            waiter: how to observe the job (default: the client's waiter).
+            on_status: called with each new status, for progress display.
+            request_timeout: per HTTP call (default: the client's).
+
+        Raises:
+            ValidationError: the API rejected the parameters.
+            JobMayExistError: the POST failed in a way that may have created it anyway; it
+                was not resent.
+            WaitTimeoutError: not finished in time (``last_seen`` has the newest state).
+            ResourceDeletedError: the generation was deleted meanwhile.
+        """
+        return await self._create_and_wait(
+            self._attributes(flow_type, parameters, context),
+            until=None,
+            timeout=timeout,
+            waiter=waiter,
+            on_status=on_status,
+            request_timeout=request_timeout,
         )

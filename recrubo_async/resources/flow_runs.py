@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
-from .._resource import Deletable, Listable, Retrievable, id_of
+from .._jobs import DEFAULT_WAIT_TIMEOUT, Waitable
+from .._resource import Deletable, Listable, id_of
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from ..models.flow import Flow
 from ..models.flow_run import FlowRun, FlowRunStatus
 from ..models.message_payloads import MessagePayload
 from ..models.message_thread import MessageThread
+from ..waiters._conditions import FLOW_RUN
+from ..waiters._protocol import CompletionWaiter
+from ..waiters._run import OnStatus
 
 
-class FlowRuns(Listable[FlowRun], Retrievable[FlowRun], Deletable[FlowRun]):
+class FlowRuns(Listable[FlowRun], Waitable[FlowRun], Deletable[FlowRun]):
     """Trigger flows on message threads and follow or stop them."""
 
     _path = "/flow-runs"
     _model = FlowRun
+    _job = FLOW_RUN
+
+    @staticmethod
+    def _attributes(
+        flow_id: str | Flow,
+        message_thread_id: str | MessageThread,
+        state: Mapping[str, Any] | None,
+        initial_message: MessagePayload | None,
+    ) -> dict[str, Any]:
+        return {
+            "flow_id": id_of(flow_id, "flow_id"),
+            "message_thread_id": id_of(message_thread_id, "message_thread_id"),
+            "state": state,
+            "initial_message": initial_message,
+        }
 
     async def create(
         self,
@@ -36,13 +55,43 @@ class FlowRuns(Listable[FlowRun], Retrievable[FlowRun], Deletable[FlowRun]):
                 ``{}`` sends none.
         """
         return await self._create(
-            {
-                "flow_id": id_of(flow_id, "flow_id"),
-                "message_thread_id": id_of(message_thread_id, "message_thread_id"),
-                "state": state,
-                "initial_message": initial_message,
-            },
+            self._attributes(flow_id, message_thread_id, state, initial_message),
             timeout=timeout,
+        )
+
+    async def create_and_wait(
+        self,
+        *,
+        flow_id: str | Flow,
+        message_thread_id: str | MessageThread,
+        state: Mapping[str, Any] | None = None,
+        initial_message: MessagePayload | None = None,
+        until: Literal["started", "terminal"] = "terminal",
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        waiter: CompletionWaiter | None = None,
+        on_status: OnStatus | None = None,
+        request_timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+    ) -> FlowRun:
+        """Trigger a flow and wait until the run has ``started`` or ended (``terminal``).
+
+        A run that ends in ``timeout`` or ``exception`` raises ``JobFailedError`` (its final
+        state on ``.resource``); ``cancelled`` and ``finished`` are returned.
+
+        Args:
+            flow_id, message_thread_id, state, initial_message: as for ``create``.
+            until: ``"started"`` (running or already ended) or ``"terminal"``.
+            timeout: overall seconds to wait (None: no limit).
+            waiter: how to observe the run (default: the client's waiter).
+            on_status: called with each new status, for progress display.
+            request_timeout: per HTTP call (default: the client's).
+        """
+        return await self._create_and_wait(
+            self._attributes(flow_id, message_thread_id, state, initial_message),
+            until=until,
+            timeout=timeout,
+            waiter=waiter,
+            on_status=on_status,
+            request_timeout=request_timeout,
         )
 
     async def update(

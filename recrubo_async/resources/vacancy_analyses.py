@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from .._resource import Deletable, Listable, Retrievable
+from .._jobs import DEFAULT_WAIT_TIMEOUT, Waitable
+from .._resource import Deletable, Listable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from ..models.vacancy_analysis import VacancyAnalysis
+from ..waiters._conditions import VACANCY_ANALYSIS
+from ..waiters._protocol import CompletionWaiter
+from ..waiters._run import OnStatus
 
 
 class VacancyAnalyses(
-    Listable[VacancyAnalysis], Retrievable[VacancyAnalysis], Deletable[VacancyAnalysis]
+    Listable[VacancyAnalysis], Waitable[VacancyAnalysis], Deletable[VacancyAnalysis]
 ):
     """Extract skills from a vacancy text, as input for a vacancy_application_flow."""
 
     _path = "/vacancy-analyses"
     _model = VacancyAnalysis
+    _job = VACANCY_ANALYSIS
+
+    @staticmethod
+    def _attributes(input_text: str) -> dict[str, str]:
+        if not isinstance(input_text, str) or not input_text.strip():
+            raise ValueError("input_text must be the vacancy text to analyze")
+        return {"input_text": input_text}
 
     async def create(
         self,
@@ -27,10 +38,38 @@ class VacancyAnalyses(
         Args:
             sync: ask for ``?sync=true`` (sandbox only): the answer is the finished analysis.
         """
-        if not isinstance(input_text, str) or not input_text.strip():
-            raise ValueError("input_text must be the vacancy text to analyze")
         return await self._create(
-            {"input_text": input_text},
+            self._attributes(input_text),
             params=[("sync", "true")] if sync else None,
             timeout=timeout,
+        )
+
+    async def create_and_wait(
+        self,
+        *,
+        input_text: str,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        waiter: CompletionWaiter | None = None,
+        on_status: OnStatus | None = None,
+        request_timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+    ) -> VacancyAnalysis:
+        """Analyze a vacancy text and return the analysis once ``analyze_result`` is set.
+
+        Args:
+            timeout: overall seconds to wait (None: no limit).
+            waiter: how to observe the job (default: the client's waiter).
+            on_status: called with ``"analyzing"`` and ``"done"``.
+            request_timeout: per HTTP call (default: the client's).
+
+        Raises:
+            JobMayExistError: the POST failed ambiguously; it was not resent.
+            WaitTimeoutError: not done in time.
+        """
+        return await self._create_and_wait(
+            self._attributes(input_text),
+            until=None,
+            timeout=timeout,
+            waiter=waiter,
+            on_status=on_status,
+            request_timeout=request_timeout,
         )

@@ -57,3 +57,29 @@ class Webhooks(Listable[Webhook], Retrievable[Webhook], Deletable[Webhook]):
             },
             timeout=timeout,
         )
+
+    async def subscribe(
+        self,
+        resource_type: str | type[Resource],
+        *,
+        events: Sequence[WebhookEvent | str] = ("create", "update", "delete"),
+        fields: Sequence[str] | None = None,
+        webhook_url: str | None = None,
+        timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+    ) -> list[Webhook]:
+        """Subscribe to several events on a resource type at once: one subscription each.
+
+        ``fields`` narrows only the ``update`` subscription.
+        """
+        if isinstance(events, str) or not events:
+            raise ValueError("events must be a non-empty list, e.g. ['update', 'delete']")
+        return [
+            await self.create(
+                resource_type=resource_type,
+                event=event,
+                fields=fields if str(event) == "update" else None,
+                webhook_url=webhook_url,
+                timeout=timeout,
+            )
+            for event in events
+        ]

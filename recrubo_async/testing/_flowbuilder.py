@@ -48,8 +48,8 @@ GENERATION_COST = 3
 _TEXT = {
     "en": {
         "welcome": "Hi! Thanks for your interest in {title}. Let's get started.",
-        "knockout": "{value} Does this apply to you?",
-        "preferred": "{value} Does this apply to you?",
+        "knockout": "{value}: does this apply to you?",
+        "preferred": "{value}: does this apply to you?",
         "field": "What is your {label}?",
         "optional": "What is your {label}? (optional, reply 'skip' to skip)",
         "appointment": "When would you like to schedule your interview?",
@@ -61,8 +61,8 @@ _TEXT = {
     },
     "nl": {
         "welcome": "Hoi! Leuk dat je interesse hebt in {title}. Laten we beginnen.",
-        "knockout": "{value} Geldt dit voor jou?",
-        "preferred": "{value} Geldt dit voor jou?",
+        "knockout": "{value}: geldt dit voor jou?",
+        "preferred": "{value}: geldt dit voor jou?",
         "field": "Wat is je {label}?",
         "optional": "Wat is je {label}? (optioneel, antwoord 'skip' om over te slaan)",
         "appointment": "Wanneer wil je je sollicitatiegesprek inplannen?",

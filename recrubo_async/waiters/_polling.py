@@ -20,7 +20,7 @@ from ._source import StateSource
 logger = logging.getLogger("recrubo_async.waiters")
 
 #: Errors a poll shrugs off (after the client's own retries): the next poll may succeed.
-_TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
+TRANSIENT_ERRORS = (APIConnectionError, InternalServerError, RateLimitError)
 
 _Item = Resource | BaseException
 
@@ -51,7 +51,7 @@ class _PollGroup:
             except ResourceDeletedError as exc:
                 self._broadcast(exc)
                 return
-            except _TRANSIENT as exc:
+            except TRANSIENT_ERRORS as exc:
                 logger.info("poll of %s %s failed (%s); polling on", *self._source.key, exc)
             except Exception as exc:  # not retryable (a 401, a decode error): end the waits
                 self._broadcast(exc)

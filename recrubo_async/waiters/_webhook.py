@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from ..bus import CompletionBus
 from ..models._base import Resource
 from ._merge import delayed, merge
-from ._polling import PollingWaiter
+from ._polling import TRANSIENT_ERRORS, PollingWaiter, logger
 from ._source import StateSource
 
 
@@ -24,7 +24,14 @@ async def _bus_states(bus: CompletionBus, source: StateSource) -> AsyncGenerator
         latest = await bus.latest(*source.key)
         if latest is not None:
             yield source.from_event(latest)
-        yield await source.fetch()
+        try:
+            state = await source.fetch()
+        except TRANSIENT_ERRORS as exc:
+            # The bus (and any fallback poll) still settles the wait; one failed look
+            # must not end it.
+            logger.info("could not fetch %s %s (%s); waiting for events", *source.key, exc)
+        else:
+            yield state
         while True:
             yield source.from_event(await sub.get())
     finally:

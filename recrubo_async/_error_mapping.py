@@ -129,7 +129,7 @@ def make_status_error(
     hint = _HINTS.get(status)
     if hint:
         parts.append(hint)
-    message = ": ".join(parts[:2]) + "".join(f". {p}" for p in parts[2:])
+    message = ": ".join(parts[:2]) + "".join(f". {p[:1].upper()}{p[1:]}" for p in parts[2:])
     if request_id:
         message += f" (request id {request_id})"
     return error_class(status)(

@@ -75,3 +75,52 @@ def test_models_exports() -> None:
 
 def test_version_is_a_string() -> None:
     assert isinstance(recrubo_async.__version__, str) and recrubo_async.__version__
+
+
+def test_subpackage_exports() -> None:
+    from recrubo_async import bus, testing, waiters, webhooks
+
+    expected = {
+        waiters: {
+            "CompletionWaiter",
+            "HybridWaiter",
+            "JobSpec",
+            "OnStatus",
+            "PollingWaiter",
+            "StateSource",
+            "SyncWaiter",
+            "WaitToken",
+            "WebhookWaiter",
+        },
+        bus: {
+            "BusClosedError",
+            "CompletionBus",
+            "InMemoryBus",
+            "RedisBus",
+            "ResourceEvent",
+            "Subscription",
+        },
+        webhooks: {
+            "SECRET_HEADER",
+            "DedupeStore",
+            "InMemoryDedupe",
+            "WebhookEvent",
+            "WebhookPayload",
+            "WebhookReceiver",
+            "WebhookResult",
+        },
+        testing: {
+            "Delivery",
+            "Emulator",
+            "Faults",
+            "FlowRunScript",
+            "Organization",
+            "Stats",
+            "Timings",
+            "retry_sleeps_disabled",
+        },
+    }
+    for module, names in expected.items():
+        assert set(module.__all__) == names, module.__name__
+        for name in names:
+            assert getattr(module, name) is not None

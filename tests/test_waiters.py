@@ -17,7 +17,7 @@ from recrubo_async import (
     ResourceDeletedError,
     WaitTimeoutError,
 )
-from recrubo_async._retry import retry_sleeps_disabled
+from recrubo_async.testing import retry_sleeps_disabled
 from recrubo_async.bus import InMemoryBus, ResourceEvent
 from recrubo_async.bus._local import LocalSubscription
 from recrubo_async.errors import JobMayExistError

@@ -20,6 +20,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .._retry import retry_sleeps_disabled
     from ._emulator import Emulator, Organization
     from ._engine import Timings
     from ._faults import Faults
@@ -35,6 +36,7 @@ __all__ = [
     "Organization",
     "Stats",
     "Timings",
+    "retry_sleeps_disabled",
 ]
 
 # Imported on first use: the pytest plugin lives in this package and loads into every
@@ -47,6 +49,8 @@ _HOMES = {
     "Organization": "._emulator",
     "Stats": "._stats",
     "Timings": "._engine",
+    # The client's testing switch: retries happen at once instead of sleeping.
+    "retry_sleeps_disabled": ".._retry",
 }
 
 

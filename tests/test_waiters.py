@@ -17,12 +17,11 @@ from recrubo_async import (
     ResourceDeletedError,
     WaitTimeoutError,
 )
-from recrubo_async.testing import retry_sleeps_disabled
 from recrubo_async.bus import InMemoryBus, ResourceEvent
 from recrubo_async.bus._local import LocalSubscription
 from recrubo_async.errors import JobMayExistError
 from recrubo_async.models import FlowGeneration, FlowRun, Resource, VacancyAnalysis
-from recrubo_async.testing import Faults
+from recrubo_async.testing import Faults, retry_sleeps_disabled
 from recrubo_async.waiters import (
     CompletionWaiter,
     HybridWaiter,

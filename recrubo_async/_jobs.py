@@ -7,7 +7,7 @@ names its ``JobSpec``.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime, timezone
 from typing import Any, ClassVar, TypeVar
 
@@ -117,8 +117,11 @@ class Waitable(Retrievable[_M]):
 
     async def watch(
         self, id: str | Resource, *, waiter: CompletionWaiter | None = None
-    ) -> AsyncIterator[_M]:
+    ) -> AsyncGenerator[_M, None]:
         """Each distinct status change of the job, ending after a terminal state.
+
+        Close it early with ``contextlib.aclosing`` (or let the loop finish) to release its
+        subscription at once.
 
         Raises:
             ResourceDeletedError: the resource was deleted.

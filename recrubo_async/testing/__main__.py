@@ -29,9 +29,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 async def serve(
-    args: argparse.Namespace, *, stop: asyncio.Event | None = None, out: TextIO = sys.stdout
+    args: argparse.Namespace, *, stop: asyncio.Event | None = None, out: TextIO | None = None
 ) -> None:
-    """Run until ``stop`` is set, or SIGINT/SIGTERM arrives."""
+    """Run until ``stop`` is set, or SIGINT/SIGTERM arrives (prints to ``out``, default
+    the current ``sys.stdout``)."""
+    out = out if out is not None else sys.stdout
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []

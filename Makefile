@@ -20,7 +20,7 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP_RUN)
 
 demo: $(STAMP_RUN)
-	$(BIN)/python examples/quickstart.py
+	$(BIN)/python examples/demo.py
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .

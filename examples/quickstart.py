@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import asyncio
 
+from _render import print_flow
 from _target import api_target
 
 from recrubo_async import Client
 from recrubo_async.models import (
     CandidateField,
-    Flow,
-    Node,
-    NodeAction,
-    NodeTransition,
     Requirement,
     TextContext,
     VacancyApplicationParameters,
@@ -27,31 +24,6 @@ from recrubo_async.waiters import SyncWaiter
 
 VACANCY = """Delivery driver, Amsterdam. You drive our electric vans through the city,
 32-40 hours a week. You hold a driving licence B, speak Dutch, and enjoy customer contact."""
-
-
-def print_flow(flow: Flow) -> None:
-    """The flow as a tree: each step, what it says or asks, and where it goes next."""
-    print(f"Flow {flow.name!r} ({flow.id})")
-    for node in flow.nodes or ():
-        if not isinstance(node, Node):  # not included: only a reference
-            continue
-        if node.is_start_flow:
-            kind = "start"
-        elif node.end_flow_type:
-            kind = f"end: {node.end_flow_type}"
-        else:
-            kind = "step"
-        print(f"  [{kind}] {node.name}")
-        for action in node.node_actions or ():
-            if isinstance(action, NodeAction):
-                text = (action.value or {}).get("text", "")
-                print(f"      {action.action_type}: {text}")
-        for transition in node.node_transitions or ():
-            if isinstance(transition, NodeTransition):
-                target = transition.exit_node
-                name = target.name if isinstance(target, Node) else "?"
-                condition = f"  (if {transition.condition})" if transition.condition else ""
-                print(f"      -> {name}{condition}")
 
 
 async def main() -> None:

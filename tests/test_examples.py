@@ -14,6 +14,14 @@ SCRIPTS = sorted(p for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
 
 #: What each example must print, so a run that silently does nothing fails.
 EXPECTED = {
+    "demo.py": [
+        "1. Analyzing the vacancy text",
+        "generation: finished",
+        "[end: accepted]",
+        "run: running",
+        "run: finished",
+        "webhooks received: update",
+    ],
     "quickstart.py": ["finished", "[start]", "[end: accepted]", "[end: declined]", "ask:"],
 }
 

@@ -17,6 +17,10 @@ _HARD = {
     "docker": "Docker",
     "aws": "AWS",
     "forklift": "Forklift operation",
+    "reach truck": "Reach truck operation",
+    "scanner": "Hand scanner use",
+    "warehouse management": "Warehouse management systems",
+    "order pick": "Order picking",
     "welding": "Welding",
     "accounting": "Accounting",
     "bookkeeping": "Bookkeeping",
@@ -41,6 +45,8 @@ _SOFT = {
     "stress": "Stress resistance",
     "accura": "Accuracy",
     "motivat": "Motivation",
+    "shift": "Working in shifts",
+    "reliab": "Reliability",
 }
 _CERTS = {
     "license b": "Driver's license B",
@@ -51,6 +57,8 @@ _CERTS = {
     "bhv": "BHV (first aid)",
     "first aid": "First aid certificate",
     "haccp": "HACCP",
+    "reach truck certificate": "Reach truck certificate",
+    "forklift certificate": "Forklift certificate",
     "big": "BIG registration",
 }
 _MUST = ("must", "required", "requires", "need", "essential", "mandatory", "vereist", "moet")

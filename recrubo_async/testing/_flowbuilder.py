@@ -145,7 +145,10 @@ def plan_flow(parameters: Mapping[str, Any], title: str) -> FlowPlan:
                 "actionType": "ask",
                 "subType": "list",
                 "variableName": variable(entry, value),
-                "value": {"text": text[kind].format(value=value), "options": yes_no},
+                "value": {
+                    "text": text[kind].format(value=str(value).rstrip(".!? ")),
+                    "options": yes_no,
+                },
             }
             questions.append((f"{kind.capitalize()}: {value}", action, kind == "knockout"))
     for kind in ("required", "optional"):

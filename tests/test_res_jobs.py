@@ -13,8 +13,10 @@ from recrubo_async.models import (
     FlowRunStatus,
     FlowType,
     Requirement,
+    TemplateComponent,
     TemplateMessage,
     TextContext,
+    TextMessage,
     VacancyApplicationParameters,
 )
 from recrubo_async.testing import Emulator
@@ -78,17 +80,35 @@ async def generated_flow(api: Client) -> str:
 async def test_flow_runs_every_verb(api: Client, emu: Emulator) -> None:
     flow_id = await generated_flow(api)
     thread = await api.message_threads.create(channel="whatsapp", identifier="31611111111")
+    template = await api.message_templates.create(
+        name="invite",
+        language="en",
+        category="MARKETING",
+        components=[TemplateComponent.body("Hi {{1}}!", ["John"])],
+    )
+    with pytest.raises(ValidationError, match="template"):
+        await api.flow_runs.create(
+            flow_id=flow_id,
+            message_thread_id=thread,
+            initial_message=TextMessage("WhatsApp needs a template to start"),
+        )
+    with pytest.raises(ValidationError, match="not a message template"):
+        await api.flow_runs.create(
+            flow_id=flow_id,
+            message_thread_id=thread,
+            initial_message=TemplateMessage.of("no-such-template", body=["John"]),
+        )
     run = await api.flow_runs.create(
         flow_id=flow_id,
         message_thread_id=thread,
         state={"source": "sdk"},
-        initial_message=TemplateMessage.of("tpl-1", body=["John"]),
+        initial_message=TemplateMessage.of(template, body=["John"]),
     )
     assert run.status is FlowRunStatus.QUEUED and not run.is_terminal
     assert run.initial_message == {
         "type": "template",
         "template": {
-            "id": "tpl-1",
+            "id": template.id,
             "components": [{"type": "body", "parameters": [{"type": "text", "text": "John"}]}],
         },
     }

@@ -196,6 +196,7 @@ class _FlowRuns(_Started):
 
     def check(self, ctx: WriteContext) -> None:
         if ctx.rec is None:
+            self._check_initial_message(ctx)
             return
         status = ctx.rec.data["status"]
         if "status" in ctx.values and status in TERMINAL_RUN:
@@ -207,6 +208,28 @@ class _FlowRuns(_Started):
                 "state can only be updated when the flow run is not running",
                 "/data/attributes/state",
             )
+
+    @staticmethod
+    def _check_initial_message(ctx: WriteContext) -> None:
+        """WhatsApp only lets a business open a conversation with an approved template."""
+        message = ctx.values.get("initialMessage")
+        if not message:
+            return
+        pointer = "/data/attributes/initialMessage"
+        kind = message.get("type")
+        if kind not in _MESSAGE_TYPES:
+            ctx.err(f"initialMessage type must be one of {', '.join(_MESSAGE_TYPES)}", pointer)
+            return
+        thread_id = ctx.values.get("messageThreadId")
+        thread = ctx.data.get("messageThreads", thread_id) if isinstance(thread_id, str) else None
+        if thread is not None and thread.data.get("channel") == "whatsapp" and kind != "template":
+            ctx.err("on WhatsApp the initialMessage must be a template message", pointer)
+            return
+        if kind == "template":
+            template = message.get("template")
+            tid = template.get("id") if isinstance(template, dict) else None
+            if not isinstance(tid, str) or ctx.data.get("messageTemplates", tid) is None:
+                ctx.err("initialMessage template.id is not a message template", pointer)
 
     def defaults(self, ctx: WriteContext) -> None:
         super().defaults(ctx)

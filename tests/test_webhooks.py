@@ -329,3 +329,25 @@ def test_resource_events_round_trip_as_json_and_reject_garbage() -> None:
     assert odd.updated_at is None
     assert odd.status is None
     assert "resource" not in repr(odd)
+
+
+async def test_an_older_update_arriving_while_a_newer_one_is_handled_is_stale() -> None:
+    receiver = WebhookReceiver(secret=SECRET)
+    started: list[str] = []
+    release = asyncio.Event()
+
+    @receiver.on()
+    async def slow(payload: WebhookPayload) -> None:
+        assert isinstance(payload.resource, FlowGeneration)
+        started.append(str(payload.resource.status))
+        await release.wait()
+
+    newer = asyncio.create_task(
+        receiver.handle(headers(), delivery(generation("g1", "finished", seconds=10)))
+    )
+    await asyncio.sleep(0.01)  # the newer delivery's handler is running now
+    older = await receiver.handle(headers(), delivery(generation("g1", "processing", seconds=5)))
+    release.set()
+    assert (await newer).reason == "ok"
+    assert older.reason == "stale"
+    assert started == ["finished"]

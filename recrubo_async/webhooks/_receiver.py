@@ -194,6 +194,9 @@ class WebhookReceiver:
             )
             await self._dedupe.add(payload.id)
             return WebhookResult(status=200, reason="stale", payload=payload)
+        # Claim the newest slot before dispatching: an older delivery that arrives while
+        # this one's handlers still run must be seen as stale, not dispatched after it.
+        self._newest.record(event)
         try:
             if self.bus is not None:
                 await self.bus.publish(event)
@@ -211,7 +214,6 @@ class WebhookReceiver:
                 event.id,
             )
             return WebhookResult(status=500, reason="handler failed", payload=payload)
-        self._newest.record(event)
         await self._dedupe.add(payload.id)
         return WebhookResult(status=200, reason="ok", payload=payload)
 

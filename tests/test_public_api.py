@@ -22,6 +22,7 @@ def test_top_level_exports() -> None:
         "Hooks",
         "InternalServerError",
         "JobFailedError",
+        "JobMayExistError",
         "NotFoundError",
         "NotGiven",
         "Page",

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from recrubo_async import Client
+from recrubo_async.testing import Emulator
 
 from .scripted_server import ScriptedServer
 
@@ -22,4 +23,19 @@ async def server() -> AsyncIterator[ScriptedServer]:
 @pytest.fixture
 async def client(server: ScriptedServer) -> AsyncIterator[Client]:
     async with Client(API_KEY, base_url=server.url, max_retries=2) as c:
+        yield c
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[Emulator]:
+    """A sandbox emulator on a manual clock: nothing happens until ``emu.advance()``."""
+    async with Emulator(mode="sandbox", clock="manual") as e:
+        yield e
+
+
+@pytest.fixture
+async def api(emu: Emulator) -> AsyncIterator[Client]:
+    """A client for a fresh organization on ``emu``, without retries."""
+    org = await emu.create_organization("Acme")
+    async with Client(org.token, base_url=emu.base_url, max_retries=0) as c:
         yield c

@@ -31,19 +31,6 @@ from recrubo_async.testing import Emulator
 SECRET = "guide-webhook-secret"
 
 
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(mode="sandbox", clock="manual") as e:
-        yield e
-
-
-@pytest.fixture
-async def api(emu: Emulator) -> AsyncIterator[Client]:
-    org = await emu.create_organization("Acme")
-    async with Client(org.token, base_url=emu.base_url, max_retries=0) as c:
-        yield c
-
-
 class Receiver:
     """A local webhook endpoint that records every delivery."""
 

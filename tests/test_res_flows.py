@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from recrubo_async import Client, NotFoundError, ValidationError
@@ -16,20 +14,6 @@ from recrubo_async.models import (
     NodeAction,
     ResourceIdentifier,
 )
-from recrubo_async.testing import Emulator
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(mode="sandbox", clock="manual") as e:
-        yield e
-
-
-@pytest.fixture
-async def api(emu: Emulator) -> AsyncIterator[Client]:
-    org = await emu.create_organization("Acme")
-    async with Client(org.token, base_url=emu.base_url, max_retries=0) as c:
-        yield c
 
 
 async def make_flow(api: Client, name: str = "Application") -> Flow:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from recrubo_async import Client, NotFoundError, ValidationError
@@ -20,20 +18,6 @@ from recrubo_async.models import (
     VacancyApplicationParameters,
 )
 from recrubo_async.testing import Emulator
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(mode="sandbox", clock="manual") as e:
-        yield e
-
-
-@pytest.fixture
-async def api(emu: Emulator) -> AsyncIterator[Client]:
-    org = await emu.create_organization("Acme")
-    async with Client(org.token, base_url=emu.base_url, max_retries=0) as c:
-        yield c
-
 
 PARAMETERS = VacancyApplicationParameters(
     knockout_requirements=[Requirement("Has a driving licence", "licence")],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -22,19 +21,6 @@ from recrubo_async.models import (
     TextMessage,
 )
 from recrubo_async.testing import Emulator
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(mode="sandbox", clock="manual") as e:
-        yield e
-
-
-@pytest.fixture
-async def api(emu: Emulator) -> AsyncIterator[Client]:
-    org = await emu.create_organization("Acme")
-    async with Client(org.token, base_url=emu.base_url, max_retries=0) as c:
-        yield c
 
 
 async def test_candidates_every_verb(api: Client) -> None:

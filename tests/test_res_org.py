@@ -14,19 +14,6 @@ SECRET = "whsec-do-not-print-4711"
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(mode="sandbox", clock="manual") as e:
-        yield e
-
-
-@pytest.fixture
-async def api(emu: Emulator) -> AsyncIterator[Client]:
-    org = await emu.create_organization("Acme")
-    async with Client(org.token, base_url=emu.base_url, max_retries=0) as c:
-        yield c
-
-
-@pytest.fixture
 async def partner(emu: Emulator) -> AsyncIterator[Client]:
     async with Client(emu.partner_key, base_url=emu.base_url, max_retries=0) as c:
         yield c

@@ -70,6 +70,17 @@ EXPECTED = {
         "update flowGenerations finished",
         "Service stopped",
     ],
+    "worker_pool.py": [
+        "[web      pid",
+        "received webhook: update of generation",
+        "(finished); published to Redis",
+        "[worker-1 pid",
+        "[worker-2 pid",
+        "await resolved: generation",
+        "done: 2 awaits resolved; safety-net polls: 0",
+        "Emulator: 4 generations created",
+        "All awaits resolved",
+    ],
 }
 
 

@@ -85,7 +85,9 @@ class RedisBus:
         self._has_channels = asyncio.Event()
         self._closed = False
         self._watched_connection: Any = None
-        self._recheck_needed = False
+        #: Why the listener must resubscribe every resource and re-check its latest state
+        #: before listening on (None: nothing to do).
+        self._resync: str | None = None
         self._script = self._redis.register_script(_PUBLISH_LUA)
         #: How many times the pub/sub connection was re-established (for tests and logs).
         self.reconnects = 0
@@ -147,11 +149,19 @@ class RedisBus:
         sub = LocalSubscription((type, id), self._unsubscribe)
         if self._fanout.add(sub):
             async with self._lock:
-                try:
-                    await self._ensure_pubsub().subscribe(self._channel(sub.key))
-                    self._watch_connection()
-                except _REDIS_DOWN as exc:
-                    logger.warning("Redis unreachable; will subscribe on reconnect: %s", exc)
+                # While a resync is pending the listener subscribes this resource with all
+                # the others; trying now would hold the lock through redis-py's connection
+                # retries, one resource after another.
+                if self._resync is None:
+                    try:
+                        await self._ensure_pubsub().subscribe(self._channel(sub.key))
+                        self._watch_connection()
+                    except Exception as exc:
+                        # Redis down, or the pub/sub connection torn down under this call by
+                        # the listener's reconnect (redis-py then raises AttributeError and
+                        # the like): the listener resubscribes everything and re-checks.
+                        logger.warning("Redis unreachable; will subscribe on reconnect: %s", exc)
+                        self._resync = self._resync or "subscribe failed"
             self._has_channels.set()
             self._ensure_listener()
         return sub
@@ -160,8 +170,14 @@ class RedisBus:
         if not self._fanout.remove(sub) or self._pubsub is None:
             return
         async with self._lock:
-            with contextlib.suppress(*_REDIS_DOWN):
+            if self._pubsub is None:
+                return
+            try:
                 await self._pubsub.unsubscribe(self._channel(sub.key))
+            except Exception as exc:
+                # Harmless: at worst Redis keeps sending events nobody here waits for, until
+                # the connection is replaced. Never fail the waiter's clean-up for it.
+                logger.debug("could not unsubscribe from %s %s: %s", *sub.key, exc)
 
     def _ensure_pubsub(self) -> Any:
         if self._pubsub is None:
@@ -173,11 +189,21 @@ class RedisBus:
         # so that states published while it was down are re-checked.
         connection = self._pubsub.connection if self._pubsub is not None else None
         if connection is not None and connection is not self._watched_connection:
+            self._unwatch_connection()
             connection.register_connect_callback(self._on_connect)
             self._watched_connection = connection
 
+    def _unwatch_connection(self) -> None:
+        # A released connection goes back to the pool and may serve plain commands later;
+        # its reconnects are then no news about pub/sub.
+        if self._watched_connection is not None:
+            self._watched_connection.deregister_connect_callback(self._on_connect)
+            self._watched_connection = None
+
     def _on_connect(self, connection: Any) -> None:
-        self._recheck_needed = True
+        # redis-py resubscribes only the channels it knows; one whose SUBSCRIBE failed
+        # meanwhile is not among them, so resubscribe everything and re-check.
+        self._resync = self._resync or "reconnected by the client"
 
     def _ensure_listener(self) -> None:
         if self._listener is None or self._listener.done():
@@ -192,27 +218,24 @@ class RedisBus:
                 continue
             try:
                 pubsub = self._ensure_pubsub()
-                if not pubsub.subscribed:
-                    await self._resubscribe()
+                if self._resync is not None or not pubsub.subscribed:
+                    await self._resync_all()
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            except _REDIS_DOWN as exc:
+            except Exception as exc:
+                # Anything the connection raises (redis-py raises AttributeError when a
+                # concurrent call tore the connection down) means: reconnect. A listener
+                # that died here would leave every wait in this process deaf.
                 logger.warning(
                     "Redis pub/sub connection lost (%s); reconnecting in %.1fs", exc, delay
                 )
+                self._resync = "connection lost"
                 await self._drop_pubsub()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_reconnect_delay)
-                await self._reconnect()
                 continue
             delay = self.reconnect_delay
             if message is not None and message.get("type") == "message":
                 self._dispatch(message)
-            if self._recheck_needed:
-                self._recheck_needed = False
-                logger.warning("Redis pub/sub reconnected by the client; re-checking states")
-                self.reconnects += 1
-                with contextlib.suppress(*_REDIS_DOWN):
-                    await self._recheck_latest()
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         channel = message.get("channel")
@@ -228,6 +251,7 @@ class RedisBus:
 
     async def _drop_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
+        self._unwatch_connection()
         if pubsub is not None:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
@@ -239,21 +263,20 @@ class RedisBus:
                 await self._ensure_pubsub().subscribe(*channels)
                 self._watch_connection()
 
-    async def _reconnect(self) -> None:
+    async def _resync_all(self) -> None:
         """Resubscribe every pending resource and re-check its latest state, so a change
-        published while the connection was down is not lost."""
-        try:
-            await self._resubscribe()
-            await self._recheck_latest()
-        except _REDIS_DOWN as exc:
-            logger.warning("Redis still unreachable (%s); retrying", exc)
-            await self._drop_pubsub()
-            return
-        self.reconnects += 1
-        logger.warning(
-            "Redis pub/sub connection restored; %d resources resubscribed and re-checked",
-            self._fanout.count,
-        )
+        published while the connection was down (or before a failed SUBSCRIBE) is not lost.
+        Raises when Redis is still unreachable; the listener then tries again."""
+        reason, self._resync = self._resync, None
+        await self._resubscribe()
+        await self._recheck_latest()
+        if reason is not None and reason != "subscribe failed":
+            self.reconnects += 1
+            logger.warning(
+                "Redis pub/sub connection restored (%s); %d resources resubscribed and re-checked",
+                reason,
+                len(self._fanout.resources()),
+            )
 
     async def _recheck_latest(self) -> None:
         keys = self._fanout.resources()

@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+STAMP_BENCH := $(VENV)/.installed-bench
 
 .PHONY: demo test lint typecheck pytest bench clean
 
@@ -18,6 +19,11 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,redis]'
 	touch $@ $(STAMP_RUN)
+
+# Benchmarks only: the rivals they compare against and matplotlib for the plots.
+$(STAMP_BENCH): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,redis,bench]'
+	touch $@ $(STAMP_DEV) $(STAMP_RUN)
 
 demo: $(STAMP_RUN)
 	$(BIN)/python examples/demo.py
@@ -37,7 +43,7 @@ pytest: $(STAMP_DEV)
 
 test: lint typecheck pytest
 
-bench: $(STAMP_DEV)
+bench: $(STAMP_BENCH)
 	$(BIN)/python -m benchmarks
 
 clean:

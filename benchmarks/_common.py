@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import socket
@@ -74,6 +75,38 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
+
+
+def verdict(
+    what: str, value: float, *, target: float, higher_is_better: bool = True, unit: str = "x"
+) -> dict[str, Any]:
+    """One line of the README's table: a measured figure against its target."""
+    met = value >= target if higher_is_better else value <= target
+    return {
+        "what": what,
+        "value": value,
+        "target": target,
+        "op": ">=" if higher_is_better else "<=",
+        "unit": unit,
+        "met": met,
+    }
+
+
+def optional_module(name: str) -> Any:
+    """Import a bench-only dependency (pydantic, msgspec, httpx, matplotlib) as ``Any``.
+
+    ``make test`` type-checks the benchmarks without the bench extra installed, so these
+    are never imported statically.
+
+    Raises:
+        SystemExit: the module is missing; the message says how to install it.
+    """
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise SystemExit(
+            f"{name} is needed for this benchmark: pip install -e '.[bench]' (or make bench)"
+        ) from exc
 
 
 def write_results(name: str, data: dict[str, Any]) -> Path:

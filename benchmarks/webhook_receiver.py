@@ -11,11 +11,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import uuid
+from typing import Any
 
 import aiohttp
 import orjson
 
-from benchmarks._common import free_port, median, run_load, server_process, write_results
+from benchmarks._common import (
+    free_port,
+    median,
+    run_load,
+    server_process,
+    verdict,
+    write_results,
+)
 from benchmarks._webhook_servers import SECRET
 
 TARGET = 0.7
@@ -70,7 +78,7 @@ async def measure(kind: str, total: int, concurrency: int) -> float:
             return await run_load(call, total=total, concurrency=concurrency)
 
 
-async def main(total: int, rounds: int, concurrency: int) -> dict[str, float]:
+async def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
     bare, receiver = [], []
     for _ in range(rounds):
         bare.append(await measure("bare", total, concurrency))
@@ -80,13 +88,20 @@ async def main(total: int, rounds: int, concurrency: int) -> dict[str, float]:
     print(f"bare aiohttp:     {median(bare):,.0f} payloads/s")
     print(f"ratio receiver/bare: {ratio:.2f} (target >= {TARGET})")
     result = {
+        "benchmark": "webhook_receiver",
+        "title": "Webhook receiver: SDK aiohttp adapter vs a bare aiohttp handler",
         "receiver_per_s": median(receiver),
+        "rounds_receiver_per_s": receiver,
+        "rounds_bare_per_s": bare,
         "bare_per_s": median(bare),
         "ratio": ratio,
         "target": TARGET,
         "rounds": rounds,
         "requests_per_round": total,
         "concurrency": concurrency,
+        "verdicts": [
+            verdict("webhook payloads/s: SDK receiver / bare aiohttp", ratio, target=TARGET)
+        ],
     }
     write_results("webhook_receiver", result)
     return result

@@ -34,16 +34,20 @@ def link(resources: Iterable[Resource], index: IdentityMap | None = None) -> Non
     Models are frozen, and related models can point back at each other (node -> flow ->
     nodes), which no constructor can build; so the decoder, which owns these fresh
     instances and has not handed them out yet, sets the fields with ``object.__setattr__``.
+    The index is built on first need: a page whose relationships carry only links has none.
     """
     items = list(resources)
-    if index is None:
-        index = identity_map(items)
     for resource in items:
         specs = relationship_specs(type(resource))
+        if not specs:
+            continue
+        relationships = resource.relationships
         for wire_name, spec in specs.items():
-            rel = resource.relationships.get(wire_name)
+            rel = relationships.get(wire_name)
             if rel is None or not rel.loaded:
                 continue
+            if index is None:
+                index = identity_map(items)
             object.__setattr__(resource, spec.name, _value(rel, spec, index))
 
 

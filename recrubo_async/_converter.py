@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -12,7 +14,9 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from ._naming import to_camel
 from .models._base import (
+    EMPTY,
     ENVELOPE_FIELDS,
+    GenericResource,
     OpenEnum,
     Relationship,
     Resource,
@@ -38,6 +42,15 @@ ENVELOPE_KEYS: Mapping[str, str] = {
 
 def parse_datetime(value: object, _: object = None) -> datetime:
     """RFC 3339 text to an aware datetime (naive text is taken as UTC)."""
+    if type(value) is str:
+        # Python 3.11+ reads RFC 3339 ("Z" included) as it is: the common case, parsed
+        # once. The general path below serves Python 3.10 and looser forms.
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
@@ -59,21 +72,23 @@ def format_datetime(value: datetime) -> str:
 
 
 def _structure_identifier(value: object, _: object) -> ResourceIdentifier:
-    if not isinstance(value, Mapping):
+    if not (type(value) is dict or isinstance(value, Mapping)):
         raise TypeError("a relationship's data must be an object with type and id")
     rtype, rid = value.get("type"), value.get("id")
     if not isinstance(rtype, str) or not isinstance(rid, (str, int)):
         raise TypeError("a relationship's data needs a string type and id")
-    return ResourceIdentifier(type=rtype, id=str(rid))
+    return ResourceIdentifier(type=rtype, id=rid if type(rid) is str else str(rid))
 
 
 def _structure_relationship(value: object, _: object) -> Relationship:
-    if not isinstance(value, Mapping):
+    # ``type(...) is dict`` first: JSON gives dicts, and an ABC check costs more.
+    if not (type(value) is dict or isinstance(value, Mapping)):
         raise TypeError("a relationship must be an object")
     links = value.get("links")
     meta = value.get("meta")
-    links = dict(links) if isinstance(links, Mapping) else {}
-    meta = dict(meta) if isinstance(meta, Mapping) else {}
+    # Most relationships carry no meta (and many no links): share the empty default.
+    links = dict(links) if links and (type(links) is dict or isinstance(links, Mapping)) else EMPTY
+    meta = dict(meta) if meta and (type(meta) is dict or isinstance(meta, Mapping)) else EMPTY
     if "data" not in value:
         return Relationship(data=None, links=links, meta=meta, loaded=False)
     raw = value["data"]
@@ -81,7 +96,7 @@ def _structure_relationship(value: object, _: object) -> Relationship:
     if raw is None:
         data = None
     elif isinstance(raw, list):
-        data = tuple(_structure_identifier(item, None) for item in raw)
+        data = tuple([_structure_identifier(item, None) for item in raw])
     else:
         data = _structure_identifier(raw, None)
     return Relationship(data=data, links=links, meta=meta)
@@ -168,3 +183,141 @@ def make_converter() -> cattrs.Converter:
 def camelize_keys(values: Mapping[str, Any]) -> dict[str, Any]:
     """Top-level snake_case keys to camelCase (values untouched)."""
     return {to_camel(k): v for k, v in values.items()}
+
+
+#: Builds one model from a resource object's parts: ``(id, type, attributes,
+#: relationships, links, meta)``, the last three None when absent.
+ResourceDecoder = Callable[
+    [
+        str,
+        str,
+        Mapping[str, Any],
+        Mapping[str, Any] | None,
+        Mapping[str, Any] | None,
+        Mapping[str, Any] | None,
+    ],
+    Resource,
+]
+
+
+def _str_dict(value: Any, hook: Callable[[Any, Any], Any], tp: Any) -> Any:
+    """What cattrs makes of a ``Mapping[str, Any]`` (a dict copy), at C speed when it can."""
+    if type(value) is dict and all(type(k) is str for k in value):
+        return dict(value)
+    return hook(value, tp)
+
+
+def _non_optional(tp: Any) -> Any:
+    """``X`` for ``X | None``; anything else unchanged."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def make_resource_decoder(
+    conv: cattrs.Converter, cls: type[Resource], *, owned: bool = False
+) -> ResourceDecoder | None:
+    """A fast decoder for ``cls``: the same model the converter builds, in one straight pass.
+
+    The converter's generated function reads a flattened dict and validates each field in
+    a ``try`` block, so that a bad document gets an error naming the field. Valid
+    documents are the hot path (pages of 1,000 resources, every webhook and bus event), so
+    this generated function reads the resource object's attributes directly, converts
+    strings, ints, bools, enums, datetimes and plain mappings inline, and leaves any other
+    type to the converter's own hook for it. It raises on anything unexpected; the codec
+    then decodes the same object the slow way, which raises the detailed error.
+    Attribute values that are null are left out (the field keeps its default), and
+    attributes the model does not know go to ``extra``.
+
+    ``owned``: the resource object was just parsed from JSON and nothing else holds it, so
+    its dicts (string keys, as JSON has) become the model's without a copy.
+
+    Returns None for a model with a required attribute or a factory default (none of the
+    SDK's): the codec then always takes the checked path for it.
+    """
+    names: dict[str, Any] = {
+        "cls": cls,
+        "str_dict": _str_dict,
+        "structure_relationships": _structure_relationships,
+        "parse_datetime": parse_datetime,
+        "mapping_hook": conv.get_structure_hook(Mapping[str, Any]),
+        "mapping_type": Mapping[str, Any],
+    }
+
+    def mapping(var: str, hook: str = "mapping_hook", tp: str = "mapping_type") -> str:
+        copy = f"str_dict({var}, {hook}, {tp})"
+        return f"{var} if type({var}) is dict else {copy}" if owned else copy
+
+    envelope = {f.name: f for f in attrs.fields(cls) if f.name in ENVELOPE_FIELDS}
+    fields = () if cls is GenericResource else attribute_fields(cls)
+    defaults = [f.default for f in (*envelope.values(), *fields) if f.name not in ("id", "type")]
+    if any(d is attrs.NOTHING or isinstance(d, attrs.Factory) for d in defaults):  # type: ignore[arg-type]
+        # Absent attributes are passed as their defaults: a required field or a factory
+        # default would need the slow path's care.
+        return None
+    names["EMPTY_REL"] = envelope["relationships"].default
+    names["EMPTY_LINKS"] = envelope["links"].default
+    names["EMPTY_META"] = envelope["meta"].default
+    names["EMPTY_EXTRA"] = envelope["extra"].default
+    lines = [
+        "def decode(rid, rtype, a, rels, links, meta):",
+        "    rels = EMPTY_REL if rels is None else structure_relationships(rels)",
+        f"    links = EMPTY_LINKS if links is None else {mapping('links')}",
+        f"    meta = EMPTY_META if meta is None else {mapping('meta')}",
+    ]
+    call = ["id=rid", "type=rtype", "relationships=rels", "links=links", "meta=meta"]
+    if cls is GenericResource:
+        call.append(f"attributes={mapping('a')}")
+    else:
+        names["known"] = frozenset(wire_name_of(f) for f in fields)
+        lines.append("    seen = 0")
+        for i, field in enumerate(fields):
+            # Every model's annotations are resolved when recrubo_async.models is imported.
+            tp = _non_optional(field.type)
+            names[f"hook{i}"] = conv.get_structure_hook(tp)
+            names[f"type{i}"] = tp
+            names[f"default{i}"] = field.default
+            lines += [
+                f"    f{i} = default{i}",
+                # ``a`` itself marks "absent": no attribute value can be the object holding it.
+                f"    v = a.get({wire_name_of(field)!r}, a)",
+                "    if v is not a:",
+                "        seen += 1",
+                "        if v is not None:",
+            ]
+            if tp in (str, int, bool):
+                # What cattrs does for these (``str(v)``), skipped when v already is one.
+                value = f"v if type(v) is type{i} else type{i}(v)"
+            elif tp is datetime:
+                value = "parse_datetime(v)"
+            elif isinstance(tp, type) and issubclass(tp, OpenEnum):
+                names[f"members{i}"] = tp._value2member_map_
+                lines.append(f"            m = members{i}.get(v)")
+                value = f"m if m is not None else type{i}(v)"
+            elif tp == Mapping[str, Any]:
+                value = mapping("v", f"hook{i}", f"type{i}")
+            else:
+                value = f"hook{i}(v, type{i})"
+            lines.append(f"            f{i} = {value}")
+            call.append(f"{field.name}=f{i}")
+        lines += [
+            "    extra = EMPTY_EXTRA",
+            "    if seen != len(a):",
+            "        extra = {k: v for k, v in a.items() if k not in known}",
+            "        extra = str_dict(extra, mapping_hook, mapping_type)",
+        ]
+        call.append("extra=extra")
+    lines.append(f"    return cls({', '.join(call)})")
+    code = compile("\n".join(lines), f"<recrubo_async decoder for {cls.__name__}>", "exec")
+    exec(code, names)
+    decode: ResourceDecoder = names["decode"]
+    return decode
+
+
+def _structure_relationships(value: Mapping[str, Any]) -> dict[str, Relationship]:
+    """What cattrs makes of ``Mapping[str, Relationship]``, for the dict JSON gives."""
+    return {
+        k if type(k) is str else str(k): _structure_relationship(v, None) for k, v in value.items()
+    }

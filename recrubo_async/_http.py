@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import aiohttp
 import attrs
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import _retry
 from ._constants import REQUEST_ID_HEADER
@@ -99,7 +99,8 @@ class HTTPCore:
         hooks: Hooks,
     ) -> None:
         self._holder = holder
-        self._headers = dict(headers)
+        # Built once: aiohttp turns a plain dict into one on every request.
+        self._headers = CIMultiDict(headers)
         self.retry = retry
         self.hooks = hooks
 
@@ -112,7 +113,9 @@ class HTTPCore:
         attempt = 0
         while True:
             attempt += 1
-            await emit(self.hooks.on_request, RequestEvent(method=method, url=url, attempt=attempt))
+            hooks = self.hooks
+            if hooks.on_request:  # no event is built for no hook: this runs on every call
+                await emit(hooks.on_request, RequestEvent(method=method, url=url, attempt=attempt))
             logger.debug("%s %s attempt %d", method, url, attempt)
             sent_at = loop.time()
             error: APIConnectionError | APIStatusError
@@ -140,17 +143,18 @@ class HTTPCore:
             else:
                 elapsed = loop.time() - sent_at
                 request_id = headers.get(REQUEST_ID_HEADER)
-                await emit(
-                    self.hooks.on_response,
-                    ResponseEvent(
-                        method=method,
-                        url=url,
-                        attempt=attempt,
-                        status=status,
-                        elapsed=elapsed,
-                        request_id=request_id,
-                    ),
-                )
+                if hooks.on_response:
+                    await emit(
+                        hooks.on_response,
+                        ResponseEvent(
+                            method=method,
+                            url=url,
+                            attempt=attempt,
+                            status=status,
+                            elapsed=elapsed,
+                            request_id=request_id,
+                        ),
+                    )
                 logger.debug(
                     "%s %s -> %d in %.3fs (request id %s)", method, url, status, elapsed, request_id
                 )

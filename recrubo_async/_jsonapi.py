@@ -10,7 +10,7 @@ import cattrs
 import orjson
 
 from ._compound import link
-from ._converter import ENVELOPE_KEYS, make_converter
+from ._converter import ENVELOPE_KEYS, ResourceDecoder, make_converter, make_resource_decoder
 from ._naming import to_camel
 from ._types import NOT_GIVEN, NotGiven
 from .errors import DecodeError
@@ -45,6 +45,9 @@ class Codec:
     def __init__(self) -> None:
         self.converter = make_converter()
         self._known: dict[type[Resource], frozenset[str]] = {}
+        # Generated decoders by JSON:API type, for callers' objects and for just-parsed ones.
+        self._decoders: dict[str, ResourceDecoder | None] = {}
+        self._owned_decoders: dict[str, ResourceDecoder | None] = {}
 
     def _known_keys(self, cls: type[Resource]) -> frozenset[str]:
         known = self._known.get(cls)
@@ -59,11 +62,49 @@ class Codec:
         Its relationship fields hold ``ResourceIdentifier``s (or itself, if it points at
         itself): a lone resource object has nothing included.
         """
-        model = self._decode_resource(obj, path=path)
+        model = self._decode_resource(obj, path)
         link((model,))
         return model
 
-    def _decode_resource(self, obj: object, *, path: str) -> Resource:
+    def _decode_resource(
+        self, obj: object, path: str, index: int = -1, owned: bool = False
+    ) -> Resource:
+        """``obj``, found at ``path`` (at ``path[index]`` for a list member).
+
+        ``owned``: ``obj`` was just parsed here, so the model may keep its dicts uncopied.
+        Positional arguments, and the path formatted only for an error: this runs once per
+        resource of every page.
+        """
+        if type(obj) is dict:
+            rtype, rid = obj.get("type"), obj.get("id")
+            attributes = obj.get("attributes")
+            rels, links, meta = obj.get("relationships"), obj.get("links"), obj.get("meta")
+            # The fast path: the common, valid shape; anything else takes the checked one.
+            if (
+                type(rtype) is str
+                and rtype
+                and type(rid) is str
+                and type(attributes) is dict
+                and (rels is None or type(rels) is dict)
+                and (links is None or type(links) is dict)
+                and (meta is None or type(meta) is dict)
+            ):
+                decoders = self._owned_decoders if owned else self._decoders
+                try:
+                    decoder = decoders[rtype]
+                except KeyError:
+                    decoder = make_resource_decoder(self.converter, model_for(rtype), owned=owned)
+                    decoders[rtype] = decoder
+                if decoder is not None:
+                    try:
+                        return decoder(rid, rtype, attributes, rels, links, meta)
+                    except Exception:
+                        pass  # the checked path below finds what is wrong and says so
+        if index >= 0:
+            path = f"{path}[{index}]"
+        return self._decode_resource_checked(obj, path=path)
+
+    def _decode_resource_checked(self, obj: object, *, path: str) -> Resource:
         if not isinstance(obj, Mapping):
             raise DecodeError("expected a resource object", path=path)
         rtype, rid = obj.get("type"), obj.get("id")
@@ -114,33 +155,33 @@ class Codec:
             doc = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise DecodeError(f"the response is not JSON: {exc}") from exc
-        if not isinstance(doc, Mapping):
+        # orjson makes plain dicts and lists: exact type checks, cheaper than ABC ones.
+        if type(doc) is not dict:
             raise DecodeError("a JSON:API document must be an object")
+        decode = self._decode_resource
         raw_data = doc.get("data")
         data: Resource | list[Resource] | None
         if raw_data is None:
             data = None
-        elif isinstance(raw_data, list):
-            data = [self._decode_resource(o, path=f"$.data[{i}]") for i, o in enumerate(raw_data)]
+        elif type(raw_data) is list:
+            data = [decode(o, "$.data", i, True) for i, o in enumerate(raw_data)]
         else:
-            data = self._decode_resource(raw_data, path="$.data")
+            data = decode(raw_data, "$.data", -1, True)
         raw_included = doc.get("included")
         if raw_included is None:
             raw_included = []
-        elif not isinstance(raw_included, list):
+        elif type(raw_included) is not list:
             raise DecodeError("included must be a list", path="$.included")
-        included = [
-            self._decode_resource(o, path=f"$.included[{i}]") for i, o in enumerate(raw_included)
-        ]
+        included = [decode(o, "$.included", i, True) for i, o in enumerate(raw_included)]
         primary = data if isinstance(data, list) else [] if data is None else [data]
-        link([*primary, *included])
+        link([*primary, *included] if included else primary)
         links = doc.get("links")
         links = {} if links is None else links
         meta = doc.get("meta")
         meta = {} if meta is None else meta
-        if not isinstance(links, Mapping):
+        if type(links) is not dict:
             raise DecodeError("links must be an object", path="$.links")
-        if not isinstance(meta, Mapping):
+        if type(meta) is not dict:
             raise DecodeError("meta must be an object", path="$.meta")
         return Document(data=data, included=included, links=links, meta=meta)
 

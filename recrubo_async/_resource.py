@@ -5,7 +5,8 @@ A resource module only declares its path, model and the verbs the API documents 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
@@ -52,7 +53,7 @@ class ClientCore:
         #: How waits observe jobs when a call does not pass its own ``waiter=``.
         self.waiter = waiter
 
-    async def request(
+    def request(
         self,
         method: str,
         path: str,
@@ -60,10 +61,13 @@ class ClientCore:
         params: QueryList | None = None,
         body: bytes | None = None,
         timeout: TimeoutLike | NotGiven = NOT_GIVEN,
-    ) -> Response:
-        """Send one API request; ``path`` is relative to the base URL."""
+    ) -> Coroutine[Any, Any, Response]:
+        """Send one API request (await the result); ``path`` is relative to the base URL.
+
+        A plain function returning the send coroutine: one coroutine less per call.
+        """
         client_timeout = self.timeout if timeout is NOT_GIVEN else to_client_timeout(timeout)
-        return await self.http.send(
+        return self.http.send(
             Request(
                 method=method,
                 url=self.base_url + path,
@@ -74,10 +78,16 @@ class ClientCore:
         )
 
 
+#: Ids that ``quote`` would leave as they are (UUIDs): checked once rather than quoted.
+_PATH_SAFE = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
 def resource_id(value: str | Resource, what: str = "id") -> str:
     """A path-safe id from a string or a model; a clear error for anything else."""
     if isinstance(value, Resource):
         value = value.id
+    if type(value) is str and _PATH_SAFE.fullmatch(value):
+        return value
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{what} must be a non-empty string (a resource's UUID); got {value!r}")
     return quote(value, safe="")

@@ -19,6 +19,8 @@ class InMemoryBus:
 
     def __init__(self, *, max_latest: int = 100_000, latest_ttl: float = 3600.0) -> None:
         self._fanout = Fanout()
+        # One bound method for every subscription, rather than one made per subscribe.
+        self._remove = self._fanout.remove
         self._latest: OrderedDict[Key, tuple[float, ResourceEvent]] = OrderedDict()
         self._max_latest = max_latest
         self._ttl = latest_ttl
@@ -43,7 +45,7 @@ class InMemoryBus:
         self._fanout.deliver(event)
 
     async def subscribe(self, type: str, id: str) -> LocalSubscription:
-        sub = LocalSubscription((type, id), self._fanout.remove)
+        sub = LocalSubscription((type, id), self._remove)
         self._fanout.add(sub)
         return sub
 

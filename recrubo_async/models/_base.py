@@ -19,6 +19,29 @@ _E = TypeVar("_E", bound="OpenEnum")
 ENVELOPE_FIELDS = frozenset({"id", "type", "relationships", "links", "meta", "extra"})
 
 
+class _EmptyDict(dict[str, Any]):
+    """An empty dict that refuses to change: one shared default instead of a dict per model.
+
+    A plain ``dict`` subclass (not ``types.MappingProxyType``) so that a default still
+    compares, prints, serializes (orjson, json), copies and pickles exactly like ``{}``.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> typing.NoReturn:
+        raise TypeError("this empty mapping is a shared default and cannot be changed")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> str:
+        return "EMPTY"
+
+
+#: The shared default of every empty envelope mapping (relationships, links, meta, extra).
+EMPTY: Mapping[str, Any] = _EmptyDict()
+
+
 class OpenEnum(str, enum.Enum):
     """A string enum that keeps values it does not know instead of failing.
 
@@ -61,8 +84,8 @@ class Relationship:
     """
 
     data: ResourceIdentifier | tuple[ResourceIdentifier, ...] | None = None
-    links: Mapping[str, Any] = attrs.field(factory=dict)
-    meta: Mapping[str, Any] = attrs.field(factory=dict)
+    links: Mapping[str, Any] = EMPTY
+    meta: Mapping[str, Any] = EMPTY
     loaded: bool = True
 
 
@@ -79,11 +102,11 @@ class Resource:
     id: str
     #: The JSON:API type; typed models fill it in from ``TYPE``.
     type: str = attrs.field(default=attrs.Factory(lambda self: type(self).TYPE, takes_self=True))
-    relationships: Mapping[str, Relationship] = attrs.field(factory=dict, repr=False)
-    links: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
-    meta: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    relationships: Mapping[str, Relationship] = attrs.field(default=EMPTY, repr=False)
+    links: Mapping[str, Any] = attrs.field(default=EMPTY, repr=False)
+    meta: Mapping[str, Any] = attrs.field(default=EMPTY, repr=False)
     #: Attributes this SDK version does not know, under their wire (camelCase) names.
-    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    extra: Mapping[str, Any] = attrs.field(default=EMPTY, repr=False)
 
     def attribute(self, wire_name: str, default: Any = None) -> Any:
         """An attribute by its wire name, known to this SDK version or not."""
@@ -104,7 +127,7 @@ class Resource:
 class GenericResource(Resource):
     """A resource of a type this SDK version does not model; all attributes as sent."""
 
-    attributes: Mapping[str, Any] = attrs.field(factory=dict)
+    attributes: Mapping[str, Any] = EMPTY
 
     def attribute(self, wire_name: str, default: Any = None) -> Any:
         return self.attributes.get(wire_name, default)

@@ -34,6 +34,10 @@ def _is_older(state: Resource, than: Resource | None) -> bool:
 _timeout: Callable[[float | None], contextlib.AbstractAsyncContextManager[Any]] | None = getattr(
     asyncio, "timeout", None
 )
+#: The "deadline" of a wait without one: a do-nothing context, shared by every such wait.
+_NO_DEADLINE: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
+#: ``_Tracker.last_label`` before any state: equal to no label.
+_NO_LABEL = object()
 
 
 class _Tracker:
@@ -44,7 +48,7 @@ class _Tracker:
     def __init__(self, source: StateSource) -> None:
         self.source = source
         self.last: Resource | None = None
-        self.last_label: object = object()
+        self.last_label: object = _NO_LABEL
 
     def accept(self, state: Resource) -> bool:
         """Record ``state``; False when it is older than one already seen."""
@@ -88,23 +92,28 @@ async def run_wait(
             return await asyncio.wait_for(inner, timeout)
         # The loop runs in this frame (one coroutine per wait, not two), under a timer
         # handle rather than the extra task wait_for would make.
-        deadline = _timeout(timeout) if _timeout is not None else contextlib.nullcontext()
-        async with deadline, contextlib.aclosing(waiter.observe(source)) as states:
-            async for state in states:
-                if not tracker.accept(state):
-                    continue
-                label = tracker.changed(state)
-                if label is not False and on_status is not None:
-                    result = on_status(label if isinstance(label, str) else None, state)
-                    if inspect.isawaitable(result):
-                        await result
-                if spec.failed(state):
-                    raise JobFailedError(
-                        f"{spec.type} {source.id} ended in {spec.label(state)!r}",
-                        resource=state,
-                    )
-                if satisfied(state):
-                    return state
+        deadline = _NO_DEADLINE if timeout is None or _timeout is None else _timeout(timeout)
+        async with deadline:
+            # try/finally rather than contextlib.aclosing: one object less per parked wait.
+            states = waiter.observe(source)
+            try:
+                async for state in states:
+                    if not tracker.accept(state):
+                        continue
+                    label = tracker.changed(state)
+                    if label is not False and on_status is not None:
+                        result = on_status(label if isinstance(label, str) else None, state)
+                        if inspect.isawaitable(result):
+                            await result
+                    if spec.failed(state):
+                        raise JobFailedError(
+                            f"{spec.type} {source.id} ended in {spec.label(state)!r}",
+                            resource=state,
+                        )
+                    if satisfied(state):
+                        return state
+            finally:
+                await states.aclose()
         raise RuntimeError(f"{waiter!r} stopped observing before the wait was over")
     except asyncio.TimeoutError as exc:
         seen = spec.label(tracker.last) if tracker.last is not None else "nothing yet"

@@ -48,7 +48,7 @@ class StateSource:
     async def fetch(self) -> Resource:
         """The current state; ``ResourceDeletedError`` when the API says it is gone."""
         try:
-            return await self._fetch()
+            return await self._get()
         except NotFoundError as exc:
             raise self.deleted() from exc
 
@@ -56,4 +56,13 @@ class StateSource:
         """The state a bus event carries; ``ResourceDeletedError`` for a delete."""
         if event.event == "delete":
             raise self.deleted()
+        return self._decode_event(event)
+
+    # The two ways in, as methods a subclass can replace (the SDK's own sources read
+    # through their resource object, so that a pending wait holds no closures).
+
+    def _get(self) -> Awaitable[Resource]:
+        return self._fetch()
+
+    def _decode_event(self, event: ResourceEvent) -> Resource:
         return self._decode(event)

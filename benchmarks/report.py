@@ -1,0 +1,347 @@
+"""Write ``benchmarks/README.md`` and its PNG plots from ``benchmarks/results/*.json``.
+
+Run by ``python -m benchmarks`` after the benchmarks; ``python -m benchmarks.report``
+rewrites the report from the results already there. The README and PNGs are generated;
+what was found and changed lives in ``benchmarks/findings.md`` and is copied in.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import RESULTS
+
+HERE = Path(__file__).parent
+README = HERE / "README.md"
+FINDINGS = HERE / "findings.md"
+
+#: The order of the sections, and the command that runs each benchmark alone.
+ORDER = ["requests", "decoding", "waits", "polling", "webhook_receiver", "redis_bus"]
+
+Result = dict[str, Any]
+
+
+def load() -> tuple[dict[str, Result], Result]:
+    results: dict[str, Result] = {}
+    for path in sorted(RESULTS.glob("*.json")):
+        if path.name.startswith("_"):
+            continue
+        try:
+            results[path.stem] = json.loads(path.read_text())
+        except ValueError:
+            continue
+    run_path = RESULTS / "_run.json"
+    run: Result = json.loads(run_path.read_text()) if run_path.exists() else {}
+    return results, run
+
+
+def verdicts_of(result: Result) -> list[Result]:
+    """A result's verdicts; for one written without any, its ratios (with a target if any)."""
+    found = result.get("verdicts")
+    if isinstance(found, list):
+        return [v for v in found if isinstance(v, dict)]
+    target = result.get("target")
+    out = []
+    for key, value in result.items():
+        if key.startswith("ratio") and isinstance(value, (int, float)):
+            row: Result = {"what": key, "value": value, "unit": "x"}
+            if isinstance(target, (int, float)):
+                row.update(target=target, op=">=", met=value >= target)
+            out.append(row)
+    return out
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "B":
+        return f"{value:,.0f} B"
+    return f"{value:.2f}x" if unit == "x" else f"{value:.3g} {unit}"
+
+
+def table(results: dict[str, Result], run: Result) -> list[str]:
+    lines = [
+        "| benchmark | measured (side by side, one run) | value | target | met |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    steps = run.get("steps", {})
+    for name in ORDER + sorted(set(results) - set(ORDER)):
+        result = results.get(name)
+        if result is None:
+            step = steps.get(name, {})
+            if step:
+                lines.append(
+                    f"| {name} | {step.get('status', 'not run')}: {step.get('reason', '')} | | | |"
+                )
+            continue
+        verdicts = verdicts_of(result)
+        if not verdicts:
+            lines.append(f"| {name} | (no ratio in its results) | | | |")
+        for v in verdicts:
+            unit = str(v.get("unit", "x"))
+            if "target" in v:
+                target = f"{v.get('op', '>=')} {fmt(float(v['target']), unit)}"
+                met = "yes" if v.get("met") else "**no**"
+            else:
+                target, met = "(none set)", "n/a"
+            lines.append(
+                f"| {name} | {v['what']} | {fmt(float(v['value']), unit)} | {target} | {met} |"
+            )
+    return lines
+
+
+# -- plots ---------------------------------------------------------------------------------
+
+
+def plot_requests(plt: Any, r: Result, out: Path) -> None:
+    names = list(r["per_s"])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    rounds = r.get("rounds_per_s", {})
+    left.bar(names, [r["per_s"][n] for n in names], color=["#2a6", "#888", "#c84"])
+    for i, n in enumerate(names):
+        left.plot([i] * len(rounds.get(n, [])), rounds.get(n, []), "k.", alpha=0.5)
+    left.set_title("GET one FlowGeneration: requests/s")
+    left.set_ylabel("requests per second (median, dots: rounds)")
+    cpu = r["cpu_us_per_request"]
+    right.bar(names, [cpu[n] for n in names], color=["#2a6", "#888", "#c84"])
+    right.set_yscale("log")
+    right.set_title("client CPU per request (us, log)")
+    fig.suptitle(
+        f"SDK / raw aiohttp: throughput x{r['ratio']:.2f}, CPU x{r['cpu_ratio']:.2f} "
+        f"(concurrency {r['concurrency']})"
+    )
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+
+
+def plot_decoding(plt: Any, r: Result, out: Path) -> None:
+    names = list(r["ms"])
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.bar(names, [r["ms"][n] for n in names], color=["#2a6", "#c84", "#48c", "#888"])
+    for i, n in enumerate(names):
+        points = r.get("rounds_ms", {}).get(n, [])
+        ax.plot([i] * len(points), points, "k.", alpha=0.5)
+    ax.set_ylabel("ms per page (median, dots: rounds)")
+    ax.set_title(
+        f"Decode a {r['resources']:,}-resource page into typed models "
+        f"(SDK x{r['ratio']:.2f} pydantic's speed)"
+    )
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+
+
+def plot_waits(plt: Any, r: Result, out: Path) -> None:
+    rows = r["rows"]
+    ns = [row["n"] for row in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    total = [row["resolve_all_s"] for row in rows]
+    left.plot(ns, total, "o-", color="#2a6", label="measured")
+    left.plot(ns, [total[0] * n / ns[0] for n in ns], "--", color="#888", label="linear")
+    left.set_xlabel("concurrent waits N")
+    left.set_ylabel("seconds to resolve all")
+    left.set_title("cost vs N (at or under the line: linear or better)")
+    left.legend()
+    for api, style in (
+        ("run_wait", "o-"),
+        ("wait", "s-"),
+        ("wait_default_timeout", "^-"),
+    ):
+        key = f"bytes_per_wait_{api}"
+        if all(key in row for row in rows):
+            right.plot(ns, [row[key] for row in rows], style, label=api)
+    right.axhline(r["target_bytes_per_wait"], color="#c44", linestyle="--", label="target")
+    right.set_ylim(bottom=0)
+    right.set_xlabel("concurrent waits N")
+    right.set_ylabel("bytes per pending wait")
+    right.set_title("memory per pending wait (excl. its task)")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+
+
+def plot_polling(plt: Any, r: Result, out: Path) -> None:
+    med = r["gets_per_wait"]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    groups = [("one", f"{r['waits']} waits, one id"), ("distinct", f"{r['waits']} waits, own ids")]
+    width = 0.38
+    for i, (key, _) in enumerate(groups):
+        ax.bar(
+            i - width / 2,
+            med[f"sdk_{key}"],
+            width,
+            color="#2a6",
+            label="SDK PollingWaiter" if i == 0 else None,
+        )
+        ax.bar(
+            i + width / 2,
+            med[f"plain_{key}"],
+            width,
+            color="#888",
+            label="plain loop" if i == 0 else None,
+        )
+    ax.set_xticks(range(len(groups)), [label for _, label in groups])
+    ax.set_yscale("log")
+    ax.set_ylabel("GETs per completed wait (log)")
+    ax.set_title("Polling cost against the emulator")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+
+
+def plot_webhook_receiver(plt: Any, r: Result, out: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    names = ["receiver", "bare"]
+    ax.bar(names, [r["receiver_per_s"], r["bare_per_s"]], color=["#2a6", "#888"])
+    for i, key in enumerate(("rounds_receiver_per_s", "rounds_bare_per_s")):
+        points = r.get(key, [])
+        ax.plot([i] * len(points), points, "k.", alpha=0.5)
+    ax.set_ylabel("payloads per second")
+    ax.set_title(f"Webhook receiver / bare aiohttp: x{r['ratio']:.2f}")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+
+
+PLOTS: dict[str, Callable[[Any, Result, Path], None]] = {
+    "requests": plot_requests,
+    "decoding": plot_decoding,
+    "waits": plot_waits,
+    "polling": plot_polling,
+    "webhook_receiver": plot_webhook_receiver,
+}
+
+
+def make_plots(results: dict[str, Result]) -> tuple[dict[str, str], str | None]:
+    """PNG file names by benchmark; or why there are none."""
+    try:
+        import importlib
+
+        matplotlib = importlib.import_module("matplotlib")
+        matplotlib.use("Agg")
+        plt = importlib.import_module("matplotlib.pyplot")
+    except ImportError:
+        return {}, "matplotlib is not installed (pip install -e '.[bench]'): no plots"
+    made: dict[str, str] = {}
+    for name, plot in PLOTS.items():
+        if name not in results:
+            continue
+        out = HERE / f"{name}.png"
+        try:
+            plot(plt, results[name], out)
+        except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+            print(f"report: no plot for {name} ({type(exc).__name__}: {exc})")
+            continue
+        finally:
+            plt.close("all")
+        made[name] = out.name
+    return made, None
+
+
+# -- the README ----------------------------------------------------------------------------
+
+
+def details(name: str, r: Result) -> list[str]:
+    """A few lines of figures under each plot."""
+    if name == "requests":
+        return [
+            f"{n}: {r['per_s'][n]:,.0f} req/s, {r['cpu_us_per_request'][n]:,.0f} us client "
+            f"CPU per request"
+            for n in r["per_s"]
+        ] + [
+            f"SDK / raw aiohttp: throughput x{r['ratio']:.2f}, CPU efficiency "
+            f"x{r['cpu_ratio']:.2f}; httpx / raw aiohttp: x{r['httpx_ratio']:.2f}"
+        ]
+    if name == "decoding":
+        return [
+            f"{n}: {ms:.2f} ms per page ({ms / r['resources'] * 1e3:.2f} us per resource)"
+            for n, ms in r["ms"].items()
+        ]
+    if name == "waits":
+        return [
+            f"N={row['n']:,}: all resolved in {row['resolve_all_s']:.2f} s "
+            f"({row['per_wait_us']:.1f} us per wait), p50 {row['p50_ms']:.2f} ms, "
+            f"p99 {row['p99_ms']:.2f} ms; {row['bytes_per_wait']:,.0f} B per pending wait "
+            f"(wait(): {row.get('bytes_per_wait_wait', float('nan')):,.0f} B, with the "
+            f"default 900 s timeout: "
+            f"{row.get('bytes_per_wait_wait_default_timeout', float('nan')):,.0f} B)"
+            for row in r["rows"]
+        ]
+    if name == "polling":
+        med = r["gets_per_wait"]
+        return [
+            f"{r['waits']} waits on one id: SDK {med['sdk_one']:.2f}, plain loop "
+            f"{med['plain_one']:.2f} GETs per wait (x{r['one_id_ratio']:.1f})",
+            f"{r['waits']} waits on their own ids: SDK {med['sdk_distinct']:.2f}, plain loop "
+            f"{med['plain_distinct']:.2f} GETs per wait (x{r['distinct_ratio']:.2f})",
+        ]
+    if name == "webhook_receiver":
+        return [
+            f"receiver {r['receiver_per_s']:,.0f} payloads/s, bare aiohttp "
+            f"{r['bare_per_s']:,.0f} payloads/s: x{r['ratio']:.2f}"
+        ]
+    lines = []
+    for key, value in r.items():
+        if isinstance(value, dict):
+            inner = ", ".join(
+                f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                for k, v in value.items()
+                if isinstance(v, (int, float, str))
+            )
+            lines.append(f"{key}: {inner}")
+        elif isinstance(value, float):
+            lines.append(f"{key}: {value:.3g}")
+        elif isinstance(value, (int, str)):
+            lines.append(f"{key}: {value}")
+    return lines[:12]
+
+
+def render(results: dict[str, Result], run: Result, plots: dict[str, str], why: str | None) -> str:
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`python -m benchmarks`, then `benchmarks/report.py`); do "
+        "not edit by hand. Every figure is a ratio measured side by side in one run, "
+        "alternating rounds on a noisy 2-core machine and taking medians.",
+        "",
+        f"Last run: {when}, Python {platform.python_version()}, {platform.machine()}"
+        + (f", {run['seconds']:.0f} s for the suite" if "seconds" in run else "")
+        + ".",
+        "",
+        "Each script runs alone with its full default sizes: `python -m benchmarks.requests`, "
+        "`benchmarks.decoding`, `benchmarks.waits`, `benchmarks.polling`, "
+        "`benchmarks.webhook_receiver`, `benchmarks.redis_bus`; `make bench` runs all of "
+        "them at reduced sizes.",
+        "",
+        "## Results",
+        "",
+        *table(results, run),
+        "",
+    ]
+    if why:
+        lines += [f"_{why}._", ""]
+    for name in ORDER + sorted(set(results) - set(ORDER)):
+        r = results.get(name)
+        if r is None:
+            continue
+        lines += [f"## {r.get('title', name)}", ""]
+        if name in plots:
+            lines += [f"![{name}]({plots[name]})", ""]
+        lines += [f"- {line}" for line in details(name, r)]
+        lines.append("")
+    if FINDINGS.exists():
+        lines += [FINDINGS.read_text().rstrip(), ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    results, run = load()
+    plots, why = make_plots(results)
+    README.write_text(render(results, run, plots, why))
+    print(f"report: wrote {README.relative_to(HERE.parent)} and {len(plots)} plots")
+
+
+if __name__ == "__main__":
+    main()

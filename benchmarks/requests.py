@@ -1,0 +1,177 @@
+"""Request overhead: ``client.flow_generations.retrieve()`` against hand-written clients.
+
+Three clients GET the same FlowGeneration document from the same tiny aiohttp server
+(a child process, so client and server each have a core), at the same concurrency:
+
+* the SDK: ``await client.flow_generations.retrieve(id)``, a typed ``FlowGeneration``
+  (headers, retry policy, hooks, error mapping and decoding included);
+* raw aiohttp: one ``ClientSession`` with the same headers, ``orjson.loads`` of the body
+  (a dict, no types, no error handling beyond the status check);
+* httpx: ``httpx.AsyncClient`` with the same headers, ``orjson.loads`` of the body.
+
+Rounds alternate the three (rotating who goes first) on a noisy machine; the figures are
+medians. Two ratios against raw aiohttp: throughput (target >= 0.85 for the SDK), and
+client CPU per request (what the SDK's typing and safety cost, whoever the bottleneck is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import aiohttp
+import orjson
+
+from benchmarks._common import (
+    free_port,
+    median,
+    optional_module,
+    run_load,
+    server_process,
+    verdict,
+    write_results,
+)
+from benchmarks._request_server import BASE_PATH, GENERATION_ID
+from recrubo_async import Client
+from recrubo_async.models import FlowGeneration
+
+TARGET = 0.85
+API_KEY = "bench-key"
+#: What the SDK sends on every request; the hand-written clients send the same.
+HEADERS = {
+    "Authorization": f"Bearer {API_KEY}",
+    "Content-Type": "application/vnd.api+json",
+    "Accept": "application/vnd.api+json",
+}
+
+Call = Callable[[int], Awaitable[None]]
+#: Opens one client for (base URL, concurrency) and yields its call.
+Kind = Callable[[str, int], AbstractAsyncContextManager[Call]]
+
+
+@asynccontextmanager
+async def sdk(base_url: str, concurrency: int) -> AsyncIterator[Call]:
+    async with Client(API_KEY, base_url=base_url) as client:
+        generations = client.flow_generations
+
+        async def call(_: int) -> None:
+            generation = await generations.retrieve(GENERATION_ID)
+            if generation.status != "finished":
+                raise RuntimeError(f"sdk: unexpected {generation!r}")
+
+        generation = await generations.retrieve(GENERATION_ID)
+        assert isinstance(generation, FlowGeneration) and generation.cost == 3
+        yield call
+
+
+@asynccontextmanager
+async def raw_aiohttp(base_url: str, concurrency: int) -> AsyncIterator[Call]:
+    url = f"{base_url}/flow-generations/{GENERATION_ID}"
+    async with aiohttp.ClientSession(headers=HEADERS) as session:
+
+        async def call(_: int) -> None:
+            async with session.get(url) as resp:
+                body = await resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(f"aiohttp: status {resp.status}")
+            document: dict[str, Any] = orjson.loads(body)
+            if document["data"]["attributes"]["status"] != "finished":
+                raise RuntimeError("aiohttp: unexpected document")
+
+        yield call
+
+
+@asynccontextmanager
+async def httpx_client(base_url: str, concurrency: int) -> AsyncIterator[Call]:
+    httpx = optional_module("httpx")
+    url = f"{base_url}/flow-generations/{GENERATION_ID}"
+    # httpx keeps 20 idle connections by default; aiohttp keeps every one it opened (up
+    # to 100). Same pool for both, so that httpx does not reconnect at concurrency > 20.
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=max(20, concurrency))
+    async with httpx.AsyncClient(headers=HEADERS, limits=limits) as client:
+
+        async def call(_: int) -> None:
+            resp = await client.get(url)
+            if resp.status_code != 200:
+                raise RuntimeError(f"httpx: status {resp.status_code}")
+            document: dict[str, Any] = orjson.loads(resp.content)
+            if document["data"]["attributes"]["status"] != "finished":
+                raise RuntimeError("httpx: unexpected document")
+
+        yield call
+
+
+KINDS: dict[str, Kind] = {"sdk": sdk, "aiohttp": raw_aiohttp, "httpx": httpx_client}
+
+
+async def measure(kind: Kind, base_url: str, total: int, concurrency: int) -> tuple[float, float]:
+    """Requests per second, and client CPU microseconds per request."""
+    async with kind(base_url, concurrency) as call:
+        await run_load(call, total=min(300, total), concurrency=concurrency)  # warm up
+        cpu = time.process_time()
+        per_s = await run_load(call, total=total, concurrency=concurrency)
+        cpu_us = (time.process_time() - cpu) / total * 1e6
+    return per_s, cpu_us
+
+
+async def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}{BASE_PATH}"
+    names = list(KINDS)
+    rate: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    with server_process(["benchmarks._request_server", str(port)], port):
+        for r in range(rounds):
+            order = names[r % len(names) :] + names[: r % len(names)]
+            for name in order:
+                per_s, cpu_us = await measure(KINDS[name], base_url, total, concurrency)
+                rate[name].append(per_s)
+                cpu[name].append(cpu_us)
+    med = {name: median(rate[name]) for name in names}
+    med_cpu = {name: median(cpu[name]) for name in names}
+    print(
+        f"GET one FlowGeneration, {total:,} requests x {rounds} rounds, concurrency {concurrency}"
+    )
+    for name in names:
+        print(
+            f"  {name:<8} {med[name]:>8,.0f} req/s  {med_cpu[name]:>6.0f} us client CPU/request "
+            f"  throughput vs aiohttp x{med[name] / med['aiohttp']:.2f}"
+            f"  CPU efficiency vs aiohttp x{med_cpu['aiohttp'] / med_cpu[name]:.2f}"
+        )
+    ratio = med["sdk"] / med["aiohttp"]
+    cpu_ratio = med_cpu["aiohttp"] / med_cpu["sdk"]
+    print(f"ratio SDK/raw aiohttp throughput: {ratio:.2f} (target >= {TARGET})")
+    print(f"ratio SDK/raw aiohttp CPU efficiency: {cpu_ratio:.2f}")
+    result = {
+        "benchmark": "requests",
+        "title": "Request overhead: retrieve() vs raw aiohttp vs httpx",
+        "per_s": med,
+        "cpu_us_per_request": med_cpu,
+        "rounds_per_s": rate,
+        "rounds_cpu_us": cpu,
+        "ratio": ratio,
+        "cpu_ratio": cpu_ratio,
+        "httpx_ratio": med["httpx"] / med["aiohttp"],
+        "target": TARGET,
+        "rounds": rounds,
+        "requests_per_round": total,
+        "concurrency": concurrency,
+        "verdicts": [
+            verdict("retrieve(): SDK / raw aiohttp+orjson, throughput", ratio, target=TARGET),
+        ],
+    }
+    write_results("requests", result)
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=4000, help="per client and round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    asyncio.run(main(args.requests, args.rounds, args.concurrency))

@@ -68,6 +68,11 @@ class SessionHolder:
                 # Cookies are never part of this API; ignoring them keeps keys apart.
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
+            # aiohttp silently resends an idempotent request once when a connection drops;
+            # the SDK's retry policy must be the only one, so that it knows every attempt
+            # (a DELETE whose first attempt may have worked, the retry budget, the hooks).
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     async def aclose(self) -> None:
@@ -111,6 +116,8 @@ class HTTPCore:
         started = loop.time()
         method, url = request.method, request.url
         attempt = 0
+        #: An earlier attempt may have been carried out by the server (no answer, or 5xx).
+        maybe_done = False
         while True:
             attempt += 1
             hooks = self.hooks
@@ -140,6 +147,7 @@ class HTTPCore:
                 error = _connection_error(method, url, exc)
                 # The server may have acted on it: only safe to resend idempotent methods.
                 retryable = method in _retry.IDEMPOTENT_METHODS
+                maybe_done = True
             else:
                 elapsed = loop.time() - sent_at
                 request_id = headers.get(REQUEST_ID_HEADER)
@@ -160,6 +168,11 @@ class HTTPCore:
                 )
                 if status < 400:
                     return Response(status=status, headers=headers, body=body)
+                if status == 404 and method == "DELETE" and maybe_done:
+                    # The earlier attempt deleted it; only its answer was lost.
+                    logger.info("%s %s: gone on retry after a lost answer: deleted", method, url)
+                    return Response(status=204, headers=headers, body=b"")
+                maybe_done = maybe_done or status >= 500
                 error = make_status_error(
                     method=method,
                     url=url,

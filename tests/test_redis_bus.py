@@ -175,3 +175,21 @@ async def test_a_borrowed_client_is_not_closed(redis_server: RedisServer) -> Non
 def test_exactly_one_of_url_or_client() -> None:
     with pytest.raises(ValueError, match="exactly one"):
         RedisBus()
+
+
+async def test_a_subscribe_cancelled_midway_leaves_the_resource_working(
+    buses: tuple[RedisBus, RedisBus],
+) -> None:
+    web, worker = buses
+    async with worker._lock:  # hold the subscribe at its await, as a slow Redis would
+        pending = asyncio.create_task(worker.subscribe("flowGenerations", "g1"))
+        await asyncio.sleep(0.02)
+        pending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await pending
+    assert worker.subscription_count == 0
+    sub = await worker.subscribe("flowGenerations", "g1")
+    await asyncio.sleep(0.05)
+    await web.publish(event("g1", "finished"))
+    assert (await asyncio.wait_for(sub.get(), 5)).status == "finished"
+    await sub.close()

@@ -15,6 +15,7 @@ from recrubo_async import (
     Client,
     Hooks,
     InternalServerError,
+    NotFoundError,
     RateLimitError,
     RequestEvent,
     ResponseEvent,
@@ -109,8 +110,7 @@ async def test_retries_stop_after_max_retries(server: ScriptedServer) -> None:
 
 
 async def test_get_is_retried_after_connection_resets(server: ScriptedServer) -> None:
-    # aiohttp itself resends an idempotent request once on a dropped connection; two
-    # resets in a row make sure the SDK's own retry is what gets the answer.
+    # Two resets in a row: the SDK's own retries (the only ones) get the answer.
     server.add(Reset(), Reset(), OK_ONE)
     rec = Recorder()
     async with Client("k", base_url=server.url, hooks=rec.hooks()) as client:
@@ -219,3 +219,33 @@ def test_testing_switch_nests_and_restores() -> None:
     with retry_sleeps_disabled():
         assert _retry._sleep is not asyncio.sleep
     assert _retry._sleep is outer
+
+
+async def test_a_delete_whose_answer_was_lost_is_not_reported_as_not_found(
+    server: ScriptedServer,
+) -> None:
+    server.add(Reset(), Reply(status=404, body={"errors": [{"status": "404"}]}))
+    async with Client("k", base_url=server.url) as client:
+        await client.flow_generations.delete("g1")  # the first attempt deleted it
+    assert [r.method for r in server.requests] == ["DELETE", "DELETE"]
+
+
+async def test_a_plain_404_on_delete_is_still_not_found(server: ScriptedServer) -> None:
+    server.add(Reply(status=404, body={"errors": [{"status": "404"}]}))
+    async with Client("k", base_url=server.url) as client:
+        with pytest.raises(NotFoundError):
+            await client.flow_generations.delete("g1")
+
+
+async def test_the_sdk_retry_policy_is_the_only_one(server: ScriptedServer) -> None:
+    server.add(Reset(), OK_ONE)
+    rec = Recorder()
+    async with Client("k", base_url=server.url, hooks=rec.hooks()) as client:
+        await client.flow_generations.retrieve("g1")
+    assert [r.attempt for r in rec.requests] == [1, 2]  # no hidden resend by aiohttp
+    assert len(rec.retries) == 1
+
+
+def test_retry_after_that_is_not_a_finite_number_is_ignored() -> None:
+    for value in ("nan", "inf", "-inf"):
+        assert parse_retry_after(value) is None

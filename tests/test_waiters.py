@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from recrubo_async import (
+    Client,
     JobFailedError,
     ResourceDeletedError,
     WaitTimeoutError,
@@ -487,3 +488,36 @@ async def test_a_thousand_waits_under_faults_all_finish_and_nothing_is_created_t
         assert isinstance(env.bus, InMemoryBus)
         assert env.bus.subscription_count == 0
         assert waiter.fallback.active_polls == 0
+
+
+async def test_a_timeout_inside_on_status_is_not_the_waits_timeout() -> None:
+    async with deployment(clock="manual") as env:
+        gen = await env.generation()
+
+        async def slow_display(status: str | None, state: Resource) -> None:
+            await asyncio.wait_for(asyncio.sleep(1), 0.01)
+
+        for timeout in (60.0, None):
+            with pytest.raises(asyncio.TimeoutError) as info:
+                await env.client.flow_generations.wait(
+                    gen, timeout=timeout, on_status=slow_display, waiter=PollingWaiter(**FAST_POLL)
+                )
+            assert not isinstance(info.value, WaitTimeoutError)
+
+
+async def test_a_shared_poll_outlives_the_client_that_started_it() -> None:
+    async with deployment(clock="manual") as env:
+        gen = await env.generation()
+        shared = PollingWaiter(**FAST_POLL)
+        token = env.client._config.api_key.reveal()
+        other = Client(token, base_url=env.emu.base_url)
+        first = asyncio.create_task(other.flow_generations.wait(gen, waiter=shared))
+        await eventually(lambda: shared.listeners == 1)
+        second = asyncio.create_task(env.client.flow_generations.wait(gen, waiter=shared))
+        await eventually(lambda: shared.listeners == 2)
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        await other.aclose()  # the client whose wait started the poll loop is gone
+        await env.emu.advance(30)
+        assert (await result_of(second)).status == "finished"

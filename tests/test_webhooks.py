@@ -351,3 +351,42 @@ async def test_an_older_update_arriving_while_a_newer_one_is_handled_is_stale() 
     assert (await newer).reason == "ok"
     assert older.reason == "stale"
     assert started == ["finished"]
+
+
+async def test_copies_arriving_during_a_slow_dedupe_lookup_run_handlers_once() -> None:
+    class SlowDedupe(InMemoryDedupe):
+        async def contains(self, key: str) -> bool:
+            await asyncio.sleep(0.01)  # a Redis or database round trip
+            return await super().contains(key)
+
+    receiver = WebhookReceiver(secret=SECRET, dedupe=SlowDedupe())
+    calls: list[str] = []
+
+    @receiver.on()
+    async def handler(payload: WebhookPayload) -> None:
+        calls.append(payload.id)
+
+    body = delivery(generation("g1", "finished"), payload_id="p1")
+    results = await asyncio.gather(*(receiver.handle(headers(), body) for _ in range(3)))
+    assert sorted(r.reason for r in results) == ["duplicate", "duplicate", "ok"]
+    assert calls == ["p1"]
+
+
+async def test_a_create_retried_after_a_newer_update_still_reaches_its_handler() -> None:
+    receiver = WebhookReceiver(secret=SECRET)
+    created: list[str] = []
+    failures = [RuntimeError("database is down")]
+
+    @receiver.on("flowGenerations", "create")
+    async def on_create(payload: WebhookPayload) -> None:
+        if failures:
+            raise failures.pop()
+        created.append(payload.resource.id)
+
+    create = delivery(generation("g1", "queued"), event="create", payload_id="c1")
+    assert (await receiver.handle(headers(), create)).status == 500
+    update = delivery(generation("g1", "processing", seconds=5), payload_id="u1")
+    assert (await receiver.handle(headers(), update)).reason == "ok"
+    retried = await receiver.handle(headers(), create)
+    assert (retried.status, retried.reason) == (200, "ok")
+    assert created == ["g1"]

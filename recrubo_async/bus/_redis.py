@@ -148,23 +148,37 @@ class RedisBus:
             raise RuntimeError("this RedisBus is closed")
         sub = LocalSubscription((type, id), self._unsubscribe)
         if self._fanout.add(sub):
-            async with self._lock:
-                # While a resync is pending the listener subscribes this resource with all
-                # the others; trying now would hold the lock through redis-py's connection
-                # retries, one resource after another.
-                if self._resync is None:
-                    try:
-                        await self._ensure_pubsub().subscribe(self._channel(sub.key))
-                        self._watch_connection()
-                    except Exception as exc:
-                        # Redis down, or the pub/sub connection torn down under this call by
-                        # the listener's reconnect (redis-py then raises AttributeError and
-                        # the like): the listener resubscribes everything and re-checks.
-                        logger.warning("Redis unreachable; will subscribe on reconnect: %s", exc)
-                        self._resync = self._resync or "subscribe failed"
+            try:
+                await self._subscribe_on_redis(sub)
+            except BaseException:
+                # Cancelled (or timed out) before the subscription was handed out: nobody
+                # will close it, so forget it here, and let the listener resubscribe any
+                # other wait that joined this resource meanwhile.
+                self._fanout.remove(sub)
+                self._resync = self._resync or "subscribe interrupted"
+                if self._fanout:
+                    self._has_channels.set()
+                    self._ensure_listener()
+                raise
             self._has_channels.set()
             self._ensure_listener()
         return sub
+
+    async def _subscribe_on_redis(self, sub: LocalSubscription) -> None:
+        async with self._lock:
+            # While a resync is pending the listener subscribes this resource with all
+            # the others; trying now would hold the lock through redis-py's connection
+            # retries, one resource after another.
+            if self._resync is None:
+                try:
+                    await self._ensure_pubsub().subscribe(self._channel(sub.key))
+                    self._watch_connection()
+                except Exception as exc:
+                    # Redis down, or the pub/sub connection torn down under this call by
+                    # the listener's reconnect (redis-py then raises AttributeError and
+                    # the like): the listener resubscribes everything and re-checks.
+                    logger.warning("Redis unreachable; will subscribe on reconnect: %s", exc)
+                    self._resync = self._resync or "subscribe failed"
 
     async def _unsubscribe(self, sub: LocalSubscription) -> None:
         if not self._fanout.remove(sub) or self._pubsub is None:

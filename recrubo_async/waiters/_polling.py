@@ -31,7 +31,8 @@ class _PollGroup:
     def __init__(self, waiter: PollingWaiter, source: StateSource, first_delay: float) -> None:
         self._waiter = waiter
         self._source = source
-        self.listeners: set[asyncio.Queue[_Item]] = set()
+        #: Each listening wait's queue, with the source it came with.
+        self.listeners: dict[asyncio.Queue[_Item], StateSource] = {}
         self.last: Resource | None = None
         self.task = asyncio.get_running_loop().create_task(self._run(first_delay))
 
@@ -144,7 +145,7 @@ class PollingWaiter:
             self._groups[key] = group
         elif group.last is not None:
             queue.put_nowait(group.last)
-        group.listeners.add(queue)
+        group.listeners[queue] = source
         try:
             while True:
                 item = await queue.get()
@@ -157,8 +158,12 @@ class PollingWaiter:
     async def _leave(
         self, key: tuple[str, str], group: _PollGroup, queue: asyncio.Queue[_Item]
     ) -> None:
-        group.listeners.discard(queue)
+        left = group.listeners.pop(queue, None)
         if group.listeners:
+            if left is group._source:
+                # Poll through a wait that is still there: the one leaving may belong to a
+                # client that is about to be closed.
+                group._source = next(iter(group.listeners.values()))
             return
         if self._groups.get(key) is group:
             del self._groups[key]

@@ -84,6 +84,7 @@ async def run_wait(
     spec = source.spec
     satisfied = spec.untils[until]
     tracker = _Tracker(source) if _tracker is None else _tracker
+    deadline: Any = _NO_DEADLINE
     try:
         if timeout is not None and _timeout is None:  # pragma: no cover - Python 3.10
             inner = run_wait(
@@ -116,6 +117,9 @@ async def run_wait(
                 await states.aclose()
         raise RuntimeError(f"{waiter!r} stopped observing before the wait was over")
     except asyncio.TimeoutError as exc:
+        if timeout is None or (deadline is not _NO_DEADLINE and not deadline.expired()):
+            # A timeout inside the wait (an on_status callback's, say), not the wait's own.
+            raise
         seen = spec.label(tracker.last) if tracker.last is not None else "nothing yet"
         raise WaitTimeoutError(
             f"{spec.type} {source.id} did not reach {until!r} within {timeout:g}s "

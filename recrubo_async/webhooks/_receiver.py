@@ -170,12 +170,15 @@ class WebhookReceiver:
             # The same delivery is being handled right now: its outcome decides ours.
             if await asyncio.shield(pending):
                 return WebhookResult(status=200, reason="duplicate", payload=payload)
-        if await self._dedupe.contains(payload.id):
-            return WebhookResult(status=200, reason="duplicate", payload=payload)
+        # Claimed before the (possibly remote, awaited) dedupe lookup, so a copy arriving
+        # meanwhile waits for this one's outcome instead of running the handlers too.
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._in_flight[payload.id] = done
         handled = False
         try:
+            if await self._dedupe.contains(payload.id):
+                handled = True
+                return WebhookResult(status=200, reason="duplicate", payload=payload)
             result = await self._deliver(payload)
             handled = result.ok
             return result
@@ -185,7 +188,9 @@ class WebhookReceiver:
 
     async def _deliver(self, payload: WebhookPayload) -> WebhookResult:
         event = ResourceEvent.from_resource(payload.raw_resource, event=str(payload.event))
-        if self._newest.is_stale(event):
+        # Only updates are ordered: a create or delete is an event of its own, never
+        # "replaced" by a newer state (a retried create must still reach its handler).
+        if event.event == "update" and self._newest.is_stale(event):
             logger.info(
                 "webhook %s: %s %s is older than a state already received; not dispatched",
                 payload.id,

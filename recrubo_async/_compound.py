@@ -6,7 +6,7 @@ a related resource the document did not include stays a ``ResourceIdentifier``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .models._base import (
@@ -34,17 +34,19 @@ def link(resources: Iterable[Resource], index: IdentityMap | None = None) -> Non
     Models are frozen, and related models can point back at each other (node -> flow ->
     nodes), which no constructor can build; so the decoder, which owns these fresh
     instances and has not handed them out yet, sets the fields with ``object.__setattr__``.
-    The index is built on first need: a page whose relationships carry only links has none.
+    The index is built on first need: a page whose relationships carry only links has none,
+    and then this is one look at each relationship's ``loaded``.
     """
-    items = list(resources)
+    items = resources if type(resources) in (list, tuple) else list(resources)
     for resource in items:
-        specs = relationship_specs(type(resource))
-        if not specs:
-            continue
-        relationships = resource.relationships
-        for wire_name, spec in specs.items():
-            rel = relationships.get(wire_name)
-            if rel is None or not rel.loaded:
+        specs: Mapping[str, RelationshipSpec] | None = None
+        for wire_name, rel in resource.relationships.items():
+            if not rel.loaded:
+                continue
+            if specs is None:
+                specs = relationship_specs(type(resource))
+            spec = specs.get(wire_name)
+            if spec is None:
                 continue
             if index is None:
                 index = identity_map(items)

@@ -162,6 +162,32 @@ def test_lists_resolve_items_against_included_and_other_items() -> None:
     assert getattr(transition, "node", None) is n1
 
 
+def test_link_reads_any_iterable_and_skips_relationships_the_model_does_not_declare() -> None:
+    from recrubo_async._compound import link
+
+    objects = [
+        {
+            "type": "nodes",
+            "id": "n1",
+            "relationships": {
+                "flow": {"data": ident("flows", "f1")},
+                "owner": {"data": ident("nodes", "n2")},
+                "nodeActions": {"links": {"related": "/node-actions?filter[nodeId]=n1"}},
+            },
+        },
+        {"type": "nodes", "id": "n2", "relationships": {"flow": {"data": ident("flows", "f1")}}},
+        {"type": "flows", "id": "f1", "attributes": {"name": "Driver"}},
+    ]
+    n1, n2, flow = (CODEC._decode_resource(obj, "$") for obj in objects)  # not linked yet
+    assert isinstance(n1, Node) and isinstance(n2, Node)
+    assert (n1.flow, n2.flow) == (None, None)
+    link(model for model in (n1, n2, flow))
+    assert n1.flow is flow and n2.flow is flow
+    assert n1.node_actions is None  # links only: nothing to resolve
+    assert n1.related("owner") == ResourceIdentifier(type="nodes", id="n2")
+    assert not hasattr(n1, "owner")
+
+
 def test_unmodelled_related_types_resolve_to_generic_resources() -> None:
     raw = orjson.dumps(
         {

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Mapping, Sequence
 
 import aiohttp
-import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import _retry
@@ -22,17 +21,25 @@ logger = logging.getLogger("recrubo_async")
 QueryParams = Sequence[tuple[str, str]]
 
 
-@attrs.frozen(kw_only=True)
 class Response:
-    """A successful (2xx/3xx) answer, read in full."""
+    """A successful (2xx/3xx) answer, read in full.
 
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: bytes
+    A plain slotted class, not attrs: one is built per call, on the hot path.
+    """
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: CIMultiDictProxy[str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
 
     @property
     def request_id(self) -> str | None:
         return self.headers.get(REQUEST_ID_HEADER)
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status}, {len(self.body)} bytes>"
 
 
 class SessionHolder:
@@ -57,6 +64,9 @@ class SessionHolder:
         return self._closed or (self._session is not None and self._session.closed)
 
     def get(self) -> aiohttp.ClientSession:
+        session = self._session
+        if session is not None and not self._closed and not session.closed:
+            return session  # every call but the first: checked inline
         if self.closed:
             raise ClientClosedError(
                 "this recrubo_async.Client is closed; create a new Client, or keep it open "
@@ -83,15 +93,6 @@ class SessionHolder:
             await self._session.close()
 
 
-@attrs.frozen(kw_only=True)
-class Request:
-    method: str
-    url: str
-    params: QueryParams = ()
-    body: bytes | None = None
-    timeout: aiohttp.ClientTimeout
-
-
 class HTTPCore:
     """Sends requests with the client's headers, retry policy and hooks."""
 
@@ -109,35 +110,49 @@ class HTTPCore:
         self.retry = retry
         self.hooks = hooks
 
-    async def send(self, request: Request) -> Response:
-        """Send ``request``, retrying per the policy; raise the mapped error on failure."""
+    async def send(
+        self,
+        method: str,
+        url: str,
+        params: QueryParams | None,
+        body: bytes | None,
+        timeout: aiohttp.ClientTimeout,
+    ) -> Response:
+        """Send one request, retrying per the policy; raise the mapped error on failure.
+
+        This runs on every API call: what only hooks or debug logging need (events,
+        timings, the request id) is computed only when one is there to use it.
+        """
         session = self._holder.get()
         loop = asyncio.get_running_loop()
         started = loop.time()
-        method, url = request.method, request.url
+        hooks = self.hooks
+        debug = logger.isEnabledFor(logging.DEBUG)
         attempt = 0
         #: An earlier attempt may have been carried out by the server (no answer, or 5xx).
         maybe_done = False
         while True:
             attempt += 1
-            hooks = self.hooks
-            if hooks.on_request:  # no event is built for no hook: this runs on every call
+            if hooks.on_request:
                 await emit(hooks.on_request, RequestEvent(method=method, url=url, attempt=attempt))
-            logger.debug("%s %s attempt %d", method, url, attempt)
-            sent_at = loop.time()
+            timed = debug or hooks.on_response
+            if timed:
+                sent_at = loop.time()
+            if debug:
+                logger.debug("%s %s attempt %d", method, url, attempt)
             error: APIConnectionError | APIStatusError
             retry_after: float | None = None
             try:
                 async with session.request(
                     method,
                     url,
-                    params=request.params or None,
-                    data=request.body,
+                    params=params or None,
+                    data=body,
                     headers=self._headers,
-                    timeout=request.timeout,
+                    timeout=timeout,
                     allow_redirects=False,
                 ) as resp:
-                    body = await resp.read()
+                    raw = await resp.read()
                     status, headers, reason = resp.status, resp.headers, resp.reason
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 # No connection was made: the request provably never reached the server.
@@ -149,29 +164,36 @@ class HTTPCore:
                 retryable = method in _retry.IDEMPOTENT_METHODS
                 maybe_done = True
             else:
-                elapsed = loop.time() - sent_at
-                request_id = headers.get(REQUEST_ID_HEADER)
-                if hooks.on_response:
-                    await emit(
-                        hooks.on_response,
-                        ResponseEvent(
-                            method=method,
-                            url=url,
-                            attempt=attempt,
-                            status=status,
-                            elapsed=elapsed,
-                            request_id=request_id,
-                        ),
-                    )
-                logger.debug(
-                    "%s %s -> %d in %.3fs (request id %s)", method, url, status, elapsed, request_id
-                )
+                if timed:
+                    elapsed = loop.time() - sent_at
+                    request_id = headers.get(REQUEST_ID_HEADER)
+                    if hooks.on_response:
+                        await emit(
+                            hooks.on_response,
+                            ResponseEvent(
+                                method=method,
+                                url=url,
+                                attempt=attempt,
+                                status=status,
+                                elapsed=elapsed,
+                                request_id=request_id,
+                            ),
+                        )
+                    if debug:
+                        logger.debug(
+                            "%s %s -> %d in %.3fs (request id %s)",
+                            method,
+                            url,
+                            status,
+                            elapsed,
+                            request_id,
+                        )
                 if status < 400:
-                    return Response(status=status, headers=headers, body=body)
+                    return Response(status, headers, raw)
                 if status == 404 and method == "DELETE" and maybe_done:
                     # The earlier attempt deleted it; only its answer was lost.
                     logger.info("%s %s: gone on retry after a lost answer: deleted", method, url)
-                    return Response(status=204, headers=headers, body=b"")
+                    return Response(204, headers, b"")
                 maybe_done = maybe_done or status >= 500
                 error = make_status_error(
                     method=method,
@@ -179,7 +201,7 @@ class HTTPCore:
                     status=status,
                     reason=reason,
                     headers=headers,
-                    raw_body=body,
+                    raw_body=raw,
                 )
                 retryable = status_is_retryable(method, status)
                 retry_after = parse_retry_after(headers.get("Retry-After"))
@@ -193,7 +215,7 @@ class HTTPCore:
                 f"status {error.status}" if isinstance(error, APIStatusError) else str(error)
             )
             await emit(
-                self.hooks.on_retry,
+                hooks.on_retry,
                 RetryEvent(
                     method=method,
                     url=url,

@@ -193,6 +193,30 @@ class Codec:
             raise DecodeError(f"expected one {model.TYPE} resource, got {got}", path="$.data")
         return doc.data, doc
 
+    def decode_data(self, raw: bytes, model: type[_R]) -> _R:
+        """The one ``model`` of a single-resource document: what retrieve, create and update
+        return, so the common shape skips building a ``Document``.
+
+        Anything but that shape (an ``included`` member, bad JSON, the wrong type) goes
+        through ``decode_one``, which gives the same model or the same error.
+        """
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            doc = None
+        if type(doc) is dict and "included" not in doc:
+            data, links, meta = doc.get("data"), doc.get("links"), doc.get("meta")
+            if (
+                type(data) is dict
+                and (links is None or type(links) is dict)
+                and (meta is None or type(meta) is dict)
+            ):
+                resource = self._decode_resource(data, "$.data", -1, True)
+                if isinstance(resource, model):
+                    link((resource,))
+                    return resource
+        return self.decode_one(raw, model)[0]
+
     def encode_resource(self, resource: Resource) -> dict[str, Any]:
         """A model back to its resource object (attributes under wire names, extras kept)."""
         if isinstance(resource, GenericResource):

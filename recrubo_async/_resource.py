@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from ._http import HTTPCore, Request, Response
+from ._http import HTTPCore, Response
 from ._jsonapi import Codec, RelationshipValue
 from ._pagination import DEFAULT_PAGE_SIZE, Page, Paginator, QueryList
 from ._query import (
@@ -66,15 +66,12 @@ class ClientCore:
 
         A plain function returning the send coroutine: one coroutine less per call.
         """
-        client_timeout = self.timeout if timeout is NOT_GIVEN else to_client_timeout(timeout)
         return self.http.send(
-            Request(
-                method=method,
-                url=self.base_url + path,
-                params=params or (),
-                body=body,
-                timeout=client_timeout,
-            )
+            method,
+            self.base_url + path,
+            params,
+            body,
+            self.timeout if timeout is NOT_GIVEN else to_client_timeout(timeout),
         )
 
 
@@ -138,26 +135,7 @@ class APIResource(Generic[_M]):
         return f"{self._path}/{resource_id(id)}"
 
     def _decode(self, response: Response) -> _M:
-        model, _ = self._core.codec.decode_one(response.body, self._model)
-        return model  # type: ignore[return-value]
-
-    async def _get_one(
-        self,
-        id: str | Resource,
-        *,
-        include: Include | None,
-        fields: Fields | None,
-        timeout: TimeoutLike | NotGiven,
-    ) -> _M:
-        params: QueryList = []
-        if include is not None:
-            params.append(("include", ",".join(include_paths(include, self._model))))
-        if fields is not None:
-            params.extend(fields_params(fields))
-        response = await self._core.request(
-            "GET", self._item_path(id), params=params, timeout=timeout
-        )
-        return self._decode(response)
+        return self._core.codec.decode_data(response.body, self._model)  # type: ignore[return-value]
 
     async def _create(
         self,
@@ -273,7 +251,17 @@ class Retrievable(APIResource[_M]):
         Raises:
             NotFoundError: no such resource in this organization.
         """
-        return await self._get_one(id, include=include, fields=fields, timeout=timeout)
+        params: QueryList | None = None
+        if include is not None or fields is not None:
+            params = []
+            if include is not None:
+                params.append(("include", ",".join(include_paths(include, self._model))))
+            if fields is not None:
+                params.extend(fields_params(fields))
+        response = await self._core.request(
+            "GET", self._item_path(id), params=params, timeout=timeout
+        )
+        return self._core.codec.decode_data(response.body, self._model)  # type: ignore[return-value]
 
 
 class Listable(APIResource[_M]):

@@ -4,9 +4,14 @@ Each wait is a task running ``client.flow_generations.wait(id, waiter=WebhookWai
 on an ``InMemoryBus`` (subscribe, check latest, one state fetch, then events). The state
 fetch (``retrieve``) is served from memory, so the figures are the waiter's and the bus's
 own cost, not HTTP. Prints, for each N: time to resolve all, p50/p99 latency from publish
-to the await returning, and memory per pending wait (target <= 2 KiB, measured on the
-wait loop itself as before; what the public ``wait()`` coroutine and a default 900 s
-timeout add is printed beside it), plus how the cost per wait grows with N.
+to the await returning, and memory per pending wait, plus how the cost per wait grows
+with N.
+
+The memory target (<= 2 KiB per pending wait) is checked on the way users wait:
+``await client.flow_generations.wait(id)`` with its default 900 s timeout. (Until the
+timeout became a timer handle per wait, the headline was the wait loop ``run_wait``
+alone, without a timeout; that figure and ``wait()`` without a timeout are printed beside
+it.)
 """
 
 from __future__ import annotations
@@ -33,9 +38,11 @@ TARGET_BYTES = 2048
 GROWTH_TARGET = 1.5
 #: Events published between yields to the event loop.
 BATCH = 100
-#: How a wait is started: the wait loop itself (run_wait, the figure the target is for),
-#: the public ``wait()`` with no timeout, and ``wait()`` with its default 900 s timeout.
+#: How a wait is started: the wait loop itself (run_wait), the public ``wait()`` with no
+#: timeout, and ``wait()`` with its default 900 s timeout (the figure the target is for).
 APIS = ("run_wait", "wait", "wait_default_timeout")
+#: The API whose figure the memory target is checked on: what users write.
+HEADLINE_API = "wait_default_timeout"
 
 
 def finished(gid: str) -> ResourceEvent:
@@ -167,15 +174,15 @@ async def main(sizes: list[int], rounds: int) -> dict[str, Any]:
             with_task = await memory_per_wait(n, api)
             row[f"bytes_per_wait_with_task_{api}"] = with_task
             row[f"bytes_per_wait_{api}"] = with_task - bare
-        row["bytes_per_wait"] = row["bytes_per_wait_run_wait"]
+        row["bytes_per_wait"] = row[f"bytes_per_wait_{HEADLINE_API}"]
         rows.append(row)
         print(
             f"N={n:>7,}: all resolved in {row['resolve_all_s']:.2f}s "
             f"({row['per_wait_us']:.1f} us/wait), publish->return p50 {row['p50_ms']:.2f} ms "
-            f"p99 {row['p99_ms']:.2f} ms; memory per pending wait {row['bytes_per_wait']:,.0f} B "
-            f"(target <= {TARGET_BYTES}); through wait() "
-            f"{row['bytes_per_wait_wait']:,.0f} B, with its default timeout "
-            f"{row['bytes_per_wait_wait_default_timeout']:,.0f} B; "
+            f"p99 {row['p99_ms']:.2f} ms; memory per pending wait(), default timeout, "
+            f"{row['bytes_per_wait']:,.0f} B (target <= {TARGET_BYTES}); wait() without a "
+            f"timeout {row['bytes_per_wait_wait']:,.0f} B, the wait loop alone "
+            f"{row['bytes_per_wait_run_wait']:,.0f} B; "
             f"{bare:,.0f} B more for the awaiting task itself"
         )
     base = rows[0]
@@ -188,7 +195,7 @@ async def main(sizes: list[int], rounds: int) -> dict[str, Any]:
     worst = max(row["bytes_per_wait"] for row in rows)
     verdicts = [
         verdict(
-            "memory per pending wait (bytes, worst N)",
+            "memory per pending wait, wait() with its default timeout (bytes, worst N)",
             worst,
             target=TARGET_BYTES,
             higher_is_better=False,

@@ -40,11 +40,16 @@ FAST_POLL = dict(interval=0.01, max_interval=0.05, jitter=0.0)
 
 
 def sdk_tasks() -> list[asyncio.Task[object]]:
-    """Tasks running code of the SDK's waiters or buses (poll loops, merge pumps)."""
+    """Tasks running code of the SDK's waiters or buses (poll loops, merge pumps).
+
+    Not the waits themselves: a task made from ``wait()`` runs ``run_wait``'s coroutine.
+    """
     found = []
     for task in asyncio.all_tasks():
         code = getattr(task.get_coro(), "cr_code", None)
         filename = code.co_filename if code is not None else ""
+        if code is not None and code.co_name == "run_wait":
+            continue
         if "recrubo_async/waiters" in filename or "recrubo_async/bus" in filename:
             found.append(task)
     return found

@@ -24,15 +24,21 @@ class LocalSubscription:
     which matters with 100,000 waits parked on one bus.
     """
 
-    __slots__ = ("_closed", "_ended", "_items", "_on_close", "_waiter", "key")
+    __slots__ = ("_closed", "_ended", "_items", "_on_close", "_waiter", "id", "type")
 
     def __init__(self, key: Key, on_close: Callable[[LocalSubscription], object]) -> None:
-        self.key = key
+        # The type and id strings, not the key tuple: the strings are the wait's own, the
+        # tuple would be one more object per pending wait.
+        self.type, self.id = key
         self._on_close = on_close
         self._items: list[ResourceEvent] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         self._ended = False
+
+    @property
+    def key(self) -> Key:
+        return (self.type, self.id)
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -89,59 +95,67 @@ class Fanout:
     """Local subscriptions by resource.
 
     Most resources have exactly one waiter, so a lone subscription is stored as itself and
-    a set is made only for the second.
+    a set is made only for the second. They are filed by type, then id, so that no key
+    tuple is made per resource.
     """
 
     def __init__(self) -> None:
-        self._by_key: dict[Key, LocalSubscription | set[LocalSubscription]] = {}
+        self._by_type: dict[str, dict[str, LocalSubscription | set[LocalSubscription]]] = {}
         self.count = 0
 
     def resources(self) -> list[Key]:
-        return list(self._by_key)
+        return [(type, id) for type, by_id in self._by_type.items() for id in by_id]
 
     def __bool__(self) -> bool:
-        return bool(self._by_key)
+        return any(self._by_type.values())
 
     def add(self, sub: LocalSubscription) -> bool:
         """Register ``sub``; True when it is the first for its resource."""
         self.count += 1
-        current = self._by_key.get(sub.key)
+        by_id = self._by_type.get(sub.type)
+        if by_id is None:
+            by_id = self._by_type[sub.type] = {}
+        current = by_id.get(sub.id)
         if current is None:
-            self._by_key[sub.key] = sub
+            by_id[sub.id] = sub
             return True
         if isinstance(current, set):
             current.add(sub)
         else:
-            self._by_key[sub.key] = {current, sub}
+            by_id[sub.id] = {current, sub}
         return False
 
     def remove(self, sub: LocalSubscription) -> bool:
         """Forget ``sub``; True when it was the last for its resource."""
-        current = self._by_key.get(sub.key)
+        by_id = self._by_type.get(sub.type)
+        if by_id is None:
+            return False
+        current = by_id.get(sub.id)
         if current is sub:
-            del self._by_key[sub.key]
+            del by_id[sub.id]
             self.count -= 1
             return True
         if isinstance(current, set) and sub in current:
             current.discard(sub)
             self.count -= 1
             if len(current) == 1:
-                self._by_key[sub.key] = current.pop()
+                by_id[sub.id] = current.pop()
         return False
 
-    def _subs(self, key: Key) -> tuple[LocalSubscription, ...]:
-        current = self._by_key.get(key)
+    def _subs(self, type: str, id: str) -> tuple[LocalSubscription, ...]:
+        by_id = self._by_type.get(type)
+        current = None if by_id is None else by_id.get(id)
         if current is None:
             return ()
         return tuple(current) if isinstance(current, set) else (current,)
 
     def deliver(self, event: ResourceEvent) -> None:
-        for sub in self._subs(event.key):
+        for sub in self._subs(event.type, event.id):
             sub.put(event)
 
     def end_all(self) -> None:
-        for key in list(self._by_key):
-            for sub in self._subs(key):
+        for type, id in self.resources():
+            for sub in self._subs(type, id):
                 sub.end()
-        self._by_key.clear()
+        self._by_type.clear()
         self.count = 0

@@ -164,9 +164,11 @@ class Client:
             "Accept": MEDIA_TYPE,
             "User-Agent": USER_AGENT,
         }
+        timeout = to_client_timeout(config.timeout)
         http = HTTPCore(
             holder=holder,
             headers=headers,
+            timeout=timeout,
             retry=RetryPolicy(max_retries=config.max_retries, max_time=config.max_retry_time),
             hooks=config.hooks,
         )
@@ -174,7 +176,7 @@ class Client:
             base_url=config.base_url,
             http=http,
             codec=Codec(),
-            timeout=to_client_timeout(config.timeout),
+            timeout=timeout,
             waiter=config.waiter,
         )
 

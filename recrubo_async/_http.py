@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -58,6 +59,28 @@ class SessionHolder:
         self._owned = session is None
         self._trace_configs = list(trace_configs or ())
         self._closed = False
+        #: What an owned session sends by default (see ``adopt``).
+        self._headers: CIMultiDict[str] | None = None
+        self._timeout: aiohttp.ClientTimeout | None = None
+
+    def adopt(
+        self, headers: CIMultiDict[str], timeout: aiohttp.ClientTimeout
+    ) -> tuple[CIMultiDict[str] | None, bool]:
+        """What a client with these defaults passes per request, which aiohttp would
+        otherwise merge (headers) and re-read (every keyword) on every call.
+
+        The first client to ask makes its headers and timeout its owned session's
+        defaults. Returns the headers to pass (None: the session's are these) and whether
+        the session's timeout is this one too. A copy with other headers (another key)
+        passes its own, which replace the defaults; a borrowed session's defaults are the
+        user's, so everything is passed.
+        """
+        if not self._owned:
+            return headers, False
+        if self._headers is None and self._session is None:
+            self._headers, self._timeout = headers, timeout
+        same = headers == self._headers
+        return (None if same else headers), same and timeout == self._timeout
 
     @property
     def closed(self) -> bool:
@@ -73,10 +96,14 @@ class SessionHolder:
                 "with `async with Client(...) as client:` around all calls"
             )
         if self._session is None:
+            defaults: dict[str, Any] = {}
+            if self._headers is not None and self._timeout is not None:
+                defaults = {"headers": self._headers, "timeout": self._timeout}
             self._session = aiohttp.ClientSession(
                 trace_configs=self._trace_configs or None,
                 # Cookies are never part of this API; ignoring them keeps keys apart.
                 cookie_jar=aiohttp.DummyCookieJar(),
+                **defaults,
             )
             # aiohttp silently resends an idempotent request once when a connection drops;
             # the SDK's retry policy must be the only one, so that it knows every attempt
@@ -101,12 +128,16 @@ class HTTPCore:
         *,
         holder: SessionHolder,
         headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
         retry: RetryPolicy,
         hooks: Hooks,
     ) -> None:
         self._holder = holder
         # Built once: aiohttp turns a plain dict into one on every request.
-        self._headers = CIMultiDict(headers)
+        self._headers, same_timeout = holder.adopt(CIMultiDict(headers), timeout)
+        #: A call with this timeout, no query and no body, whose headers are the session's,
+        #: passes aiohttp nothing it would not assume: the most frequent call, a GET.
+        self._plain_timeout = timeout if same_timeout and self._headers is None else None
         self.retry = retry
         self.hooks = hooks
 
@@ -143,17 +174,25 @@ class HTTPCore:
             error: APIConnectionError | APIStatusError
             retry_after: float | None = None
             try:
-                async with session.request(
-                    method,
-                    url,
-                    params=params or None,
-                    data=body,
-                    headers=self._headers,
-                    timeout=timeout,
-                    allow_redirects=False,
-                ) as resp:
+                # Awaited and released rather than ``async with``: aiohttp's documented
+                # form without the four coroutines its context managers add per call.
+                if timeout is self._plain_timeout and not params and body is None:
+                    resp = await session.request(method, url, allow_redirects=False)
+                else:
+                    resp = await session.request(
+                        method,
+                        url,
+                        params=params or None,
+                        data=body,
+                        headers=self._headers,
+                        timeout=timeout,
+                        allow_redirects=False,
+                    )
+                try:
                     raw = await resp.read()
-                    status, headers, reason = resp.status, resp.headers, resp.reason
+                finally:
+                    resp.release()
+                status, headers, reason = resp.status, resp.headers, resp.reason
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 # No connection was made: the request provably never reached the server.
                 error = _connection_error(method, url, exc)

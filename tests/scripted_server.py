@@ -22,6 +22,8 @@ class Recorded:
     target: str
     headers: Mapping[str, str]
     body: bytes
+    #: Every header line as sent, lower-cased names, repeats kept.
+    header_lines: tuple[tuple[str, str], ...] = ()
 
     @property
     def path(self) -> str:
@@ -121,14 +123,17 @@ async def _read_request(reader: asyncio.StreamReader) -> Recorded | None:
         return None
     lines = head.decode("latin-1").split("\r\n")
     method, target, _ = lines[0].split(" ", 2)
-    headers: dict[str, str] = {}
+    pairs = []
     for line in lines[1:]:
         if line:
             name, value = line.split(":", 1)
-            headers[name.strip().lower()] = value.strip()
+            pairs.append((name.strip().lower(), value.strip()))
+    headers = dict(pairs)
     length = int(headers.get("content-length", "0"))
     body = await reader.readexactly(length) if length else b""
-    return Recorded(method=method, target=target, headers=headers, body=body)
+    return Recorded(
+        method=method, target=target, headers=headers, body=body, header_lines=tuple(pairs)
+    )
 
 
 def _encode(reply: Reply) -> bytes:

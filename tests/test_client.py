@@ -102,6 +102,43 @@ async def test_with_options_shares_the_session_and_overrides_settings(
     assert patient.is_closed
 
 
+async def test_a_copy_and_its_original_each_send_their_own_headers_once(
+    server: ScriptedServer,
+) -> None:
+    # The owned session sends the original's headers by default; a copy with another key
+    # passes its own on each request. Interleaved on one session, neither leaks.
+    server.default = ONE
+    async with Client("k", base_url=server.url, default_headers={"X-Team": "a"}) as client:
+        other = client.with_options(api_key="other-key")
+        same = client.with_options(max_retries=5)
+        for c in (client, other, same, client, other):
+            await c.flow_generations.retrieve("g1")
+    keys = [r.headers["authorization"] for r in server.requests]
+    assert keys == ["Bearer k", "Bearer other-key", "Bearer k", "Bearer k", "Bearer other-key"]
+    for recorded in server.requests:
+        names = [name for name, _ in recorded.header_lines]
+        assert names.count("authorization") == 1
+        assert names.count("accept") == 1
+        assert recorded.headers["x-team"] == "a"
+
+
+async def test_a_borrowed_session_keeps_its_defaults_but_the_client_headers_win(
+    server: ScriptedServer,
+) -> None:
+    server.default = ONE
+    async with (
+        aiohttp.ClientSession(
+            headers={"Authorization": "Bearer session-default", "X-Trace": "t1"}
+        ) as session,
+        Client("k", base_url=server.url, session=session) as client,
+    ):
+        await client.flow_generations.retrieve("g1")
+    (recorded,) = server.requests
+    assert recorded.headers["authorization"] == "Bearer k"
+    assert [n for n, _ in recorded.header_lines].count("authorization") == 1
+    assert recorded.headers["x-trace"] == "t1"
+
+
 async def test_client_timeout_and_per_call_timeout(server: ScriptedServer) -> None:
     server.default = Reply(body=ONE.body, delay=0.5)
     async with Client("k", base_url=server.url, timeout=0.1, max_retries=0) as client:
@@ -114,6 +151,23 @@ async def test_client_timeout_and_per_call_timeout(server: ScriptedServer) -> No
             await client.flow_generations.retrieve("g1", timeout=0.1)
         gen = await client.flow_generations.retrieve("g1", timeout=None)
         assert gen.id == "g1"
+
+
+async def test_a_copy_with_another_timeout_keeps_it_on_the_shared_session(
+    server: ScriptedServer,
+) -> None:
+    # The owned session's default timeout is the original's; a copy passes its own.
+    server.default = Reply(body=ONE.body, delay=0.3)
+    async with Client("k", base_url=server.url, timeout=5, max_retries=0) as client:
+        hasty = client.with_options(timeout=0.05)
+        with pytest.raises(APITimeoutError):
+            await hasty.flow_generations.retrieve("g1")
+        assert (await client.flow_generations.retrieve("g1")).id == "g1"
+        hasty_first = Client("k", base_url=server.url, timeout=0.05, max_retries=0)
+        async with hasty_first, hasty_first.with_options(timeout=5) as patient:
+            assert (await patient.flow_generations.retrieve("g1")).id == "g1"
+            with pytest.raises(APITimeoutError):
+                await hasty_first.flow_generations.retrieve("g1")
 
 
 async def test_timeout_none_on_the_client_disables_it(server: ScriptedServer) -> None:

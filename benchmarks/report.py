@@ -97,21 +97,42 @@ def table(results: dict[str, Result], run: Result) -> list[str]:
 
 
 def plot_requests(plt: Any, r: Result, out: Path) -> None:
+    levels = r.get("levels") or [r]
     names = list(r["per_s"])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
-    rounds = r.get("rounds_per_s", {})
-    left.bar(names, [r["per_s"][n] for n in names], color=["#2a6", "#888", "#c84"])
-    for i, n in enumerate(names):
-        left.plot([i] * len(rounds.get(n, [])), rounds.get(n, []), "k.", alpha=0.5)
-    left.set_title("GET one FlowGeneration: requests/s")
-    left.set_ylabel("requests per second (median, dots: rounds)")
-    cpu = r["cpu_us_per_request"]
-    right.bar(names, [cpu[n] for n in names], color=["#2a6", "#888", "#c84"])
+    colors = {"sdk": "#2a6", "aiohttp": "#888", "httpx": "#c84"}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    width = 0.8 / len(names)
+    for j, name in enumerate(names):
+        xs = [i + (j - (len(names) - 1) / 2) * width for i in range(len(levels))]
+        left.bar(
+            xs,
+            [lv["per_s"][name] / lv["per_s"]["aiohttp"] for lv in levels],
+            width,
+            label=name,
+            color=colors.get(name, "#48c"),
+        )
+        right.bar(
+            xs,
+            [lv["cpu_us_per_request"][name] for lv in levels],
+            width,
+            label=name,
+            color=colors.get(name, "#48c"),
+        )
+        if name == "sdk":
+            for x, lv in zip(xs, levels, strict=True):
+                paired = lv.get("paired_ratios", [])
+                left.plot([x] * len(paired), paired, "k.", alpha=0.5)
+    ticks = [f"concurrency {lv['concurrency']}" for lv in levels]
+    for ax in (left, right):
+        ax.set_xticks(range(len(levels)), ticks)
+    left.axhline(float(r.get("target", 0.85)), color="#c22", linestyle="--", linewidth=1)
+    left.set_title("throughput relative to raw aiohttp (dots: SDK rounds)")
+    left.legend(fontsize=8)
     right.set_yscale("log")
     right.set_title("client CPU per request (us, log)")
     fig.suptitle(
-        f"SDK / raw aiohttp: throughput x{r['ratio']:.2f}, CPU x{r['cpu_ratio']:.2f} "
-        f"(concurrency {r['concurrency']})"
+        "GET one FlowGeneration: SDK / raw aiohttp throughput "
+        + ", ".join(f"x{lv['ratio']:.2f} at {lv['concurrency']}" for lv in levels)
     )
     fig.tight_layout()
     fig.savefig(out, dpi=100)
@@ -245,14 +266,19 @@ def make_plots(results: dict[str, Result]) -> tuple[dict[str, str], str | None]:
 def details(name: str, r: Result) -> list[str]:
     """A few lines of figures under each plot."""
     if name == "requests":
-        return [
-            f"{n}: {r['per_s'][n]:,.0f} req/s, {r['cpu_us_per_request'][n]:,.0f} us client "
-            f"CPU per request"
-            for n in r["per_s"]
-        ] + [
-            f"SDK / raw aiohttp: throughput x{r['ratio']:.2f}, CPU efficiency "
-            f"x{r['cpu_ratio']:.2f}; httpx / raw aiohttp: x{r['httpx_ratio']:.2f}"
-        ]
+        lines = []
+        for lv in r.get("levels") or [r]:
+            lines += [
+                f"concurrency {lv['concurrency']}, {n}: {lv['per_s'][n]:,.0f} req/s, "
+                f"{lv['cpu_us_per_request'][n]:,.0f} us client CPU per request"
+                for n in lv["per_s"]
+            ]
+            lines.append(
+                f"concurrency {lv['concurrency']}, SDK / raw aiohttp: throughput "
+                f"x{lv['ratio']:.2f}, CPU efficiency x{lv['cpu_ratio']:.2f}; httpx / raw "
+                f"aiohttp: x{lv['httpx_ratio']:.2f}"
+            )
+        return lines
     if name == "decoding":
         return [
             f"{n}: {ms:.2f} ms per page ({ms / r['resources'] * 1e3:.2f} us per resource)"
@@ -262,10 +288,10 @@ def details(name: str, r: Result) -> list[str]:
         return [
             f"N={row['n']:,}: all resolved in {row['resolve_all_s']:.2f} s "
             f"({row['per_wait_us']:.1f} us per wait), p50 {row['p50_ms']:.2f} ms, "
-            f"p99 {row['p99_ms']:.2f} ms; {row['bytes_per_wait']:,.0f} B per pending wait "
-            f"(wait(): {row.get('bytes_per_wait_wait', float('nan')):,.0f} B, with the "
-            f"default 900 s timeout: "
-            f"{row.get('bytes_per_wait_wait_default_timeout', float('nan')):,.0f} B)"
+            f"p99 {row['p99_ms']:.2f} ms; {row['bytes_per_wait']:,.0f} B per pending "
+            f"wait() with its default 900 s timeout (without a timeout: "
+            f"{row.get('bytes_per_wait_wait', float('nan')):,.0f} B; the wait loop alone: "
+            f"{row.get('bytes_per_wait_run_wait', float('nan')):,.0f} B)"
             for row in r["rows"]
         ]
     if name == "polling":

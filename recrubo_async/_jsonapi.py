@@ -213,7 +213,10 @@ class Codec:
             ):
                 resource = self._decode_resource(data, "$.data", -1, True)
                 if isinstance(resource, model):
-                    link((resource,))
+                    for rel in resource.relationships.values():
+                        if rel.loaded:  # something to resolve (see link())
+                            link((resource,))
+                            break
                     return resource
         return self.decode_one(raw, model)[0]
 

@@ -67,7 +67,9 @@ class OpenEnum(str, enum.Enum):
         return self._name_ in type(self).__members__
 
 
-@attrs.frozen(kw_only=True)
+# Value objects, made by the thousand when a page is decoded: no ``__weakref__`` slot, so
+# that the decoder can build them by plain slot stores (``_converter._build_plan``).
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class ResourceIdentifier:
     """A ``{"type", "id"}`` reference to another resource."""
 
@@ -75,7 +77,7 @@ class ResourceIdentifier:
     id: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class Relationship:
     """A relationship as sent: ``data`` (None, one identifier, or several), links and meta.
 

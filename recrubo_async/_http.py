@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 
 from . import _retry
 from ._constants import REQUEST_ID_HEADER
@@ -20,27 +20,6 @@ from .errors import APIConnectionError, APIStatusError, APITimeoutError, ClientC
 logger = logging.getLogger("recrubo_async")
 
 QueryParams = Sequence[tuple[str, str]]
-
-
-class Response:
-    """A successful (2xx/3xx) answer, read in full.
-
-    A plain slotted class, not attrs: one is built per call, on the hot path.
-    """
-
-    __slots__ = ("body", "headers", "status")
-
-    def __init__(self, status: int, headers: CIMultiDictProxy[str], body: bytes) -> None:
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    @property
-    def request_id(self) -> str | None:
-        return self.headers.get(REQUEST_ID_HEADER)
-
-    def __repr__(self) -> str:
-        return f"<Response {self.status}, {len(self.body)} bytes>"
 
 
 class SessionHolder:
@@ -88,8 +67,10 @@ class SessionHolder:
 
     def get(self) -> aiohttp.ClientSession:
         session = self._session
-        if session is not None and not self._closed and not session.closed:
-            return session  # every call but the first: checked inline
+        # Every call but the first: an owned session is closed only by aclose() (which
+        # sets _closed); a borrowed one may have been closed by its owner.
+        if session is not None and not self._closed and (self._owned or not session.closed):
+            return session
         if self.closed:
             raise ClientClosedError(
                 "this recrubo_async.Client is closed; create a new Client, or keep it open "
@@ -148,8 +129,9 @@ class HTTPCore:
         params: QueryParams | None,
         body: bytes | None,
         timeout: aiohttp.ClientTimeout,
-    ) -> Response:
-        """Send one request, retrying per the policy; raise the mapped error on failure.
+    ) -> bytes:
+        """Send one request, retrying per the policy; the body of the (2xx/3xx) answer,
+        or the mapped error raised.
 
         This runs on every API call: what only hooks or debug logging need (events,
         timings, the request id) is computed only when one is there to use it.
@@ -228,11 +210,11 @@ class HTTPCore:
                             request_id,
                         )
                 if status < 400:
-                    return Response(status, headers, raw)
+                    return raw
                 if status == 404 and method == "DELETE" and maybe_done:
                     # The earlier attempt deleted it; only its answer was lost.
                     logger.info("%s %s: gone on retry after a lost answer: deleted", method, url)
-                    return Response(204, headers, b"")
+                    return b""
                 maybe_done = maybe_done or status >= 500
                 error = make_status_error(
                     method=method,

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from ._http import HTTPCore, Response
+from ._http import HTTPCore
 from ._jsonapi import Codec, RelationshipValue
 from ._pagination import DEFAULT_PAGE_SIZE, Page, Paginator, QueryList
 from ._query import (
@@ -61,7 +61,7 @@ class ClientCore:
         params: QueryList | None = None,
         body: bytes | None = None,
         timeout: TimeoutLike | NotGiven = NOT_GIVEN,
-    ) -> Coroutine[Any, Any, Response]:
+    ) -> Coroutine[Any, Any, bytes]:
         """Send one API request (await the result); ``path`` is relative to the base URL.
 
         A plain function returning the send coroutine: one coroutine less per call.
@@ -134,8 +134,8 @@ class APIResource(Generic[_M]):
     def _item_path(self, id: str | Resource) -> str:
         return f"{self._path}/{resource_id(id)}"
 
-    def _decode(self, response: Response) -> _M:
-        return self._core.codec.decode_data(response.body, self._model)  # type: ignore[return-value]
+    def _decode(self, body: bytes) -> _M:
+        return self._core.codec.decode_data(body, self._model)  # type: ignore[return-value]
 
     async def _create(
         self,
@@ -151,10 +151,10 @@ class APIResource(Generic[_M]):
             {k: v for k, v in attributes.items() if v is not None},
             relationships={k: v for k, v in (relationships or {}).items() if v is not None},
         )
-        response = await self._core.request(
+        body = await self._core.request(
             "POST", self._path, params=params, body=body, timeout=timeout
         )
-        return self._decode(response)
+        return self._decode(body)
 
     async def _update(
         self,
@@ -180,10 +180,8 @@ class APIResource(Generic[_M]):
         body = self._core.codec.encode_write(
             self._model.TYPE, attributes, relationships=relationships, id=rid
         )
-        response = await self._core.request(
-            "PATCH", self._item_path(rid), body=body, timeout=timeout
-        )
-        return self._decode(response)
+        body = await self._core.request("PATCH", self._item_path(rid), body=body, timeout=timeout)
+        return self._decode(body)
 
     async def _delete_one(self, id: str | Resource, *, timeout: TimeoutLike | NotGiven) -> None:
         await self._core.request("DELETE", self._item_path(id), timeout=timeout)
@@ -214,8 +212,8 @@ class APIResource(Generic[_M]):
             query.append(("page[size]", str(size)))
 
         async def fetch(params: QueryList) -> Page[_M]:
-            response = await self._core.request("GET", self._path, params=params, timeout=timeout)
-            doc = self._core.codec.decode_document(response.body)
+            body = await self._core.request("GET", self._path, params=params, timeout=timeout)
+            doc = self._core.codec.decode_document(body)
             data = doc.data if isinstance(doc.data, list) else []
             number = _page_number(params)
             return Page(
@@ -260,14 +258,14 @@ class Retrievable(APIResource[_M]):
                 params.extend(fields_params(fields))
         # ClientCore.request inlined: this is the SDK's most frequent call.
         core = self._core
-        response = await core.http.send(
+        body = await core.http.send(
             "GET",
             f"{core.base_url}{self._path}/{resource_id(id)}",
             params,
             None,
             core.timeout if timeout is NOT_GIVEN else to_client_timeout(timeout),
         )
-        return core.codec.decode_data(response.body, self._model)  # type: ignore[return-value]
+        return core.codec.decode_data(body, self._model)  # type: ignore[return-value]
 
 
 class Listable(APIResource[_M]):

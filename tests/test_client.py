@@ -102,6 +102,19 @@ async def test_with_options_shares_the_session_and_overrides_settings(
     assert patient.is_closed
 
 
+async def test_a_borrowed_session_closed_by_its_owner_gives_a_clear_error(
+    server: ScriptedServer,
+) -> None:
+    server.default = ONE
+    session = aiohttp.ClientSession()
+    client = Client("k", base_url=server.url, session=session)
+    assert (await client.flow_generations.retrieve("g1")).id == "g1"
+    await session.close()
+    with pytest.raises(ClientClosedError, match="closed"):
+        await client.flow_generations.retrieve("g1")
+    assert len(server.requests) == 1
+
+
 async def test_a_copy_and_its_original_each_send_their_own_headers_once(
     server: ScriptedServer,
 ) -> None:

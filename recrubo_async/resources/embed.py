@@ -35,10 +35,8 @@ class Embed:
         if not isinstance(origin_url, str) or not origin_url.startswith(("http://", "https://")):
             raise ValueError(f"origin_url must be an http(s) origin; got {origin_url!r}")
         body = orjson.dumps({"userId": id_of(user_id, "user_id"), "originUrl": origin_url})
-        response = await self._core.request(
-            "POST", "/embed/authenticate", body=body, timeout=timeout
-        )
-        return self._decode(response.body)
+        answer = await self._core.request("POST", "/embed/authenticate", body=body, timeout=timeout)
+        return self._decode(answer)
 
     def _decode(self, raw: bytes) -> EmbedToken:
         codec = self._core.codec

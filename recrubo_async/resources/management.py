@@ -51,10 +51,10 @@ class ManagementOrganizations(
         self, id: str | Organization, *, timeout: TimeoutLike | NotGiven = NOT_GIVEN
     ) -> Organization:
         """Issue a new token (the old one stops working); returns the organization."""
-        response = await self._core.request(
+        body = await self._core.request(
             "POST", f"/management/refresh-token/{resource_id(id)}", timeout=timeout
         )
-        return self._decode(response)
+        return self._decode(body)
 
 
 class Management:

@@ -173,7 +173,8 @@ class HTTPCore:
                 try:
                     raw = await resp.read()
                 finally:
-                    resp.release()
+                    if not resp.closed:  # reading to the end released the connection
+                        resp.release()
                 status, headers, reason = resp.status, resp.headers, resp.reason
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 # No connection was made: the request provably never reached the server.

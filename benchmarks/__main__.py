@@ -22,7 +22,7 @@ HERE = Path(__file__).parent
 
 #: (script, arguments, seconds allowed): the sizes ``make bench`` uses.
 STEPS: list[tuple[str, list[str], float]] = [
-    ("requests", ["--requests", "2000", "--rounds", "7", "--concurrency", "1", "32"], 150),
+    ("requests", ["--requests", "2000", "--rounds", "9", "--concurrency", "1", "32"], 180),
     ("decoding", ["--resources", "1000", "--rounds", "15", "--reps", "5"], 60),
     ("waits", ["--sizes", "5000", "20000", "50000", "--rounds", "3"], 120),
     ("polling", ["--waits", "100", "--rounds", "3"], 60),

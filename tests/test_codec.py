@@ -24,6 +24,8 @@ from recrubo_async.models import (
     ResourceIdentifier,
 )
 
+from . import json_strategies as strategies
+
 CODEC = Codec()
 
 
@@ -212,14 +214,8 @@ def test_names_translate_both_ways() -> None:
 
 # --- properties -------------------------------------------------------------------------
 
-json_scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=8)
-json_values = st.recursive(
-    json_scalars | st.floats(allow_nan=False, allow_infinity=False),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=12,
-)
+json_scalars = strategies.json_scalars(text=8)
+json_values = strategies.json_values(text=8, keys=6, leaves=12)
 aware_datetimes = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.just(timezone.utc)
 )

@@ -40,6 +40,8 @@ from recrubo_async.models._base import (
     wire_name_of,
 )
 
+from . import json_strategies as strategies
+
 CODEC = Codec()
 
 
@@ -292,14 +294,8 @@ def test_the_fast_path_changes_nothing_it_was_given_before_stepping_aside() -> N
 
 # --- the fast decoder against the checked path, on generated resource objects -----------
 
-json_scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=6)
-json_values = st.recursive(
-    json_scalars | st.floats(allow_nan=False, allow_infinity=False),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
+json_scalars = strategies.json_scalars(text=6)
+json_values = strategies.json_values(text=6, keys=5, leaves=8)
 attribute_values = json_values | st.sampled_from(
     [
         "queued",

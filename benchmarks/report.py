@@ -343,7 +343,7 @@ def render(results: dict[str, Result], run: Result, plots: dict[str, str], why: 
         "Each script runs alone with its full default sizes: `python -m benchmarks.requests`, "
         "`benchmarks.decoding`, `benchmarks.waits`, `benchmarks.polling`, "
         "`benchmarks.webhook_receiver`, `benchmarks.redis_bus`; `make bench` runs all of "
-        "them at reduced sizes.",
+        "them, the waits at full size and the others at reduced sizes.",
         "",
         "## Results",
         "",

@@ -156,8 +156,9 @@ class HTTPCore:
             error: APIConnectionError | APIStatusError
             retry_after: float | None = None
             try:
-                # Awaited and released rather than ``async with``: aiohttp's documented
-                # form without the four coroutines its context managers add per call.
+                # Awaited rather than ``async with`` (aiohttp's documented form without the
+                # four coroutines its context managers add per call), and released only when
+                # not read to the end (benchmarks/findings.md, Requests).
                 if timeout is self._plain_timeout and not params and body is None:
                     resp = await session.request(method, url, allow_redirects=False)
                 else:

@@ -187,8 +187,12 @@ class Waitable(Retrievable[_M]):
             ResourceDeletedError: the resource was deleted.
         """
         source = self._source(resource_id(id))
-        async for state in watch_states(self._resolve_waiter(waiter), source):
-            yield state  # type: ignore[misc]
+        states = watch_states(self._resolve_waiter(waiter), source)
+        try:
+            async for state in states:
+                yield state  # type: ignore[misc]
+        finally:
+            await states.aclose()  # closing this one does not close the one it iterates
 
     async def _create_and_wait(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -313,6 +314,35 @@ async def test_watch_yields_each_status_once_and_ends_at_a_terminal_one() -> Non
         await env.emu.advance(30)
         await asyncio.wait_for(task, 5)
         assert seen == ["queued", "running", "finished"]
+
+
+async def test_a_polling_wait_has_left_its_poll_loop_when_it_returns() -> None:
+    # Not some loop iterations later, when the garbage collector finalizes a generator.
+    async with deployment(clock="manual") as env:
+        gen = await env.generation()
+        waiter = PollingWaiter(**FAST_POLL)
+
+        async def wait_then_count() -> int:
+            await env.client.flow_generations.wait(gen, waiter=waiter)
+            return waiter.active_polls  # read before this task yields to the loop again
+
+        task = asyncio.create_task(wait_then_count())
+        await eventually(lambda: waiter.active_polls == 1)
+        await env.emu.advance(30)
+        assert await result_of(task) == 0
+
+
+async def test_closing_watch_early_releases_the_poll_loop_at_once() -> None:
+    async with deployment(clock="manual") as env:
+        gen = await env.generation()
+        waiter = PollingWaiter(**FAST_POLL)
+        watch = env.client.flow_generations.watch(gen, waiter=waiter)
+        async with contextlib.aclosing(watch) as states:
+            async for state in states:
+                assert state.status == "queued"
+                break
+        assert waiter.active_polls == 0
+        assert not sdk_tasks()
 
 
 async def test_deleting_the_resource_while_polling_raises_resource_deleted() -> None:

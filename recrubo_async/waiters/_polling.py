@@ -129,8 +129,15 @@ class PollingWaiter:
     async def observe(self, source: StateSource) -> AsyncGenerator[Resource, None]:
         if source.initial is not None:
             yield source.initial
-        async for state in self.poll(source, first_delay=0.0 if source.initial is None else None):
-            yield state
+        states = self.poll(source, first_delay=0.0 if source.initial is None else None)
+        try:
+            async for state in states:
+                yield state
+        finally:
+            # Closing this generator does not close the one it iterates: without this, the
+            # poll loop would be left (and its listener dropped) only when the garbage
+            # collector finalizes it, some loop iterations after the wait returned.
+            await states.aclose()
 
     async def poll(
         self, source: StateSource, *, first_delay: float | None = None

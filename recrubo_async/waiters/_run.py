@@ -181,12 +181,9 @@ async def run_wait(
     # and the loop runs in this frame: one coroutine per wait.
     deadline = _Deadline(source, timeout) if timeout is not None and _COUNTS_CANCELS else None
     tracker = deadline or (_Tracker(source) if _tracker is None else _tracker)
+    if timeout is not None and deadline is None:  # pragma: no cover - Python 3.10
+        return await _run_wait_with_wait_for(waiter, source, until, timeout, on_status)
     try:
-        if timeout is not None and deadline is None:  # pragma: no cover - Python 3.10
-            inner = run_wait(
-                waiter, source, until=until, timeout=None, on_status=on_status, _tracker=tracker
-            )
-            return await asyncio.wait_for(inner, timeout)
         # try/finally rather than contextlib.aclosing: one object less per parked wait.
         states = waiter.observe(source)
         try:
@@ -223,6 +220,42 @@ async def run_wait(
     finally:
         if deadline is not None:
             deadline.stop()
+
+
+class _InnerTimeout(Exception):
+    """A ``TimeoutError`` raised inside a Python 3.10 wait, carried past ``wait_for``."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+
+async def _carrying_inner_timeouts(wait: Awaitable[Resource]) -> Resource:  # pragma: no cover
+    try:
+        return await wait
+    except asyncio.TimeoutError as exc:
+        raise _InnerTimeout(exc) from exc
+
+
+async def _run_wait_with_wait_for(
+    waiter: CompletionWaiter,
+    source: StateSource,
+    until: str,
+    timeout: float,
+    on_status: OnStatus | None,
+) -> Resource:  # pragma: no cover - Python 3.10, whose tasks do not count cancellations
+    """``run_wait`` under ``asyncio.wait_for``: its own timeout is the wait's, and a
+    ``TimeoutError`` from inside the wait (an ``on_status`` callback's) stays that."""
+    tracker = _Tracker(source)
+    inner = run_wait(
+        waiter, source, until=until, timeout=None, on_status=on_status, _tracker=tracker
+    )
+    try:
+        return await asyncio.wait_for(_carrying_inner_timeouts(inner), timeout)
+    except _InnerTimeout as carried:
+        raise carried.error.with_traceback(carried.error.__traceback__) from carried.error.__cause__
+    except asyncio.TimeoutError as exc:
+        raise _timed_out(source.spec, source, until, timeout, tracker.last) from exc
 
 
 async def watch_states(

@@ -256,15 +256,8 @@ class Retrievable(APIResource[_M]):
                 params.append(("include", ",".join(include_paths(include, self._model))))
             if fields is not None:
                 params.extend(fields_params(fields))
-        # ClientCore.request inlined: this is the SDK's most frequent call.
         core = self._core
-        body = await core.http.send(
-            "GET",
-            f"{core.base_url}{self._path}/{resource_id(id)}",
-            params,
-            None,
-            core.timeout if timeout is NOT_GIVEN else to_client_timeout(timeout),
-        )
+        body = await core.request("GET", self._item_path(id), params=params, timeout=timeout)
         return core.codec.decode_data(body, self._model)  # type: ignore[return-value]
 
 

@@ -19,6 +19,8 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from .emu_helpers import generation_attributes
+
 JSONAPI = "application/vnd.api+json"
 SECRET_HEADER = "X-Recrubo-Webhook-Secret"
 SECRET = "guide-secret-0b9c"
@@ -167,34 +169,6 @@ class Raw:
         return answer
 
 
-def seed_generation() -> Json:
-    """The FlowGeneration attributes of the docs' example (FlowGeneration page)."""
-    return {
-        "flowType": "vacancy_application_flow",
-        "parameters": {
-            "language": "nl",
-            "emojiUsage": "3",
-            "flowName": "Driver",
-            "knockoutRequirements": [
-                {"value": "Has drivers license B", "sessionField": "drivers_license"},
-                {"value": "Must be communicative", "sessionField": "communicative"},
-            ],
-            "preferredRequirements": [{"value": "Lives in Amsterdam", "sessionField": "location"}],
-            "requiredFields": [
-                {"value": "firstName", "sessionField": "first_name"},
-                {"value": "email", "sessionField": "email"},
-                {"value": "phoneNumber", "sessionField": "phone"},
-            ],
-            "optionalFields": [
-                {"value": "address", "sessionField": "address"},
-                {"value": "linkedin", "sessionField": "linkedin"},
-                {"value": "portfolio", "sessionField": "portfolio"},
-            ],
-        },
-        "context": {"type": "text", "value": "Example vacancy text here."},
-    }
-
-
 def start_template() -> Json:
     """The MessageTemplate of the docs' example POST body."""
     body = (
@@ -277,7 +251,7 @@ async def test_raw_aiohttp_script_runs_the_guides_end_to_end_on_a_standalone_emu
             "POST",
             "/flow-generations",
             "flowGenerations",
-            seed_generation(),
+            generation_attributes(),
             expect=201,
         )
         assert generation["attributes"]["status"] == "queued"

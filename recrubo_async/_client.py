@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -102,6 +103,17 @@ def _resolve_base_url(base_url: str | None, environment: str) -> str:
     return url.rstrip("/")
 
 
+def _visibility_scope(config: _Config) -> tuple[str, str, frozenset[tuple[str, str]]]:
+    """What decides which states a client can see: base URL, credentials, extra headers.
+
+    The key enters only as a digest, so the scope can be compared and hashed (poll
+    groups are keyed by it) without the key itself being kept anywhere else.
+    """
+    digest = hashlib.blake2b(config.api_key.reveal().encode(), digest_size=16).hexdigest()
+    headers = frozenset((k.lower(), v) for k, v in config.default_headers.items())
+    return (config.base_url, digest, headers)
+
+
 class Client:
     """The Recrubo API client. Use it as ``async with Client(...) as client:``.
 
@@ -178,6 +190,7 @@ class Client:
             codec=Codec(),
             timeout=timeout,
             waiter=config.waiter,
+            scope=_visibility_scope(config),
         )
 
     @property

@@ -6,7 +6,7 @@ A resource module only declares its path, model and the verbs the API documents 
 from __future__ import annotations
 
 import re
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
@@ -27,6 +27,7 @@ from ._query import (
     sort_param,
 )
 from ._types import NOT_GIVEN, NotGiven, TimeoutLike, to_client_timeout
+from ._validate import check_path_id
 from .models._base import Resource, ResourceIdentifier
 
 if TYPE_CHECKING:
@@ -45,8 +46,13 @@ class ClientCore:
         codec: Codec,
         timeout: aiohttp.ClientTimeout,
         waiter: CompletionWaiter,
+        scope: Hashable = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        #: Everything that decides what this client may see (base URL, a digest of the
+        #: credentials, the extra headers): waits share a poll only within one scope, so
+        #: no organization ever sees a state fetched with another's key.
+        self.scope = scope
         self.http = http
         self.codec = codec
         self.timeout = timeout
@@ -83,11 +89,9 @@ def resource_id(value: str | Resource, what: str = "id") -> str:
     """A path-safe id from a string or a model; a clear error for anything else."""
     if isinstance(value, Resource):
         value = value.id
-    if type(value) is str and _PATH_SAFE.fullmatch(value):
+    if type(value) is str and _PATH_SAFE.fullmatch(value) and value.strip(".") != "":
         return value
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{what} must be a non-empty string (a resource's UUID); got {value!r}")
-    return quote(value, safe="")
+    return quote(check_path_id(value, what), safe="")
 
 
 def id_of(value: str | Resource | ResourceIdentifier, what: str) -> str:

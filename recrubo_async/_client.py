@@ -6,6 +6,7 @@ import functools
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from types import TracebackType
 
 import aiohttp
@@ -14,6 +15,7 @@ import attrs
 from ._constants import (
     API_KEY_ENV,
     BASE_URL_ENV,
+    DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_TIME,
     DEFAULT_TIMEOUT,
@@ -74,7 +76,8 @@ class _Config:
     environment: Environment
     timeout: TimeoutLike
     max_retries: int
-    max_retry_time: float
+    max_retry_time: float | timedelta
+    max_response_size: int | None
     hooks: Hooks
     default_headers: Mapping[str, str]
     waiter: CompletionWaiter
@@ -103,6 +106,17 @@ def _resolve_base_url(base_url: str | None, environment: str) -> str:
     return url.rstrip("/")
 
 
+def _check_max_response_size(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(
+            "max_response_size must be a number of bytes, 1 or more (e.g. 64 * 1024 * 1024), "
+            f"or None for no limit; got {value!r}"
+        )
+    return value
+
+
 def _visibility_scope(config: _Config) -> tuple[str, str, frozenset[tuple[str, str]]]:
     """What decides which states a client can see: base URL, credentials, extra headers.
 
@@ -123,10 +137,14 @@ class Client:
         base_url: defaults to ``RECRUBO_BASE_URL``, else the environment's URL.
         environment: ``"production"`` or ``"sandbox"`` (the staging API).
         session: an ``aiohttp.ClientSession`` to borrow; the client never closes it.
-        timeout: per HTTP call, in seconds or an ``aiohttp.ClientTimeout``; ``None`` for no
-            limit. Each method also takes ``timeout=``.
+        timeout: per HTTP call, in seconds, a ``timedelta`` or an ``aiohttp.ClientTimeout``;
+            ``None`` for no limit. Each method also takes ``timeout=``.
         max_retries: retries after the first attempt (see README, "Retries").
-        max_retry_time: no retry starts after this many seconds since the first attempt.
+        max_retry_time: no retry starts after this many seconds since the first attempt
+            (a ``timedelta`` works too; ``inf`` for no limit besides ``max_retries``).
+        max_response_size: the largest response body read, in bytes (after
+            decompression; default 32 MiB); a larger one raises ``ResponseTooLargeError``.
+            ``None`` for no limit.
         hooks: ``Hooks(on_request=..., on_response=..., on_retry=...)``.
         trace_configs: aiohttp ``TraceConfig``s for the session the client makes.
         default_headers: extra headers sent on every request.
@@ -135,6 +153,8 @@ class Client:
 
     Raises:
         ConfigurationError: no API key, or an unknown environment or malformed base URL.
+        ValueError, TypeError: a timeout, retry bound or size that means nothing (NaN,
+            negative); the message names the argument.
     """
 
     def __init__(
@@ -146,7 +166,8 @@ class Client:
         session: aiohttp.ClientSession | None = None,
         timeout: TimeoutLike | NotGiven = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
+        max_retry_time: float | timedelta = DEFAULT_MAX_RETRY_TIME,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
         hooks: Hooks | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
         default_headers: Mapping[str, str] | None = None,
@@ -159,6 +180,7 @@ class Client:
             timeout=given(timeout, DEFAULT_TIMEOUT),
             max_retries=max_retries,
             max_retry_time=max_retry_time,
+            max_response_size=_check_max_response_size(max_response_size),
             hooks=hooks or Hooks(),
             default_headers=dict(default_headers or {}),
             waiter=waiter if waiter is not None else PollingWaiter(),
@@ -181,8 +203,12 @@ class Client:
             holder=holder,
             headers=headers,
             timeout=timeout,
-            retry=RetryPolicy(max_retries=config.max_retries, max_time=config.max_retry_time),
+            retry=RetryPolicy(
+                max_retries=config.max_retries,
+                max_time=config.max_retry_time,  # type: ignore[arg-type]  # checked there
+            ),
             hooks=config.hooks,
+            max_response_size=config.max_response_size,
         )
         self._core = ClientCore(
             base_url=config.base_url,
@@ -217,7 +243,8 @@ class Client:
         base_url: str | NotGiven = NOT_GIVEN,
         timeout: TimeoutLike | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-        max_retry_time: float | NotGiven = NOT_GIVEN,
+        max_retry_time: float | timedelta | NotGiven = NOT_GIVEN,
+        max_response_size: int | NotGiven | None = NOT_GIVEN,
         hooks: Hooks | NotGiven = NOT_GIVEN,
         waiter: CompletionWaiter | NotGiven = NOT_GIVEN,
     ) -> Client:
@@ -233,6 +260,11 @@ class Client:
             timeout=given(timeout, old.timeout),
             max_retries=given(max_retries, old.max_retries),
             max_retry_time=given(max_retry_time, old.max_retry_time),
+            max_response_size=(
+                old.max_response_size
+                if max_response_size is NOT_GIVEN
+                else _check_max_response_size(max_response_size)
+            ),
             hooks=given(hooks, old.hooks),
             waiter=given(waiter, old.waiter),
         )

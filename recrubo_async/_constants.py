@@ -22,6 +22,9 @@ DEFAULT_MAX_RETRIES: Final = 2
 DEFAULT_MAX_RETRY_TIME: Final = 60.0
 #: A server's Retry-After beyond this is capped, so one answer cannot park a call for hours.
 MAX_RETRY_AFTER: Final = 60.0
+#: Bytes of (decompressed) response body read before giving up: far above any API answer
+#: (a 200-item page), far below what would hurt a worker.
+DEFAULT_MAX_RESPONSE_SIZE: Final = 32 * 1024 * 1024
 INITIAL_RETRY_DELAY: Final = 0.5
 MAX_RETRY_DELAY: Final = 8.0
 

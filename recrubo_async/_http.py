@@ -15,7 +15,14 @@ from ._constants import REQUEST_ID_HEADER
 from ._error_mapping import make_status_error
 from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, emit
 from ._retry import RetryPolicy, parse_retry_after, status_is_retryable
-from .errors import APIConnectionError, APIStatusError, APITimeoutError, ClientClosedError
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ClientClosedError,
+    EventLoopError,
+    ResponseTooLargeError,
+)
 
 logger = logging.getLogger("recrubo_async")
 
@@ -38,6 +45,8 @@ class SessionHolder:
         self._owned = session is None
         self._trace_configs = list(trace_configs or ())
         self._closed = False
+        #: The loop the session belongs to: aiohttp's connections cannot move to another.
+        self._loop: asyncio.AbstractEventLoop | None = None
         #: What an owned session sends by default (see ``adopt``).
         self._headers: CIMultiDict[str] | None = None
         self._timeout: aiohttp.ClientTimeout | None = None
@@ -65,32 +74,45 @@ class SessionHolder:
     def closed(self) -> bool:
         return self._closed or (self._session is not None and self._session.closed)
 
-    def get(self) -> aiohttp.ClientSession:
+    def get(self, loop: asyncio.AbstractEventLoop | None = None) -> aiohttp.ClientSession:
+        """The session, made on first use; ``loop`` is the running loop, if the caller has it.
+
+        Raises:
+            ClientClosedError: the client was closed.
+            EventLoopError: the session belongs to another event loop.
+        """
         session = self._session
         # Every call but the first: an owned session is closed only by aclose() (which
         # sets _closed); a borrowed one may have been closed by its owner.
         if session is not None and not self._closed and (self._owned or not session.closed):
-            return session
+            running = loop or asyncio.get_running_loop()
+            if running is self._loop:
+                return session
+            if self._loop is None:  # a borrowed session's first use: it has its own loop
+                self._loop = getattr(session, "_loop", None) or running
+                if running is self._loop:
+                    return session
+            raise _wrong_loop()
         if self.closed:
             raise ClientClosedError(
                 "this recrubo_async.Client is closed; create a new Client, or keep it open "
                 "with `async with Client(...) as client:` around all calls"
             )
-        if self._session is None:
-            defaults: dict[str, Any] = {}
-            if self._headers is not None and self._timeout is not None:
-                defaults = {"headers": self._headers, "timeout": self._timeout}
-            self._session = aiohttp.ClientSession(
-                trace_configs=self._trace_configs or None,
-                # Cookies are never part of this API; ignoring them keeps keys apart.
-                cookie_jar=aiohttp.DummyCookieJar(),
-                **defaults,
-            )
-            # aiohttp silently resends an idempotent request once when a connection drops;
-            # the SDK's retry policy must be the only one, so that it knows every attempt
-            # (a DELETE whose first attempt may have worked, the retry budget, the hooks).
-            if hasattr(self._session, "_retry_connection"):
-                self._session._retry_connection = False
+        defaults: dict[str, Any] = {}
+        if self._headers is not None and self._timeout is not None:
+            defaults = {"headers": self._headers, "timeout": self._timeout}
+        self._session = aiohttp.ClientSession(
+            trace_configs=self._trace_configs or None,
+            # Cookies are never part of this API; ignoring them keeps keys apart.
+            cookie_jar=aiohttp.DummyCookieJar(),
+            **defaults,
+        )
+        self._loop = loop or asyncio.get_running_loop()
+        # aiohttp silently resends an idempotent request once when a connection drops;
+        # the SDK's retry policy must be the only one, so that it knows every attempt
+        # (a DELETE whose first attempt may have worked, the retry budget, the hooks).
+        if hasattr(self._session, "_retry_connection"):
+            self._session._retry_connection = False
         return self._session
 
     async def aclose(self) -> None:
@@ -112,8 +134,11 @@ class HTTPCore:
         timeout: aiohttp.ClientTimeout,
         retry: RetryPolicy,
         hooks: Hooks,
+        max_response_size: int | None = None,
     ) -> None:
         self._holder = holder
+        #: Bytes of (decompressed) body read before giving up; None reads any size.
+        self.max_response_size = max_response_size
         # Built once: aiohttp turns a plain dict into one on every request.
         self._headers, same_timeout = holder.adopt(CIMultiDict(headers), timeout)
         #: A call with this timeout, no query and no body, whose headers are the session's,
@@ -136,8 +161,9 @@ class HTTPCore:
         This runs on every API call: what only hooks or debug logging need (events,
         timings, the request id) is computed only when one is there to use it.
         """
-        session = self._holder.get()
         loop = asyncio.get_running_loop()
+        session = self._holder.get(loop)
+        limit = self.max_response_size
         started = loop.time()
         hooks = self.hooks
         debug = logger.isEnabledFor(logging.DEBUG)
@@ -172,17 +198,20 @@ class HTTPCore:
                         allow_redirects=False,
                     )
                 try:
-                    raw = await resp.read()
+                    if limit is None or _fits(resp.headers, limit):
+                        raw = await resp.read()
+                    else:
+                        raw = await _read_capped(resp, limit, method, url)
                 finally:
                     if not resp.closed:  # reading to the end released the connection
                         resp.release()
                 status, headers, reason = resp.status, resp.headers, resp.reason
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 # No connection was made: the request provably never reached the server.
-                error = _connection_error(method, url, exc)
+                error = _connection_error(method, url, exc, sent=False)
                 retryable = True
             except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-                error = _connection_error(method, url, exc)
+                error = _connection_error(method, url, exc, sent=True)
                 # The server may have acted on it: only safe to resend idempotent methods.
                 retryable = method in _retry.IDEMPOTENT_METHODS
                 maybe_done = True
@@ -260,13 +289,78 @@ class HTTPCore:
             await _retry.sleep(delay)
 
 
-def _connection_error(method: str, url: str, exc: BaseException) -> APIConnectionError:
+def _fits(headers: Mapping[str, str], limit: int) -> bool:
+    """Whether the answer declares a plain body within ``limit``: read it in one go.
+
+    The common case (the API sends Content-Length, uncompressed), so it costs two header
+    look-ups; a compressed body's length says nothing about what it inflates to.
+    """
+    length = headers.get("Content-Length")
+    return (
+        length is not None
+        and "Content-Encoding" not in headers
+        and length.isdigit()
+        and int(length) <= limit
+    )
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int, method: str, url: str) -> bytes:
+    """The body, counted as it streams in (decompressed), or ``ResponseTooLargeError``
+    as soon as it passes ``limit``: memory never holds much more than the limit."""
+    declared = resp.content_length
+    if declared is not None and declared > limit and "Content-Encoding" not in resp.headers:
+        resp.close()  # nothing of it will be read: do not drain it to reuse the connection
+        raise _too_large(method, url, resp.status, limit, f"declares {declared} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    content = resp.content
+    while chunk := await content.readany():
+        size += len(chunk)
+        if size > limit:
+            resp.close()
+            raise _too_large(method, url, resp.status, limit, f"went past {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(method: str, url: str, status: int, limit: int, what: str) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"{method} {url} answered {status} with a body that {what}, over the client's "
+        f"max_response_size={limit}; ask for less (page_size=, fields=) or raise "
+        "Client(max_response_size=...) (None: no limit)",
+        method=method,
+        url=url,
+        status=status,
+        limit=limit,
+    )
+
+
+def _wrong_loop() -> EventLoopError:
+    return EventLoopError(
+        "this recrubo_async.Client is used from another event loop than the one it first "
+        "ran in (each asyncio.run() makes a new loop), and its connections cannot move: "
+        "make one Client per event loop, e.g. `async with Client(...) as client:` inside "
+        "the coroutine you give asyncio.run()"
+    )
+
+
+def _connection_error(
+    method: str, url: str, exc: BaseException, *, sent: bool
+) -> APIConnectionError:
     if isinstance(exc, asyncio.TimeoutError):
+        if not sent:
+            hint = "the API could not be reached in time; check the base URL and the network"
+        elif method in _retry.IDEMPOTENT_METHODS:
+            hint = "raise timeout= (per call or on the Client) if the API is just slow"
+        else:
+            # Resending a POST that timed out may do it twice (a billed job, a message).
+            hint = (
+                "the API may have carried it out anyway, so it was not resent: check "
+                "whether it took effect before sending it again (a larger timeout= helps "
+                "only the next call)"
+            )
         err: APIConnectionError = APITimeoutError(
-            f"{method} {url} timed out; raise timeout= (per call or on the Client) if the "
-            "API is just slow",
-            method=method,
-            url=url,
+            f"{method} {url} timed out; {hint}", method=method, url=url
         )
     else:
         detail = str(exc) or type(exc).__name__

@@ -17,10 +17,18 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 import aiohttp
 
 from ._jsonapi import RelationshipValue
-from ._resource import Retrievable, resource_id
+from ._pagination import QueryList
+from ._resource import Retrievable, checked_id
 from ._types import NOT_GIVEN, NotGiven, TimeoutLike
+from ._validate import Duration, check_duration
 from .bus import ResourceEvent
-from .errors import APIConnectionError, APIStatusError, JobMayExistError
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    DecodeError,
+    JobMayExistError,
+    ResponseTooLargeError,
+)
 from .models._base import Resource
 from .waiters._conditions import JobSpec
 from .waiters._protocol import CompletionWaiter
@@ -53,10 +61,38 @@ async def _raise(exc: Exception) -> NoReturn:
     raise exc
 
 
-def _never_reached(exc: APIConnectionError | APIStatusError) -> bool:
-    if isinstance(exc, APIStatusError):
+def _never_reached(exc: APIConnectionError | APIStatusError | DecodeError) -> bool:
+    """Whether a failed create provably created nothing, so sending it again is safe.
+
+    A 4xx (but 408) or 503 answer, or no connection at all. Anything else (a timeout or a
+    reset after sending, another 5xx, an unreadable or oversized 2xx) may hide a job.
+    """
+    if isinstance(exc, (APIStatusError, ResponseTooLargeError)):
         return exc.status in _NOT_CREATED_STATUSES or exc.status == 503
-    return isinstance(exc.__cause__, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
+    if isinstance(exc, APIConnectionError):
+        return isinstance(
+            exc.__cause__, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+        )
+    return False  # a DecodeError: the API answered 2xx, so the job exists
+
+
+def _may_exist(
+    type_name: str, started: datetime, exc: APIConnectionError | APIStatusError | DecodeError
+) -> JobMayExistError:
+    since = started.isoformat()
+    return JobMayExistError(
+        f"creating {type_name} failed ({exc}); the API may have created it anyway, so it "
+        "was NOT sent again (it could be billed twice). Look for it with "
+        f"list(filter={{'created_at': {{'gte': '{since}'}}}}, sort='-created_at') and "
+        "resume with .wait(id) before creating it again",
+        resource_type=type_name,
+        created_after=started,
+    )
+
+
+def _wait_timeout(timeout: Duration | None) -> float | None:
+    """A wait's overall limit in seconds; None (no limit) for None or ``inf``."""
+    return check_duration("timeout", timeout, allow_zero=True, allow_inf=True, none_ok=True)
 
 
 class _JobSource(StateSource):
@@ -74,6 +110,11 @@ class _JobSource(StateSource):
         self.id = id
         self.initial = initial
         self._resource = resource
+        self.scope = resource._core.scope
+
+    @property
+    def client_closed(self) -> bool:
+        return self._resource._core.http._holder.closed
 
     def _get(self) -> Awaitable[Resource]:
         return self._resource.retrieve(self.id)
@@ -98,14 +139,17 @@ class Waitable(Retrievable[_M]):
         id: str | Resource,
         *,
         until: str | None = None,
-        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        timeout: Duration | None = DEFAULT_WAIT_TIMEOUT,
     ) -> WaitToken:
-        """A token for a wait starting now, which any process can resume with ``wait``."""
+        """A token for a wait starting now, which any process can resume with ``wait``.
+
+        ``timeout`` None or ``inf``: no deadline.
+        """
         return WaitToken.starting_now(
             type=self._job.type,
-            id=resource_id(id),
+            id=checked_id(id),
             until=self._job.check_until(until),
-            timeout=timeout,
+            timeout=_wait_timeout(timeout),
         )
 
     @_coroutine_function
@@ -114,7 +158,7 @@ class Waitable(Retrievable[_M]):
         id: str | Resource | WaitToken,
         *,
         until: str | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,
+        timeout: Duration | NotGiven | None = NOT_GIVEN,
         waiter: CompletionWaiter | None = None,
         on_status: OnStatus | None = None,
     ) -> Coroutine[Any, Any, _M]:
@@ -126,7 +170,8 @@ class Waitable(Retrievable[_M]):
             id: the resource, its id, or a ``WaitToken`` (whose until and deadline apply
                 unless given here).
             until: a state of this job kind (see the README's table).
-            timeout: overall seconds to wait (default 900; None waits forever).
+            timeout: overall seconds (or a ``timedelta``) to wait (default 900; None or
+                ``inf`` waits forever).
             waiter: how to observe the job (default: the client's waiter).
             on_status: called with each new status, for progress display.
 
@@ -141,15 +186,16 @@ class Waitable(Retrievable[_M]):
         if isinstance(id, WaitToken):
             return self._resume(id, until, timeout, waiter, on_status)
         try:
-            rid = resource_id(id)
+            rid = checked_id(id)
             until = self._job.check_until(until)
-        except ValueError as exc:
+            seconds = DEFAULT_WAIT_TIMEOUT if timeout is NOT_GIVEN else _wait_timeout(timeout)
+        except (ValueError, TypeError) as exc:
             return _raise(exc)
         return run_wait(  # type: ignore[return-value]
             self._resolve_waiter(waiter),
             self._source(rid),
             until=until,
-            timeout=DEFAULT_WAIT_TIMEOUT if timeout is NOT_GIVEN else timeout,
+            timeout=seconds,
             on_status=on_status,
         )
 
@@ -157,7 +203,7 @@ class Waitable(Retrievable[_M]):
         self,
         token: WaitToken,
         until: str | None,
-        timeout: float | NotGiven | None,
+        timeout: Duration | NotGiven | None,
         waiter: CompletionWaiter | None,
         on_status: OnStatus | None,
     ) -> _M:
@@ -169,9 +215,9 @@ class Waitable(Retrievable[_M]):
             )
         return await run_wait(  # type: ignore[return-value]
             self._resolve_waiter(waiter),
-            self._source(token.id),
+            self._source(checked_id(token.id, "WaitToken id")),
             until=self._job.check_until(until if until is not None else token.until),
-            timeout=token.remaining() if timeout is NOT_GIVEN else timeout,
+            timeout=token.remaining() if timeout is NOT_GIVEN else _wait_timeout(timeout),
             on_status=on_status,
         )
 
@@ -186,7 +232,7 @@ class Waitable(Retrievable[_M]):
         Raises:
             ResourceDeletedError: the resource was deleted.
         """
-        source = self._source(resource_id(id))
+        source = self._source(checked_id(id))
         states = watch_states(self._resolve_waiter(waiter), source)
         try:
             async for state in states:
@@ -194,42 +240,53 @@ class Waitable(Retrievable[_M]):
         finally:
             await states.aclose()  # closing this one does not close the one it iterates
 
+    async def _create_job(
+        self,
+        attributes: Mapping[str, Any],
+        *,
+        relationships: Mapping[str, RelationshipValue] | None = None,
+        params: QueryList | None = None,
+        timeout: TimeoutLike | NotGiven,
+    ) -> _M:
+        """POST a billed job once: ``create`` and ``create_and_wait`` of every job kind.
+
+        Raises:
+            JobMayExistError: it failed in a way that may have created the job anyway.
+        """
+        started = datetime.now(timezone.utc)
+        try:
+            return await self._create(
+                attributes, relationships=relationships, params=params, timeout=timeout
+            )
+        except (APIConnectionError, APIStatusError, DecodeError) as exc:
+            if _never_reached(exc):
+                raise
+            raise _may_exist(self._job.type, started, exc) from exc
+
     async def _create_and_wait(
         self,
         attributes: Mapping[str, Any],
         *,
         relationships: Mapping[str, RelationshipValue] | None = None,
         until: str | None,
-        timeout: float | None,
+        timeout: Duration | None,
         waiter: CompletionWaiter | None,
         on_status: OnStatus | None,
         request_timeout: TimeoutLike | NotGiven,
     ) -> _M:
         spec = self._job
         until = spec.check_until(until)
+        limit = _wait_timeout(timeout)  # before the POST: a bad argument bills nothing
         chosen = self._resolve_waiter(waiter)
         sync = chosen.sync_create and spec.supports_sync
-        started_wall = datetime.now(timezone.utc)
         started = time.monotonic()
-        try:
-            created = await self._create(
-                attributes,
-                relationships=relationships,
-                params=[("sync", "true")] if sync else None,
-                timeout=request_timeout,
-            )
-        except (APIConnectionError, APIStatusError) as exc:
-            if _never_reached(exc):
-                raise
-            raise JobMayExistError(
-                f"creating {spec.type} failed ({exc}); the API may have created it anyway, "
-                "so it was NOT sent again (it could be billed twice). Look for it with "
-                f"list(filter={{'created_at': {{'gte': '{started_wall.isoformat()}'}}}}, "
-                "sort='-created_at') and resume with .wait(id)",
-                resource_type=spec.type,
-                created_after=started_wall,
-            ) from exc
-        remaining = None if timeout is None else max(timeout - (time.monotonic() - started), 0)
+        created = await self._create_job(
+            attributes,
+            relationships=relationships,
+            params=[("sync", "true")] if sync else None,
+            timeout=request_timeout,
+        )
+        remaining = None if limit is None else max(limit - (time.monotonic() - started), 0)
         return await run_wait(  # type: ignore[return-value]
             chosen,
             self._source(created.id, initial=created),

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 from yarl import URL
 
+from .errors import PaginationCycleError
 from .models._base import Resource
 
 _M = TypeVar("_M", bound=Resource)
@@ -16,6 +17,8 @@ _M = TypeVar("_M", bound=Resource)
 DEFAULT_PAGE_SIZE = 25
 
 QueryList = list[tuple[str, str]]
+#: A query in a form that can be remembered: order does not change the page.
+_QueryKey = tuple[tuple[str, str], ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -98,6 +101,7 @@ class _Items(Generic[_M]):
         self._query: QueryList | None = paginator._query
         self._buffer: Iterator[_M] = iter(())
         self._left = paginator._max_items
+        self._seen: set[_QueryKey] = set()
 
     def __aiter__(self) -> _Items[_M]:
         return self
@@ -113,7 +117,7 @@ class _Items(Generic[_M]):
                 return item
             if self._query is None:
                 raise StopAsyncIteration
-            page = await self._paginator._fetch(self._query)
+            page = await self._paginator._fetch(_unseen(self._query, self._seen))
             self._buffer = iter(page.items)
             self._query = _following(page, self._query)
 
@@ -124,6 +128,7 @@ class _Pages(Generic[_M]):
     def __init__(self, paginator: Paginator[_M]) -> None:
         self._paginator = paginator
         self._query: QueryList | None = paginator._query
+        self._seen: set[_QueryKey] = set()
 
     def __aiter__(self) -> _Pages[_M]:
         return self
@@ -131,9 +136,13 @@ class _Pages(Generic[_M]):
     async def __anext__(self) -> Page[_M]:
         if self._query is None:
             raise StopAsyncIteration
-        page = await self._paginator._fetch(self._query)
+        page = await self._paginator._fetch(_unseen(self._query, self._seen))
         self._query = _following(page, self._query)
         return page
+
+
+def _key(query: QueryList) -> _QueryKey:
+    return tuple(sorted(query))
 
 
 def _following(page: Page[Any], query: QueryList) -> QueryList | None:
@@ -145,4 +154,30 @@ def _following(page: Page[Any], query: QueryList) -> QueryList | None:
     if not page.has_next or not page.items:
         return None
     following = page.next_query(query)
-    return None if sorted(following) == sorted(query) else following
+    return None if _key(following) == _key(query) else following
+
+
+def _unseen(query: QueryList, seen: set[_QueryKey]) -> QueryList:
+    """``query``, remembered; a link back to an earlier page (A -> B -> A) raises.
+
+    Checked before fetching, once the previous page's items were all handed out: the loop
+    would never end, and stopping quietly would pass a partial list off as complete.
+
+    Raises:
+        PaginationCycleError: this page was already read.
+    """
+    key = _key(query)
+    if key in seen:
+        raise PaginationCycleError(
+            f"the list's links.next leads back to a page already read ({_describe(query)}, "
+            f"after {len(seen)} pages), so following it would never end; the API or a "
+            "proxy rewriting its links is at fault. The pages read so far were distinct; "
+            "narrow the list with filter= to need fewer pages, or report it to Recrubo",
+            query=query,
+        )
+    seen.add(key)
+    return query
+
+
+def _describe(query: QueryList) -> str:
+    return "&".join(f"{k}={v}" for k, v in query) or "the first page"

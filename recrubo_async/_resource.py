@@ -94,6 +94,15 @@ def resource_id(value: str | Resource, what: str = "id") -> str:
     return quote(check_path_id(value, what), safe="")
 
 
+def checked_id(value: str | Resource, what: str = "id") -> str:
+    """The id itself (not quoted) once it is known safe in a path: for what keeps an id
+    and puts it in a path later (waits, tokens), which ``resource_id`` would quote twice.
+    """
+    if isinstance(value, Resource):
+        value = value.id
+    return check_path_id(value, what)
+
+
 def id_of(value: str | Resource | ResourceIdentifier, what: str) -> str:
     """The id of a model, identifier or id string (for ``*_id`` attributes)."""
     if isinstance(value, (Resource, ResourceIdentifier)):
@@ -180,11 +189,16 @@ class APIResource(Generic[_M]):
             raise ValueError(
                 f"{type(self).__name__}.update() got nothing to change; pass at least one field"
             )
-        rid = resource_id(id)
+        # The path gets the quoted id, the document the id itself (quoting twice would
+        # turn "a b" into "a%2520b").
+        path = self._item_path(id)
         body = self._core.codec.encode_write(
-            self._model.TYPE, attributes, relationships=relationships, id=rid
+            self._model.TYPE,
+            attributes,
+            relationships=relationships,
+            id=id.id if isinstance(id, Resource) else id,
         )
-        body = await self._core.request("PATCH", self._item_path(rid), body=body, timeout=timeout)
+        body = await self._core.request("PATCH", path, body=body, timeout=timeout)
         return self._decode(body)
 
     async def _delete_one(self, id: str | Resource, *, timeout: TimeoutLike | NotGiven) -> None:

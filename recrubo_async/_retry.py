@@ -19,6 +19,7 @@ from ._constants import (
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,
 )
+from ._validate import check_duration
 
 #: Methods that change nothing, or change the same thing however often they are sent.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
@@ -46,18 +47,28 @@ class RetryPolicy:
     max_retry_after: float = MAX_RETRY_AFTER
 
     def __attrs_post_init__(self) -> None:
-        if isinstance(self.max_retries, bool) or self.max_retries < 0:
-            raise ValueError(f"max_retries must be 0 or more; got {self.max_retries!r}")
-        if self.max_time < 0:
-            raise ValueError(f"max_retry_time must be 0 or more seconds; got {self.max_time!r}")
+        retries = self.max_retries
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValueError(f"max_retries must be a whole number, 0 or more; got {retries!r}")
+        # inf is "no time limit" (the attempts still bound it); stored as inf to compare.
+        max_time = check_duration("max_retry_time", self.max_time, allow_zero=True, allow_inf=True)
+        object.__setattr__(self, "max_time", math.inf if max_time is None else max_time)
+        for field in ("initial_delay", "max_delay", "max_retry_after"):
+            seconds = check_duration(
+                f"RetryPolicy({field}=...)", getattr(self, field), allow_zero=True
+            )
+            object.__setattr__(self, field, seconds)
 
     def backoff(self, retry_number: int, rng: random.Random | None = None) -> float:
         """Full jitter: uniform in [0, min(max_delay, initial_delay * 2**(n-1))]."""
-        ceiling = min(self.max_delay, self.initial_delay * (2 ** max(retry_number - 1, 0)))
+        # The exponent is capped: 2**1100 is past what a float holds (max_retries is unbounded).
+        doublings = min(max(retry_number - 1, 0), 64)
+        ceiling = min(self.max_delay, self.initial_delay * (2**doublings))
         return (rng or random).uniform(0, ceiling)
 
     def delay(self, retry_number: int, retry_after: float | None) -> float:
         """The wait before retry ``retry_number``: the server's word, capped, or backoff."""
+        # parse_retry_after never gives NaN or inf, which would park the call for ever.
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after)
         return self.backoff(retry_number)

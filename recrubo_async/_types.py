@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+from datetime import timedelta
 from typing import Final, Literal, TypeVar
 
 import aiohttp
+
+from ._validate import check_duration
 
 _T = TypeVar("_T")
 
@@ -24,8 +27,9 @@ class NotGiven(enum.Enum):
 
 NOT_GIVEN: Final = NotGiven.NOT_GIVEN
 
-#: Seconds as a number, a full ``aiohttp.ClientTimeout``, or ``None`` for no limit.
-TimeoutLike = float | int | aiohttp.ClientTimeout | None
+#: Seconds as a number or ``timedelta``, a full ``aiohttp.ClientTimeout``, or ``None`` for
+#: no limit.
+TimeoutLike = float | int | timedelta | aiohttp.ClientTimeout | None
 
 Environment = Literal["production", "sandbox"]
 
@@ -35,15 +39,22 @@ def given(value: _T | NotGiven, default: _T) -> _T:
     return default if value is NOT_GIVEN else value
 
 
-def to_client_timeout(value: TimeoutLike) -> aiohttp.ClientTimeout:
-    """Turn a user's timeout into the ``aiohttp.ClientTimeout`` for one HTTP call."""
-    if value is None:
-        return aiohttp.ClientTimeout(total=None)
+def to_client_timeout(value: TimeoutLike, name: str = "timeout") -> aiohttp.ClientTimeout:
+    """Turn a user's timeout into the ``aiohttp.ClientTimeout`` for one HTTP call.
+
+    ``None`` and ``inf`` mean no limit; NaN, zero and negative values are refused (aiohttp
+    would arm a timer that never fires, or fires at once).
+    """
     if isinstance(value, aiohttp.ClientTimeout):
+        return _checked_client_timeout(value, name)
+    return aiohttp.ClientTimeout(total=check_duration(name, value, allow_inf=True, none_ok=True))
+
+
+def _checked_client_timeout(value: aiohttp.ClientTimeout, name: str) -> aiohttp.ClientTimeout:
+    parts = {
+        part: check_duration(f"{name}.{part}", getattr(value, part), allow_inf=True, none_ok=True)
+        for part in ("total", "connect", "sock_read", "sock_connect")
+    }
+    if all(parts[part] == getattr(value, part) for part in parts):
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(
-            f"timeout must be a positive number of seconds, an aiohttp.ClientTimeout or None "
-            f"(no limit); got {value!r}"
-        )
-    return aiohttp.ClientTimeout(total=float(value))
+    return aiohttp.ClientTimeout(**parts, ceil_threshold=value.ceil_threshold)

@@ -5,9 +5,11 @@
     RecruboError
      +-- ConfigurationError            bad client set-up (no API key, unknown environment)
      +-- ClientClosedError             the client was used after ``aclose()``
+     +-- EventLoopError                the client was used from another event loop
      +-- DecodeError                   a response or payload is not the JSON:API we expect
      +-- APIConnectionError            the request did not get an HTTP answer
      |     +-- APITimeoutError
+     |     +-- ResponseTooLargeError   the answer's body is over ``max_response_size``
      +-- APIStatusError                the API answered 4xx/5xx
      |     +-- BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
      |         NotFoundError 404, ConflictError 409, ValidationError 422,
@@ -17,6 +19,7 @@
      |     +-- JobFailedError          (the resource ended in a failure state)
      |     +-- ResourceDeletedError
      +-- JobMayExistError              a create failed ambiguously; it was not resent
+     +-- PaginationCycleError          ``links.next`` led back to a page already read
      +-- WebhookVerificationError
 
 Messages name what failed and how to fix it. They never contain an API key or a secret.
@@ -40,14 +43,17 @@ __all__ = [
     "ConflictError",
     "DecodeError",
     "ErrorObject",
+    "EventLoopError",
     "InternalServerError",
     "JobFailedError",
     "JobMayExistError",
     "NotFoundError",
+    "PaginationCycleError",
     "PermissionDeniedError",
     "RateLimitError",
     "RecruboError",
     "ResourceDeletedError",
+    "ResponseTooLargeError",
     "ValidationError",
     "WaitError",
     "WaitTimeoutError",
@@ -68,6 +74,14 @@ class ConfigurationError(RecruboError, ValueError):
 
 class ClientClosedError(RecruboError, RuntimeError):
     """The client was used after it was closed."""
+
+
+class EventLoopError(RecruboError, RuntimeError):
+    """The client was used from an event loop other than the one it first ran in.
+
+    Its connections belong to that loop (each ``asyncio.run()`` makes a new one): make one
+    ``Client`` per loop, e.g. inside the coroutine given to ``asyncio.run()``.
+    """
 
 
 class DecodeError(RecruboError, ValueError):
@@ -92,6 +106,20 @@ class APIConnectionError(RecruboError):
 
 class APITimeoutError(APIConnectionError):
     """The request took longer than its timeout."""
+
+
+class ResponseTooLargeError(APIConnectionError):
+    """The answer's body is larger than the client's ``max_response_size``.
+
+    It was not read to the end (so it never filled memory) and is not retried: the same
+    request would get the same answer. ``status`` is the answer's HTTP status and ``limit``
+    the size in bytes it went over.
+    """
+
+    def __init__(self, message: str, *, method: str, url: str, status: int, limit: int) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status = status
+        self.limit = limit
 
 
 @attrs.frozen(kw_only=True)
@@ -206,6 +234,18 @@ class ResourceDeletedError(WaitError):
     """The resource being waited for was deleted."""
 
 
+class PaginationCycleError(RecruboError):
+    """A list's ``links.next`` led back to a page already read: the loop would never end.
+
+    ``query`` is the repeated page's query. The API (or a proxy rewriting its links) is at
+    fault; the items read so far were all distinct pages.
+    """
+
+    def __init__(self, message: str, *, query: Sequence[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.query = list(query)
+
+
 class WebhookVerificationError(RecruboError):
     """A webhook request failed verification (missing or wrong secret)."""
 
@@ -214,7 +254,9 @@ class JobMayExistError(RecruboError):
     """Creating a job failed in a way that leaves open whether the API created it.
 
     The SDK never resends such a POST on its own (the job may be billed). ``created_after``
-    bounds when it would have been created; the message says how to look for it.
+    bounds when it would have been created; the message says how to look for it; the
+    failure itself (a timeout, a lost connection, a 5xx, an unreadable answer) is
+    ``__cause__``.
     """
 
     def __init__(self, message: str, *, resource_type: str, created_after: object) -> None:

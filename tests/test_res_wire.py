@@ -213,5 +213,5 @@ async def test_retrieve_sends_include_and_sparse_fields(
 
 
 async def test_an_empty_id_is_refused_before_any_request(client: Client) -> None:
-    with pytest.raises(ValueError, match="id must be a non-empty string"):
+    with pytest.raises(ValueError, match="id must be a resource's id"):
         await client.flows.retrieve(" ")

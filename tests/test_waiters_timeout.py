@@ -276,7 +276,7 @@ async def test_wait_is_a_coroutine_function_raising_argument_errors_when_awaited
         assert isinstance(mock.create_autospec(FlowGenerations).wait, mock.AsyncMock)
         waits: list[tuple[Callable[[], Coroutine[Any, Any, Any]], str]] = [
             (lambda: env.client.flow_runs.wait("x", until="done"), "is not a state of"),
-            (lambda: env.client.flow_runs.wait(""), "must be a non-empty string"),
+            (lambda: env.client.flow_runs.wait(""), "not a safe path segment"),
             (
                 lambda: env.client.flow_generations.wait(
                     WaitToken(type="flowRuns", id="r1", until="terminal")

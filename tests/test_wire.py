@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from recrubo_async import Client, __version__
 from recrubo_async.models import (
@@ -169,8 +170,12 @@ async def test_ids_are_escaped_into_one_path_segment(
     server: ScriptedServer, client: Client
 ) -> None:
     server.add(Reply(status=204))
-    await client.flow_generations.delete("../users/1")
-    assert server.requests[0].path == "/public/v2/flow-generations/..%2Fusers%2F1"
+    await client.flow_generations.delete("a b?c#d%e")
+    assert server.requests[0].path == "/public/v2/flow-generations/a%20b%3Fc%23d%25e"
+    # An id with a slash is refused outright (tests/test_ids_safe.py).
+    with pytest.raises(ValueError, match="not a safe path segment"):
+        await client.flow_generations.delete("../users/1")
+    assert len(server.requests) == 1
 
 
 async def test_request_body_is_compact_json(server: ScriptedServer, client: Client) -> None:

@@ -16,6 +16,7 @@ from .._constants import API_KEY_ENV, ENVIRONMENT_URLS
 from .._jobs import DEFAULT_WAIT_TIMEOUT
 from .._query import MAX_PAGE_SIZE, check_page_size, include_paths, sort_param
 from .._types import Environment
+from .._validate import check_path_id
 from ..models import CandidateField, Requirement, TextContext, VacancyApplicationParameters
 from ..models._base import Resource
 from ..waiters import PollingWaiter
@@ -56,7 +57,11 @@ def make_client(args: argparse.Namespace, *, poll_interval: float | None = None)
 def _resource_id(value: str) -> str:
     if not value.strip():
         raise UsageError("the resource ID is empty")
-    return value.strip()
+    # The SDK's own rule, checked before a client is made: a usage error, not a traceback.
+    try:
+        return check_path_id(value.strip(), "the resource ID")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 async def flows_generate(args: argparse.Namespace, out: Output) -> int:

@@ -61,8 +61,12 @@ class FlowGenerations(
 
         Raises:
             ValidationError: the API rejected the parameters (``errors`` say which).
+            JobMayExistError: the POST failed in a way that may have created it anyway (a
+                timeout, a lost connection, a 5xx other than 503, an unreadable answer); it
+                was not resent: look for it with ``list(filter={"created_at": {"gte":
+                err.created_after}})``.
         """
-        return await self._create(
+        return await self._create_job(
             self._attributes(flow_type, parameters, context),
             params=[("sync", "true")] if sync else None,
             timeout=timeout,

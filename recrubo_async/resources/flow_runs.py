@@ -53,8 +53,14 @@ class FlowRuns(Listable[FlowRun], Waitable[FlowRun], Deletable[FlowRun]):
             state: initial session variables.
             initial_message: on WhatsApp a template, e.g. ``TemplateMessage.of(tpl, body=[...])``;
                 ``{}`` sends none.
+
+        Raises:
+            JobMayExistError: the POST failed in a way that may have created it anyway (a
+                timeout, a lost connection, a 5xx other than 503, an unreadable answer); it
+                was not resent: look for it with ``list(filter={"created_at": {"gte":
+                err.created_after}})``.
         """
-        return await self._create(
+        return await self._create_job(
             self._attributes(flow_id, message_thread_id, state, initial_message),
             timeout=timeout,
         )
@@ -84,6 +90,9 @@ class FlowRuns(Listable[FlowRun], Waitable[FlowRun], Deletable[FlowRun]):
             waiter: how to observe the run (default: the client's waiter).
             on_status: called with each new status, for progress display.
             request_timeout: per HTTP call (default: the client's).
+
+        Raises:
+            JobMayExistError: the POST failed ambiguously; it was not resent.
         """
         return await self._create_and_wait(
             self._attributes(flow_id, message_thread_id, state, initial_message),

@@ -37,8 +37,14 @@ class VacancyAnalyses(
 
         Args:
             sync: ask for ``?sync=true`` (sandbox only): the answer is the finished analysis.
+
+        Raises:
+            JobMayExistError: the POST failed in a way that may have created it anyway (a
+                timeout, a lost connection, a 5xx other than 503, an unreadable answer); it
+                was not resent: look for it with ``list(filter={"created_at": {"gte":
+                err.created_after}})``.
         """
-        return await self._create(
+        return await self._create_job(
             self._attributes(input_text),
             params=[("sync", "true")] if sync else None,
             timeout=timeout,

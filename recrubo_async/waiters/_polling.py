@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Hashable
 
+from .._validate import Duration, check_duration, check_factor
 from ..errors import (
     APIConnectionError,
+    ClientClosedError,
     InternalServerError,
     RateLimitError,
     ResourceDeletedError,
@@ -23,6 +25,30 @@ logger = logging.getLogger("recrubo_async.waiters")
 TRANSIENT_ERRORS = (APIConnectionError, InternalServerError, RateLimitError)
 
 _Item = Resource | BaseException
+
+#: A poll group's key: the resource, and the scope that decides what its GET can see.
+_Key = tuple[str, str, Hashable]
+
+
+def _own_error(error: BaseException, source: StateSource) -> BaseException:
+    """The error a poll ended with, as a fresh exception for one wait.
+
+    Every wait raising the one shared object would add its frames to that object's
+    traceback (1,000 waits: 3,000 entries), and each wait's error would be all of theirs.
+    """
+    if isinstance(error, ResourceDeletedError):
+        fresh: BaseException = source.deleted()
+        fresh.__cause__ = error.__cause__
+        return fresh
+    try:
+        # The instance without calling __init__ (whose keyword-only arguments differ per
+        # class), then its attributes: a copy that has not been raised yet.
+        fresh = type(error).__new__(type(error), *error.args)
+        fresh.__dict__.update(error.__dict__)
+    except Exception:  # an exception class that cannot be copied: share it, as before
+        return error
+    fresh.__cause__ = error
+    return fresh
 
 
 class _PollGroup:
@@ -40,6 +66,24 @@ class _PollGroup:
         for queue in self.listeners:
             queue.put_nowait(item)
 
+    def _client_closed(self, error: ClientClosedError) -> StateSource | None:
+        """End the waits whose own client is closed; a live wait's source to poll on with.
+
+        Waits of one scope can come from several clients (copies with another timeout,
+        two clients with one key): one of them closing must not end the others' waits.
+        """
+        if not self._source.client_closed:
+            # Its client says it is open, yet refused: nothing tells the waits apart.
+            self._broadcast(error)
+            return None
+        live: StateSource | None = None
+        for queue, source in self.listeners.items():
+            if source.client_closed:
+                queue.put_nowait(error)
+            elif live is None:
+                live = source
+        return live
+
     async def _run(self, delay: float) -> None:
         waiter = self._waiter
         interval = waiter.interval
@@ -52,6 +96,13 @@ class _PollGroup:
             except ResourceDeletedError as exc:
                 self._broadcast(exc)
                 return
+            except ClientClosedError as exc:
+                live = self._client_closed(exc)
+                if live is None:
+                    return
+                self._source = live
+                delay = 0.0  # the look that failed, at once, through a live client
+                continue
             except TRANSIENT_ERRORS as exc:
                 logger.info("poll of %s %s failed (%s); polling on", *self._source.key, exc)
             except Exception as exc:  # not retryable (a 401, a decode error): end the waits
@@ -84,24 +135,28 @@ class PollingWaiter:
     def __init__(
         self,
         *,
-        interval: float = 1.0,
-        max_interval: float = 30.0,
+        interval: Duration = 1.0,
+        max_interval: Duration = 30.0,
         backoff: float = 1.5,
         jitter: float = 0.1,
-        initial_delay: float | None = None,
+        initial_delay: Duration | None = None,
     ) -> None:
-        if interval <= 0 or max_interval < interval:
-            raise ValueError("PollingWaiter needs 0 < interval <= max_interval")
-        if backoff < 1:
-            raise ValueError("backoff must be 1 (constant) or more")
-        if not 0 <= jitter < 1:
-            raise ValueError("jitter must be in [0, 1)")
-        self.interval = interval
-        self.max_interval = max_interval
-        self.backoff = backoff
-        self.jitter = jitter
-        self.initial_delay = interval if initial_delay is None else initial_delay
-        self._groups: dict[tuple[str, str], _PollGroup] = {}
+        every = check_duration("PollingWaiter(interval=...)", interval)
+        longest = check_duration("PollingWaiter(max_interval=...)", max_interval)
+        if longest < every:
+            raise ValueError(
+                f"PollingWaiter(max_interval=...) must be at least interval ({every:g}s); "
+                f"got {longest:g}s"
+            )
+        first = check_duration(
+            "PollingWaiter(initial_delay=...)", initial_delay, allow_zero=True, none_ok=True
+        )
+        self.interval = every
+        self.max_interval = longest
+        self.backoff = check_factor("PollingWaiter(backoff=...)", backoff, minimum=1)
+        self.jitter = check_factor("PollingWaiter(jitter=...)", jitter, minimum=0, below=1)
+        self.initial_delay = every if first is None else first
+        self._groups: dict[_Key, _PollGroup] = {}
         #: GETs made by this waiter's poll loops (for tests and benchmarks).
         self.polls = 0
 
@@ -143,7 +198,7 @@ class PollingWaiter:
         self, source: StateSource, *, first_delay: float | None = None
     ) -> AsyncGenerator[Resource, None]:
         """States from the shared poll loop of ``source`` (joined, or started)."""
-        key = source.key
+        key = (source.spec.type, source.id, source.scope)
         queue: asyncio.Queue[_Item] = asyncio.Queue()
         group = self._groups.get(key)
         if group is None or group.task.done():
@@ -157,20 +212,21 @@ class PollingWaiter:
             while True:
                 item = await queue.get()
                 if isinstance(item, BaseException):
-                    raise item
+                    raise _own_error(item, source)
                 yield item
         finally:
             await self._leave(key, group, queue)
 
-    async def _leave(
-        self, key: tuple[str, str], group: _PollGroup, queue: asyncio.Queue[_Item]
-    ) -> None:
+    async def _leave(self, key: _Key, group: _PollGroup, queue: asyncio.Queue[_Item]) -> None:
         left = group.listeners.pop(queue, None)
         if group.listeners:
             if left is group._source:
                 # Poll through a wait that is still there: the one leaving may belong to a
                 # client that is about to be closed.
-                group._source = next(iter(group.listeners.values()))
+                sources = group.listeners.values()
+                group._source = next(
+                    (s for s in sources if not s.client_closed), next(iter(sources))
+                )
             return
         if self._groups.get(key) is group:
             del self._groups[key]

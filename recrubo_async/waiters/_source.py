@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 
 from ..bus import ResourceEvent
 from ..errors import NotFoundError, ResourceDeletedError
@@ -19,9 +19,12 @@ class StateSource:
         fetch: GETs the resource (raises ``NotFoundError`` when it is gone).
         decode: turns a bus event's resource object into the typed model.
         initial: the state already in hand (the POST's answer), if any.
+        scope: what decides which states ``fetch`` can see (the client's base URL and
+            credentials): waits share a poll only with waits of the same scope, so no wait
+            ever sees a state fetched with another organization's key.
     """
 
-    __slots__ = ("_decode", "_fetch", "id", "initial", "spec")
+    __slots__ = ("_decode", "_fetch", "id", "initial", "scope", "spec")
 
     def __init__(
         self,
@@ -31,16 +34,23 @@ class StateSource:
         fetch: Callable[[], Awaitable[Resource]],
         decode: Callable[[ResourceEvent], Resource],
         initial: Resource | None = None,
+        scope: Hashable = None,
     ) -> None:
         self.spec = spec
         self.id = id
         self._fetch = fetch
         self._decode = decode
         self.initial = initial
+        self.scope = scope
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.spec.type, self.id)
+
+    @property
+    def client_closed(self) -> bool:
+        """Whether the client ``fetch`` reads through is closed (never, unless told)."""
+        return False
 
     def deleted(self) -> ResourceDeletedError:
         return ResourceDeletedError(f"{self.spec.type} {self.id} was deleted while waiting for it")

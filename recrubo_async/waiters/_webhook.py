@@ -2,51 +2,111 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncGenerator
+from typing import TypeVar
 
-from ..bus import CompletionBus
+from .._validate import Duration, check_duration
+from ..bus import CompletionBus, ResourceEvent, Subscription
 from ..models._base import Resource
 from ._merge import delayed, merge
 from ._polling import TRANSIENT_ERRORS, PollingWaiter, logger
 from ._source import StateSource
+
+_T = TypeVar("_T")
+
+#: The least time between two "a safety poll settled a wait" warnings of one waiter.
+SAFETY_POLL_WARNING_EVERY = 60.0
+
+
+async def _look(source: StateSource) -> Resource | None:
+    """The one GET after subscribing; None when it failed in a way the bus can outlive."""
+    try:
+        return await source.fetch()
+    except TRANSIENT_ERRORS as exc:
+        # The bus (and any fallback poll) still settles the wait; one failed look must
+        # not end it.
+        logger.info("could not fetch %s %s (%s); waiting for events", *source.key, exc)
+        return None
+
+
+async def _next_or_look(
+    sub: Subscription, look: asyncio.Task[Resource | None]
+) -> ResourceEvent | None:
+    """The next event, or None as soon as ``look`` is done (whichever comes first).
+
+    The event is left in the subscription when the look wins: ``get`` is cancelled before
+    it takes one (the SDK's subscriptions, like ``asyncio.Queue``, take an item only when
+    their ``get`` returns).
+    """
+    getter = asyncio.get_running_loop().create_task(sub.get())
+    try:
+        await asyncio.wait((getter, look), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        await _stop(getter)
+    return None if getter.cancelled() else getter.result()
+
+
+async def _stop(task: asyncio.Task[_T]) -> None:
+    """Cancel ``task`` and wait until it has ended: nothing of a wait outlives it."""
+    if not task.done():
+        task.cancel()
+        await asyncio.wait((task,))
+    if not task.cancelled():
+        task.exception()  # its outcome is the caller's to read, or nobody's: not a leak
 
 
 async def _bus_states(bus: CompletionBus, source: StateSource) -> AsyncGenerator[Resource, None]:
     """Subscribe first, then look: the initial state, the bus's latest, one GET, events.
 
     Subscribing before looking means a change published between the create call and the
-    subscription is seen (by ``latest``, or by the GET) rather than lost.
+    subscription is seen (by ``latest``, or by the GET) rather than lost. The GET runs
+    beside the subscription, not in front of it: an event that arrives while it is in
+    flight (a slow or retried GET) is yielded at once, and when that ends the wait the
+    GET is cancelled.
     """
     sub = await bus.subscribe(*source.key)
+    look: asyncio.Task[Resource | None] | None = None
     try:
         if source.initial is not None:
             yield source.initial
         latest = await bus.latest(*source.key)
         if latest is not None:
             yield source.from_event(latest)
-        try:
-            state = await source.fetch()
-        except TRANSIENT_ERRORS as exc:
-            # The bus (and any fallback poll) still settles the wait; one failed look
-            # must not end it.
-            logger.info("could not fetch %s %s (%s); waiting for events", *source.key, exc)
-        else:
+        look = asyncio.get_running_loop().create_task(_look(source))
+        # A look answered without I/O (a cache, a test double) ends in its first step: it
+        # then needs no race, and no task and wait machinery beside the subscription.
+        await asyncio.sleep(0)
+        while not look.done():
+            event = await _next_or_look(sub, look)
+            if event is not None:
+                yield source.from_event(event)
+        state = look.result()
+        look = None
+        if state is not None:
             yield state
         while True:
             yield source.from_event(await sub.get())
     finally:
-        await sub.close()
+        try:
+            if look is not None:
+                await _stop(look)
+        finally:
+            await sub.close()
 
 
 class WebhookWaiter:
     """Resolves waits from webhook events published on a ``CompletionBus``.
 
-    It GETs the resource once after subscribing, then only listens; set
-    ``fallback_poll_after`` to start polling when no event has settled the wait by then.
+    It GETs the resource once after subscribing (an event arriving meanwhile wins, and
+    the GET is cancelled), then only listens; set ``fallback_poll_after`` to start
+    polling when no event has settled the wait by then.
 
     Args:
         bus: the bus a ``WebhookReceiver`` publishes to (in this or another process).
-        fallback_poll_after: seconds after which to also poll (None: never).
+        fallback_poll_after: seconds (or a ``timedelta``) after which to also poll
+            (None: never).
         fallback: the poller used then.
     """
 
@@ -56,11 +116,16 @@ class WebhookWaiter:
         self,
         bus: CompletionBus,
         *,
-        fallback_poll_after: float | None = None,
+        fallback_poll_after: Duration | None = None,
         fallback: PollingWaiter | None = None,
     ) -> None:
         self.bus = bus
-        self.fallback_poll_after = fallback_poll_after
+        self.fallback_poll_after = check_duration(
+            f"{type(self).__name__}(fallback_poll_after=...)",
+            fallback_poll_after,
+            allow_zero=True,
+            none_ok=True,
+        )
         self.fallback = fallback or PollingWaiter()
 
     def __repr__(self) -> str:
@@ -77,10 +142,15 @@ class WebhookWaiter:
 class HybridWaiter(WebhookWaiter):
     """Webhooks first, with a slow backed-off poll as a safety net for lost webhooks.
 
+    When the safety poll, not the bus, settles a wait, webhooks are being lost or sent
+    elsewhere: it logs a WARNING on ``recrubo_async.waiters`` (at most once a minute per
+    waiter) and counts it in ``safety_poll_settled``.
+
     Args:
         bus: the completion bus.
-        safety_poll_interval: seconds before the first safety poll, and between the first
-            polls after it (growing with backoff up to ``max_interval``).
+        safety_poll_interval: seconds (or a ``timedelta``) before the first safety poll,
+            and between the first polls after it (growing with backoff up to
+            ``max_interval``).
         max_interval: the longest gap between safety polls.
     """
 
@@ -88,19 +158,45 @@ class HybridWaiter(WebhookWaiter):
         self,
         bus: CompletionBus,
         *,
-        safety_poll_interval: float = 15.0,
-        max_interval: float = 120.0,
+        safety_poll_interval: Duration = 15.0,
+        max_interval: Duration = 120.0,
     ) -> None:
+        every = check_duration("HybridWaiter(safety_poll_interval=...)", safety_poll_interval)
+        longest = check_duration("HybridWaiter(max_interval=...)", max_interval)
         super().__init__(
             bus,
-            fallback_poll_after=safety_poll_interval,
+            fallback_poll_after=every,
             fallback=PollingWaiter(
-                interval=safety_poll_interval,
-                max_interval=max(max_interval, safety_poll_interval),
-                initial_delay=0.0,
+                interval=every, max_interval=max(longest, every), initial_delay=0.0
             ),
         )
-        self.safety_poll_interval = safety_poll_interval
+        self.safety_poll_interval = every
+        #: Waits the safety poll settled (each one a webhook that never arrived).
+        self.safety_poll_settled = 0
+        self._warned_at: float | None = None
+        self._on_settled = self._settled  # one bound method, not one per wait
 
     def __repr__(self) -> str:
         return f"HybridWaiter(bus={self.bus!r}, safety_poll_interval={self.safety_poll_interval})"
+
+    def observe(self, source: StateSource) -> AsyncGenerator[Resource, None]:
+        polled = delayed(self.fallback.poll(source), self.safety_poll_interval)
+        return merge(_bus_states(self.bus, source), polled, settled=self._on_settled)
+
+    def _settled(self, stream: int) -> None:
+        """A wait ended on a state from stream ``stream`` (0: the bus, 1: the safety poll)."""
+        if stream != 1:
+            return
+        self.safety_poll_settled += 1
+        now = time.monotonic()
+        if self._warned_at is not None and now - self._warned_at < SAFETY_POLL_WARNING_EVERY:
+            return
+        self._warned_at = now
+        logger.warning(
+            "a HybridWaiter's safety poll, not a webhook, settled a wait (%d so far): "
+            "webhooks are being lost or misrouted. Check that the organization's webhookUrl "
+            "points at your receiver, that the receiver publishes to the bus this worker "
+            "listens on (RedisBus: the same Redis URL, db and prefix on both sides), and "
+            "that `await bus.check()` succeeds on both",
+            self.safety_poll_settled,
+        )

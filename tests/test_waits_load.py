@@ -1,0 +1,90 @@
+"""Thousands of ``HybridWaiter`` waits against slow and retried GETs: every wait whose
+``finished`` event arrives well before its deadline returns; none times out.
+
+``RECRUBO_LOAD_WAITS`` raises the number of waits (default 4,000: a few seconds, well under
+20 s on a busy 2-core machine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import datetime, timedelta, timezone
+
+from recrubo_async import Client
+from recrubo_async.bus import InMemoryBus, ResourceEvent
+from recrubo_async.testing import Emulator, Faults
+from recrubo_async.waiters import HybridWaiter
+
+from .waiter_support import CONTEXT, PARAMETERS
+
+WAITS = int(os.environ.get("RECRUBO_LOAD_WAITS", "4000"))
+
+#: Every GET slow, a third of them answered 429 or 503 and retried: with aiohttp's 100
+#: connections, the GETs of all waits take far longer than a wait's deadline.
+SLOW_AND_RETRIED = Faults(
+    latency=1.0,
+    latency_jitter=0.5,
+    rate_429=0.15,
+    rate_503=0.15,
+    retry_after=1,
+    methods={"GET"},
+    resources={"flow-generations"},
+)
+
+
+def finished(gid: str, at: datetime) -> ResourceEvent:
+    return ResourceEvent.from_resource(
+        {
+            "type": "flowGenerations",
+            "id": gid,
+            "attributes": {"status": "finished", "updatedAt": at.isoformat()},
+        },
+        event="update",
+    )
+
+
+async def create_many(client: Client, n: int) -> list[str]:
+    ids: list[str] = []
+    for start in range(0, n, 200):
+        batch = await asyncio.gather(
+            *(
+                client.flow_generations.create(
+                    flow_type="vacancy_application_flow", parameters=PARAMETERS, context=CONTEXT
+                )
+                for _ in range(min(200, n - start))
+            )
+        )
+        ids.extend(g.id for g in batch)
+    return ids
+
+
+async def test_thousands_of_hybrid_waits_return_on_their_webhook_despite_slow_gets() -> None:
+    bus = InMemoryBus()
+    waiter = HybridWaiter(bus, safety_poll_interval=60)
+    async with Emulator(mode="production", clock="manual", seed=13) as emu:
+        org = await emu.create_organization("Load")
+        async with Client(org.token, base_url=emu.base_url, waiter=waiter) as client:
+            ids = await create_many(client, WAITS)
+            emu.faults = SLOW_AND_RETRIED
+            # The deadline leaves the waits far more time than resolving them takes, and
+            # far less than their GETs need (WAITS / 100 connections x >= 1 s each).
+            deadline = max(10.0, WAITS / 400)
+            tasks = [
+                asyncio.create_task(client.flow_generations.wait(gid, timeout=deadline))
+                for gid in ids
+            ]
+            await asyncio.sleep(0.05)
+            later = datetime.now(timezone.utc) + timedelta(minutes=5)
+            for i, gid in enumerate(ids):
+                await bus.publish(finished(gid, later))
+                if i % 100 == 99:
+                    await asyncio.sleep(0)  # as a receiver would: between deliveries
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert failures == [], f"{len(failures)} of {WAITS} waits failed, e.g. {failures[0]!r}"
+    assert {r.id for r in results if not isinstance(r, BaseException)} == set(ids)
+    assert all(not isinstance(r, BaseException) and r.status == "finished" for r in results)
+    assert bus.subscription_count == 0
+    assert waiter.fallback.active_polls == 0
+    assert emu.stats.faults  # the GETs really were slowed and refused

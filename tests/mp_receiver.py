@@ -10,6 +10,9 @@ It listens on a free loopback port and prints JSON lines on stdout:
 * ``{"event": "publish_failed", "id", "status"}`` for every delivery whose publish to Redis
   failed (the receiver then answers 500, so the emulator delivers it again later).
 
+With ``REPLICA_RECORD=1`` it is one of several replicas: it dedupes through ``RedisDedupe``
+and its one handler appends each delivery id it runs to the Redis list ``test:runs``.
+
 Its Redis client gives up on an unreachable server after two quick retries instead of
 redis-py's default of a few seconds of reconnecting: a web replica should answer a
 delivery promptly (500) rather than hold it until the sender times out.
@@ -31,7 +34,7 @@ from redis.backoff import ExponentialBackoff
 
 from recrubo_async.bus import RedisBus, ResourceEvent
 from recrubo_async.bus._protocol import Subscription
-from recrubo_async.webhooks import WebhookReceiver
+from recrubo_async.webhooks import RedisDedupe, WebhookPayload, WebhookReceiver
 
 
 def emit(**fields: Any) -> None:
@@ -46,9 +49,9 @@ class ReportingBus:
     def __init__(self, inner: RedisBus) -> None:
         self.inner = inner
 
-    async def publish(self, event: ResourceEvent) -> None:
+    async def publish(self, event: ResourceEvent) -> bool:
         try:
-            await self.inner.publish(event)
+            return await self.inner.publish(event)
         except Exception:
             emit(event="publish_failed", id=event.id, status=event.status)
             raise
@@ -69,7 +72,17 @@ async def main() -> None:
         os.environ["REDIS_URL"], retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 2)
     )
     bus = ReportingBus(RedisBus(client=client))
-    receiver = WebhookReceiver(secret=secret, bus=bus)
+    if os.environ.get("REPLICA_RECORD") == "1":
+        receiver = WebhookReceiver(secret=secret, bus=bus, dedupe=RedisDedupe(client=client))
+
+        @receiver.on()
+        async def record(payload: WebhookPayload) -> None:
+            # Counted in Redis, so the test sees every replica's runs in one list.
+            await asyncio.sleep(0.01)  # a handler's own work, so copies overlap it
+            await client.rpush("test:runs", payload.id)
+
+    else:
+        receiver = WebhookReceiver(secret=secret, bus=bus)
     app = web.Application()
     receiver.add_routes(app, "/webhooks")
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)

@@ -1,4 +1,5 @@
-"""Starting a real redis-server on a free loopback port for the tests that need one."""
+"""A real redis-server on a free loopback port for the tests that need one, and checks
+that a RedisBus's three views of its channels (local, redis-py's, Redis's) agree."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+import redis.asyncio as aioredis
+
+from recrubo_async.bus import RedisBus
 
 
 def redis_server_binary() -> str:
@@ -100,3 +104,55 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.cleanup()
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what}: not reached within {timeout:g} s")
+        await asyncio.sleep(0.02)
+
+
+def local_channels(bus: RedisBus) -> set[str]:
+    return {bus._channel(key) for key in bus._fanout.resources()}
+
+
+def redis_py_channels(bus: RedisBus) -> set[str]:
+    """What redis-py believes is subscribed, including UNSUBSCRIBEs not yet confirmed."""
+    pubsub = bus._pubsub
+    if pubsub is None:
+        return set()
+    names = set(pubsub.channels) | set(pubsub.pending_unsubscribe_channels)
+    return {n.decode() if isinstance(n, bytes) else n for n in names}
+
+
+async def redis_channels(client: aioredis.Redis, bus: RedisBus) -> set[str]:
+    """The bus's channels that Redis itself has a subscriber for (PUBSUB CHANNELS)."""
+    names = await client.pubsub_channels(f"{bus.prefix}:events:*")
+    return {n.decode() if isinstance(n, bytes) else n for n in names}
+
+
+async def assert_views_agree(client: aioredis.Redis, bus: RedisBus, timeout: float) -> None:
+    """Local subscriptions, redis-py's channel lists and Redis's channels converge on one
+    set, and no batch is left pending."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        local = local_channels(bus)
+        seen = await redis_channels(client, bus)
+        mine = redis_py_channels(bus)
+        if local == seen == mine and not getattr(bus, "_dirty", ()):
+            break
+        if loop.time() > deadline:
+            raise AssertionError(
+                f"after {timeout:g} s: {len(local)} local channels, {len(mine)} in redis-py, "
+                f"{len(seen)} in Redis; {len(seen - local)} subscribed in Redis with no local "
+                f"subscriber, {len(local - seen)} wanted but missing, "
+                f"{len(mine - local)} stale in redis-py, {len(getattr(bus, '_dirty', ()))} unsent"
+            )
+        await asyncio.sleep(0.05)
+    if local:
+        counts = await client.pubsub_numsub(*sorted(local)[:50])
+        assert all(n == 1 for _, n in counts), counts

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from recrubo_async.bus import BusClosedError, InMemoryBus, ResourceEvent
 from recrubo_async.models import FlowGeneration, GenericResource
 from recrubo_async.webhooks import (
+    Claim,
     InMemoryDedupe,
     WebhookEvent,
     WebhookPayload,
@@ -265,7 +266,7 @@ async def test_an_older_update_never_overwrites_a_newer_one() -> None:
 
 async def test_unexpected_failures_become_500_not_exceptions() -> None:
     class BrokenDedupe(InMemoryDedupe):
-        async def contains(self, key: str) -> bool:
+        async def claim(self, key: str, lease: float) -> Claim:
             raise OSError("store unreachable")
 
     receiver = WebhookReceiver(secret=SECRET, dedupe=BrokenDedupe())
@@ -276,13 +277,14 @@ async def test_unexpected_failures_become_500_not_exceptions() -> None:
 async def test_dedupe_store_is_bounded_and_expires() -> None:
     store = InMemoryDedupe(max_entries=2, ttl=60)
     for key in ("a", "b", "c"):
-        await store.add(key)
+        await store.done(key)
     assert len(store) == 2
-    assert not await store.contains("a")
-    assert await store.contains("c")
-    expired = InMemoryDedupe(ttl=-1)
-    await expired.add("x")
-    assert not await expired.contains("x")
+    assert await store.claim("a", 60) == "claimed"  # forgotten: the oldest went first
+    assert await store.claim("c", 60) == "done"
+    expired = InMemoryDedupe(ttl=0.001)
+    await expired.done("x")
+    await asyncio.sleep(0.01)
+    assert await expired.claim("x", 60) == "claimed"
     with pytest.raises(ValueError, match="max_entries"):
         InMemoryDedupe(max_entries=0)
 
@@ -311,8 +313,9 @@ async def test_memory_bus_remembers_latest_and_drops_older_states() -> None:
     assert bus.subscription_count == 0
     with pytest.raises(BusClosedError):
         await waiting.get()
-    expiring = InMemoryBus(latest_ttl=-1)
+    expiring = InMemoryBus(latest_ttl=0.001)
     await expiring.publish(new)
+    await asyncio.sleep(0.01)
     assert await expiring.latest("flowGenerations", "g1") is None
 
 
@@ -355,9 +358,9 @@ async def test_an_older_update_arriving_while_a_newer_one_is_handled_is_stale() 
 
 async def test_copies_arriving_during_a_slow_dedupe_lookup_run_handlers_once() -> None:
     class SlowDedupe(InMemoryDedupe):
-        async def contains(self, key: str) -> bool:
+        async def claim(self, key: str, lease: float) -> Claim:
             await asyncio.sleep(0.01)  # a Redis or database round trip
-            return await super().contains(key)
+            return await super().claim(key, lease)
 
     receiver = WebhookReceiver(secret=SECRET, dedupe=SlowDedupe())
     calls: list[str] = []

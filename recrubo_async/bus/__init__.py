@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._event import ResourceEvent
-from ._local import BusClosedError
+from ._local import BusCheckError, BusClosedError
 from ._memory import InMemoryBus
 from ._protocol import CompletionBus, Subscription
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ._redis import RedisBus
 
 __all__ = [
+    "BusCheckError",
     "BusClosedError",
     "CompletionBus",
     "InMemoryBus",

@@ -16,6 +16,10 @@ class BusClosedError(RecruboError):
     """The completion bus was closed while a subscription was waiting on it."""
 
 
+class BusCheckError(RecruboError):
+    """A bus health check found no working round trip (the message says what failed)."""
+
+
 class LocalSubscription:
     """Events for one resource, queued for one waiter.
 
@@ -109,6 +113,11 @@ class Fanout:
     def __bool__(self) -> bool:
         return any(self._by_type.values())
 
+    def has(self, type: str, id: str) -> bool:
+        """Whether any subscription for the resource is open."""
+        by_id = self._by_type.get(type)
+        return by_id is not None and id in by_id
+
     def add(self, sub: LocalSubscription) -> bool:
         """Register ``sub``; True when it is the first for its resource."""
         self.count += 1
@@ -133,6 +142,9 @@ class Fanout:
         current = by_id.get(sub.id)
         if current is sub:
             del by_id[sub.id]
+            if not by_id:
+                # An empty dict per type ever seen would outlive every wait on it.
+                del self._by_type[sub.type]
             self.count -= 1
             return True
         if isinstance(current, set) and sub in current:

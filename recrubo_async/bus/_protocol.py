@@ -39,8 +39,14 @@ class CompletionBus(Protocol):
     Implementations drop a state older (by ``updatedAt``) than the latest one they hold.
     """
 
-    async def publish(self, event: ResourceEvent) -> None:
-        """Deliver ``event`` to the subscribers of its (type, id) and remember it."""
+    async def publish(self, event: ResourceEvent) -> bool | None:
+        """Deliver ``event`` to the subscribers of its (type, id) and remember it.
+
+        Returns whether the state was accepted as the newest: False when a newer state (or
+        a delete) is already held and ``event`` was dropped. The webhook receiver then
+        answers ``stale`` without dispatching it, whichever replica held the newer state.
+        ``None`` (a bus written before this was asked) counts as accepted.
+        """
         ...
 
     async def subscribe(self, type: str, id: str) -> Subscription:

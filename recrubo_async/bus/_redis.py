@@ -4,6 +4,17 @@ A webhook received by any web replica is published once; every worker process ho
 wait for that resource receives it over its one shared pub/sub connection. The latest state
 of each resource is also kept under a key with a TTL, so a waiter that subscribes after
 the event still finds it.
+
+Two background tasks own the pub/sub connection; a waiter's task never touches it:
+
+* the *syncer* sends SUBSCRIBE and UNSUBSCRIBE in batches (one command for every resource
+  whose first wait started or last wait ended since the previous batch);
+* the *listener* reads messages, and after a lost connection resubscribes what the local
+  subscriptions need (and unsubscribes what they no longer need) and re-reads latest
+  states.
+
+So the local subscriptions are the one source of truth, and Redis's and redis-py's lists
+of channels follow them, whatever mix of subscribe, cancel, close and reconnection happens.
 """
 
 from __future__ import annotations
@@ -11,14 +22,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import secrets
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
+from .._validate import Duration, check_duration
 from ._event import ResourceEvent
-from ._local import Fanout, Key, LocalSubscription
+from ._local import BusCheckError, BusClosedError, Fanout, Key, LocalSubscription
 
 try:
     import redis.asyncio as aioredis
     from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import RedisError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 except ImportError as exc:  # pragma: no cover - only without the extra
     raise ImportError("RedisBus needs the redis extra: pip install 'recrubo-async[redis]'") from exc
@@ -29,6 +45,7 @@ _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 # Store the state and publish it, unless the stored state is newer (or a delete): the
 # check and the write are one atomic step, so replicas racing on one resource stay ordered.
+# Answers 1 when the state was accepted as the newest, 0 when it was refused.
 _PUBLISH_LUA = """
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -40,10 +57,19 @@ if current then
     if ts and type(old) == 'number' and ts < old then return 0 end
   end
 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
 redis.call('PUBLISH', KEYS[2], ARGV[1])
 return 1
 """
+
+#: The longest a closing subscription waits for its UNSUBSCRIBE to be sent. Bounded, so a
+#: cancelled wait finishes promptly even while Redis is slow or down; the syncer sends it
+#: later anyway.
+_CLOSE_WAIT = 0.5
+#: Latest states re-read per MGET after a reconnection.
+_MGET_CHUNK = 1000
+#: The resource type of ``check()``'s private channel: no JSON:API type looks like it.
+_CHECK_TYPE = "recrubo.bus-check"
 
 
 class RedisBus:
@@ -54,10 +80,14 @@ class RedisBus:
     Args:
         url: a Redis URL such as ``redis://localhost:6379/0``.
         client: an existing ``redis.asyncio.Redis`` to use instead (never closed by the bus).
-        prefix: namespace for keys and channels.
-        latest_ttl: seconds the latest state of a resource is kept.
+        prefix: namespace for keys and channels (any characters; ``"myapp:recrubo"`` works).
+        latest_ttl: how long the latest state of a resource is kept: seconds (int or
+            float) or a ``timedelta``.
         reconnect_delay: first pause before reconnecting (doubles up to ``max_reconnect_delay``).
         max_reconnect_delay: the longest pause between reconnection attempts.
+
+    Raises:
+        ValueError: a duration that is NaN, infinite, zero or negative, or an empty prefix.
     """
 
     def __init__(
@@ -66,28 +96,51 @@ class RedisBus:
         *,
         client: aioredis.Redis | None = None,
         prefix: str = "recrubo",
-        latest_ttl: int = 3600,
-        reconnect_delay: float = 0.1,
-        max_reconnect_delay: float = 5.0,
+        latest_ttl: Duration = 3600,
+        reconnect_delay: Duration = 0.1,
+        max_reconnect_delay: Duration = 5.0,
     ) -> None:
         if (url is None) == (client is None):
             raise ValueError("RedisBus needs exactly one of url= or client=")
+        if not isinstance(prefix, str) or not prefix:
+            raise ValueError(f"RedisBus(prefix=...) must be a non-empty string; got {prefix!r}")
+        self.latest_ttl = check_duration("RedisBus(latest_ttl=...)", latest_ttl)
+        # PX takes whole milliseconds; rounding up keeps a sub-millisecond TTL from being 0,
+        # which Redis refuses.
+        self._ttl_ms = str(math.ceil(self.latest_ttl * 1000))
+        self.reconnect_delay = check_duration("RedisBus(reconnect_delay=...)", reconnect_delay)
+        self.max_reconnect_delay = check_duration(
+            "RedisBus(max_reconnect_delay=...)", max_reconnect_delay
+        )
+        if self.max_reconnect_delay < self.reconnect_delay:
+            raise ValueError(
+                "RedisBus(max_reconnect_delay=...) must be at least reconnect_delay "
+                f"({self.reconnect_delay:g} s); got {self.max_reconnect_delay:g} s"
+            )
         self._owns_client = client is None
         self._redis: aioredis.Redis = client or aioredis.Redis.from_url(url)  # type: ignore[arg-type]
         self.prefix = prefix
-        self.latest_ttl = latest_ttl
-        self.reconnect_delay = reconnect_delay
-        self.max_reconnect_delay = max_reconnect_delay
+        self._events_prefix = f"{prefix}:events:"
         self._fanout = Fanout()
         self._pubsub: Any = None
-        self._listener: asyncio.Task[None] | None = None
+        #: Held by whichever background task sends commands on the pub/sub connection.
         self._lock = asyncio.Lock()
-        self._has_channels = asyncio.Event()
+        #: Set when the listener may have something to read or to resync.
+        self._wake = asyncio.Event()
+        #: Resources whose first wait started or last wait ended since the last batch.
+        self._dirty: set[Key] = set()
+        #: Settled once the batch holding the current dirty resources has been sent.
+        self._batch: asyncio.Future[None] | None = None
+        self._syncer: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
         self._closed = False
         self._watched_connection: Any = None
         #: Why the listener must resubscribe every resource and re-check its latest state
         #: before listening on (None: nothing to do).
         self._resync: str | None = None
+        #: Whether the pub/sub connection was lost since the last resync (what counts as
+        #: a reconnection: a failed SUBSCRIBE alone does not).
+        self._lost = False
         self._script = self._redis.register_script(_PUBLISH_LUA)
         #: How many times the pub/sub connection was re-established (for tests and logs).
         self.reconnects = 0
@@ -103,24 +156,30 @@ class RedisBus:
         return f"{self.prefix}:latest:{key[0]}:{key[1]}"
 
     def _channel(self, key: Key) -> str:
-        return f"{self.prefix}:events:{key[0]}:{key[1]}"
+        return f"{self._events_prefix}{key[0]}:{key[1]}"
 
     def _key_of(self, channel: str) -> Key | None:
-        parts = channel.split(":", 3)
-        if len(parts) != 4 or f"{parts[0]}" != self.prefix or parts[1] != "events":
+        # Strip the known prefix rather than split the whole channel: the prefix may hold
+        # ":" (or any character). JSON:API types never contain ":", ids might.
+        if not channel.startswith(self._events_prefix):
             return None
-        return (parts[2], parts[3])
+        type, sep, id = channel[len(self._events_prefix) :].partition(":")
+        if not sep or not type or not id:
+            return None
+        return (type, id)
 
     # -- publishing ------------------------------------------------------------------------
 
-    async def publish(self, event: ResourceEvent) -> None:
-        """Store and broadcast ``event`` (raises when Redis is unreachable)."""
+    async def publish(self, event: ResourceEvent) -> bool:
+        """Store and broadcast ``event``; False when Redis holds a newer state (or a delete)
+        and refused it. Raises when Redis is unreachable."""
         message = event.to_json()
         ts = "" if event.updated_at is None else repr(event.updated_at.timestamp())
-        await self._script(
+        accepted = await self._script(
             keys=[self._latest_key(event.key), self._channel(event.key)],
-            args=[message, ts, event.event, self.latest_ttl],
+            args=[message, ts, event.event, self._ttl_ms],
         )
+        return bool(accepted)
 
     async def latest(self, type: str, id: str) -> ResourceEvent | None:
         """The stored latest state, or None (also when Redis is unreachable: the caller's
@@ -128,8 +187,10 @@ class RedisBus:
         try:
             raw = await self._redis.get(self._latest_key((type, id)))
         except _REDIS_DOWN as exc:
+            _raise_if_cancelled()
             logger.warning("Redis unreachable reading the latest %s %s: %s", type, id, exc)
             return None
+        _raise_if_cancelled()
         return self._parse(raw) if raw is not None else None
 
     def _parse(self, raw: bytes | str) -> ResourceEvent | None:
@@ -142,56 +203,100 @@ class RedisBus:
     # -- subscribing -----------------------------------------------------------------------
 
     async def subscribe(self, type: str, id: str) -> LocalSubscription:
-        """Receive events for one resource. Works while Redis is down: the subscription is
-        made on Redis when the connection comes back."""
+        """Receive events for one resource.
+
+        Returns once the SUBSCRIBE has been sent (so a ``latest()`` read afterwards covers
+        everything published before it), or once Redis proved unreachable: the listener
+        then subscribes the resource and re-reads its latest state when Redis is back.
+        """
         if self._closed:
             raise RuntimeError("this RedisBus is closed")
         sub = LocalSubscription((type, id), self._unsubscribe)
         if self._fanout.add(sub):
-            try:
-                await self._subscribe_on_redis(sub)
-            except BaseException:
-                # Cancelled (or timed out) before the subscription was handed out: nobody
-                # will close it, so forget it here, and let the listener resubscribe any
-                # other wait that joined this resource meanwhile.
-                self._fanout.remove(sub)
-                self._resync = self._resync or "subscribe interrupted"
-                if self._fanout:
-                    self._has_channels.set()
-                    self._ensure_listener()
-                raise
-            self._has_channels.set()
-            self._ensure_listener()
+            self._dirty.add((type, id))
+            batch = self._next_batch()
+        elif self._batch is not None and (type, id) in self._dirty:
+            # Another wait's SUBSCRIBE for this resource is not sent yet: looking now
+            # could miss an event published before it is.
+            batch = self._batch
+        else:
+            return sub
+        try:
+            # Shielded: the batch is shared, and one waiter's cancellation must not
+            # cancel it for the others.
+            await asyncio.shield(batch)
+        except BaseException:
+            # Cancelled before the subscription was handed out: nobody will close it.
+            # Forget it without waiting on Redis; the syncer unsubscribes in the background.
+            self._forget(sub)
+            raise
         return sub
 
-    async def _subscribe_on_redis(self, sub: LocalSubscription) -> None:
-        async with self._lock:
-            # While a resync is pending the listener subscribes this resource with all
-            # the others; trying now would hold the lock through redis-py's connection
-            # retries, one resource after another.
-            if self._resync is None:
+    def _next_batch(self) -> asyncio.Future[None]:
+        if self._batch is None:
+            self._batch = asyncio.get_running_loop().create_future()
+        if self._syncer is None or self._syncer.done():
+            self._syncer = asyncio.get_running_loop().create_task(self._sync())
+        return self._batch
+
+    def _forget(self, sub: LocalSubscription) -> asyncio.Future[None] | None:
+        """Drop ``sub``; the batch that will unsubscribe its resource, when it was the last."""
+        if not self._fanout.remove(sub) or self._closed:
+            return None
+        self._dirty.add(sub.key)
+        return self._next_batch()
+
+    def _unsubscribe(self, sub: LocalSubscription) -> Coroutine[Any, Any, None] | None:
+        batch = self._forget(sub)
+        if batch is None or self._resync is not None:
+            # Not the last wait on its resource, or Redis is known to be in trouble: the
+            # resync after it unsubscribes what is no longer wanted.
+            return None
+        return self._sent(batch)
+
+    @staticmethod
+    async def _sent(batch: asyncio.Future[None]) -> None:
+        # A closed subscription normally leaves Redis before close() returns; the bound
+        # keeps a cancelled wait's clean-up prompt whatever Redis is doing.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(batch), _CLOSE_WAIT)
+
+    async def _sync(self) -> None:
+        """Send the pending SUBSCRIBE and UNSUBSCRIBE batches until none is left."""
+        while self._dirty and not self._closed:
+            async with self._lock:
+                keys, self._dirty = self._dirty, set()
+                batch, self._batch = self._batch, None
                 try:
-                    await self._ensure_pubsub().subscribe(self._channel(sub.key))
-                    self._watch_connection()
+                    if self._resync is None:
+                        await self._send(keys)
+                    # Else the listener's resync subscribes every wanted resource and
+                    # unsubscribes the rest: these keys included.
                 except Exception as exc:
-                    # Redis down, or the pub/sub connection torn down under this call by
-                    # the listener's reconnect (redis-py then raises AttributeError and
-                    # the like): the listener resubscribes everything and re-checks.
+                    # Redis down, or the connection torn down under this call (redis-py
+                    # then raises AttributeError and the like): the listener resyncs.
                     logger.warning("Redis unreachable; will subscribe on reconnect: %s", exc)
                     self._resync = self._resync or "subscribe failed"
+                finally:
+                    if batch is not None and not batch.done():
+                        batch.set_result(None)
+            self._wake.set()
+            self._ensure_listener()
 
-    async def _unsubscribe(self, sub: LocalSubscription) -> None:
-        if not self._fanout.remove(sub) or self._pubsub is None:
-            return
-        async with self._lock:
-            if self._pubsub is None:
-                return
-            try:
-                await self._pubsub.unsubscribe(self._channel(sub.key))
-            except Exception as exc:
-                # Harmless: at worst Redis keeps sending events nobody here waits for, until
-                # the connection is replaced. Never fail the waiter's clean-up for it.
-                logger.debug("could not unsubscribe from %s %s: %s", *sub.key, exc)
+    async def _send(self, keys: Iterable[Key]) -> None:
+        subscribe: list[str] = []
+        unsubscribe: list[str] = []
+        for key in keys:
+            # The state now, not the change that made the key dirty: a wait that started
+            # and was cancelled within one batch needs nothing from Redis.
+            (subscribe if self._fanout.has(*key) else unsubscribe).append(self._channel(key))
+        pubsub = self._ensure_pubsub()
+        if subscribe:
+            await pubsub.subscribe(*subscribe)
+            self._watch_connection()
+        # Never an UNSUBSCRIBE with no channel: Redis reads it as "all channels".
+        if unsubscribe and pubsub.connection is not None:
+            await pubsub.unsubscribe(*unsubscribe)
 
     def _ensure_pubsub(self) -> Any:
         if self._pubsub is None:
@@ -215,26 +320,43 @@ class RedisBus:
             self._watched_connection = None
 
     def _on_connect(self, connection: Any) -> None:
-        # redis-py resubscribes only the channels it knows; one whose SUBSCRIBE failed
-        # meanwhile is not among them, so resubscribe everything and re-check.
+        # redis-py resubscribes only the channels it knows, including those whose
+        # UNSUBSCRIBE was not yet confirmed: resync, so Redis ends up with exactly the
+        # wanted channels, and re-check what was published while the connection was down.
         self._resync = self._resync or "reconnected by the client"
+        self._lost = True
+        self._wake.set()
+
+    # -- listening -------------------------------------------------------------------------
 
     def _ensure_listener(self) -> None:
-        if self._listener is None or self._listener.done():
+        if not self._closed and (self._listener is None or self._listener.done()):
             self._listener = asyncio.get_running_loop().create_task(self._listen())
+
+    def _reading(self) -> bool:
+        """Whether the pub/sub connection has channels, or confirmations still to read."""
+        pubsub = self._pubsub
+        return (
+            pubsub is not None
+            and pubsub.connection is not None
+            and bool(pubsub.channels or pubsub.pending_unsubscribe_channels)
+        )
 
     async def _listen(self) -> None:
         delay = self.reconnect_delay
         while not self._closed:
-            if not self._fanout:
-                self._has_channels.clear()
-                await self._has_channels.wait()
+            if self._resync is None and not self._reading():
+                self._wake.clear()
+                if self._resync is None and not self._reading():
+                    await self._wake.wait()
                 continue
             try:
-                pubsub = self._ensure_pubsub()
-                if self._resync is not None or not pubsub.subscribed:
+                if self._resync is not None:
                     await self._resync_all()
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    continue
+                message = await self._pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=1.0
+                )
             except Exception as exc:
                 # Anything the connection raises (redis-py raises AttributeError when a
                 # concurrent call tore the connection down) means: reconnect. A listener
@@ -242,8 +364,10 @@ class RedisBus:
                 logger.warning(
                     "Redis pub/sub connection lost (%s); reconnecting in %.1fs", exc, delay
                 )
-                self._resync = "connection lost"
-                await self._drop_pubsub()
+                self._resync = self._resync or "connection lost"
+                self._lost = True
+                async with self._lock:
+                    await self._drop_pubsub()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_reconnect_delay)
                 continue
@@ -270,46 +394,134 @@ class RedisBus:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
 
-    async def _resubscribe(self) -> None:
-        channels = [self._channel(key) for key in self._fanout.resources()]
-        if channels:
-            async with self._lock:
-                await self._ensure_pubsub().subscribe(*channels)
-                self._watch_connection()
-
     async def _resync_all(self) -> None:
-        """Resubscribe every pending resource and re-check its latest state, so a change
-        published while the connection was down (or before a failed SUBSCRIBE) is not lost.
-        Raises when Redis is still unreachable; the listener then tries again."""
-        reason, self._resync = self._resync, None
-        await self._resubscribe()
-        await self._recheck_latest()
-        if reason is not None and reason != "subscribe failed":
+        """Make Redis's channels match the local subscriptions and re-check each one's
+        latest state, so a change published while the connection was down (or before a
+        failed SUBSCRIBE) is not lost. Raises when Redis is still unreachable; the listener
+        then tries again."""
+        async with self._lock:
+            reason, lost = self._resync, self._lost
+            # Cleared first: a failure reported while this runs asks for another pass.
+            self._resync, self._lost = None, False
+            try:
+                count = await self._resubscribe()
+                if count:
+                    await self._recheck_latest()
+            except BaseException:
+                self._resync = self._resync or reason
+                self._lost = self._lost or lost
+                raise
+        if count and lost:
             self.reconnects += 1
             logger.warning(
                 "Redis pub/sub connection restored (%s); %d resources resubscribed and re-checked",
                 reason,
-                len(self._fanout.resources()),
+                count,
             )
+        elif count:
+            logger.info("%d resources resubscribed and re-checked (%s)", count, reason)
+
+    async def _resubscribe(self) -> int:
+        """SUBSCRIBE every wanted channel, UNSUBSCRIBE every other one redis-py holds."""
+        wanted = [self._channel(key) for key in self._fanout.resources()]
+        pubsub = self._pubsub
+        unwanted: list[str] = []
+        if pubsub is not None:
+            keep = set(wanted)
+            unwanted = [c for c in map(_text, pubsub.channels) if c not in keep]
+        if wanted:
+            pubsub = self._ensure_pubsub()
+            await pubsub.subscribe(*wanted)
+            self._watch_connection()
+        if unwanted and pubsub is not None and pubsub.connection is not None:
+            await pubsub.unsubscribe(*unwanted)
+        return len(wanted)
 
     async def _recheck_latest(self) -> None:
         keys = self._fanout.resources()
-        if keys:
-            values = await self._redis.mget([self._latest_key(k) for k in keys])
+        for start in range(0, len(keys), _MGET_CHUNK):
+            chunk = keys[start : start + _MGET_CHUNK]
+            values = await self._redis.mget([self._latest_key(k) for k in chunk])
             for raw in values:
                 event = self._parse(raw) if raw is not None else None
                 if event is not None:
                     self._fanout.deliver(event)
 
+    # -- health ----------------------------------------------------------------------------
+
+    async def check(self, timeout: Duration = 5.0) -> float:
+        """A round trip through Redis, for health endpoints: the seconds it took.
+
+        Subscribes a private channel through this bus's own pub/sub connection and
+        listener, publishes on it and waits for the message, so it proves what waits need:
+        Redis reachable, the listener reading, this bus's prefix parsed. (It cannot tell
+        whether the web replicas publish with the same prefix and database: compare their
+        configuration.) Stores nothing.
+
+        Raises:
+            BusCheckError: Redis unreachable, or no message back within ``timeout``.
+            BusClosedError: the bus is closed.
+        """
+        limit = check_duration("RedisBus.check(timeout=...)", timeout)
+        if self._closed:
+            raise BusClosedError("this RedisBus is closed")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            await asyncio.wait_for(self._round_trip(), limit)
+        except asyncio.TimeoutError:
+            raise BusCheckError(
+                f"RedisBus.check: no message came back through Redis within {limit:g} s; "
+                "is redis-server reachable and not overloaded?"
+            ) from None
+        except (RedisError, OSError) as exc:
+            raise BusCheckError(f"RedisBus.check: Redis is unreachable: {exc}") from exc
+        return loop.time() - started
+
+    async def _round_trip(self) -> None:
+        token = secrets.token_hex(8)
+        key = (_CHECK_TYPE, token)
+        probe = ResourceEvent(
+            type=_CHECK_TYPE, id=token, event="check", resource={"type": _CHECK_TYPE, "id": token}
+        )
+        async with await self.subscribe(*key) as sub:
+            if self._resync is not None:
+                # The SUBSCRIBE was not sent; publishing now would prove nothing.
+                raise RedisConnectionError("the pub/sub connection is down; reconnecting")
+            await self._redis.publish(self._channel(key), probe.to_json())
+            await sub.get()
+
     async def aclose(self) -> None:
         """Stop listening, end open subscriptions, close the connection the bus made."""
         self._closed = True
-        self._has_channels.set()
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        self._wake.set()
+        for task in (self._syncer, self._listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._batch is not None and not self._batch.done():
+            self._batch.set_result(None)
+        self._batch = None
+        self._dirty.clear()
         await self._drop_pubsub()
         self._fanout.end_all()
         if self._owns_client:
             await self._redis.aclose()
+
+
+def _text(channel: bytes | str) -> str:
+    return channel.decode("utf-8", errors="replace") if isinstance(channel, bytes) else channel
+
+
+def _raise_if_cancelled() -> None:
+    """Re-raise a cancellation redis-py swallowed.
+
+    Cancelled while waiting for a pooled connection, redis-py can turn the cancellation
+    into a ``ConnectionError`` ("Too many connections") or a plain return; the wait would
+    then go on waiting, uncancellable, for an event that may never come.
+    """
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+    if cancelling is not None and cancelling():
+        raise asyncio.CancelledError

@@ -1,52 +1,129 @@
-"""Remembering which deliveries were handled, so redeliveries run handlers once."""
+"""Which deliveries were handled, so a redelivery runs handlers once, even across replicas.
+
+The protocol is an atomic claim with a lease: a replica ``claim``\\ s a delivery id before
+running its handlers, then marks it ``done``, or ``release``\\ s it when a handler failed so
+the sender's retry runs it. A claim whose holder died expires with its lease. A check
+("seen?") followed by a separate write ("seen!") is not enough: two replicas handed the
+same delivery at once would both see "not yet" and both run the handlers.
+"""
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections import OrderedDict
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
+
+from .._validate import Duration, check_duration
+
+#: What :meth:`DedupeStore.claim` answers: ``"claimed"`` (run it, then ``done`` or
+#: ``release``), ``"done"`` (handled before: a duplicate), ``"busy"`` (another holder's
+#: lease is running: it is being handled right now).
+Claim = Literal["claimed", "done", "busy"]
+
+#: Recrubo retries a delivery for about 24 hours: ids are kept for twice that.
+DEFAULT_TTL = 48 * 3600.0
 
 
 @runtime_checkable
 class DedupeStore(Protocol):
-    """Where handled delivery ids are kept (in memory by default; Redis or a database for
-    several replicas)."""
+    """Where delivery ids are claimed and marked handled (in memory by default;
+    ``RedisDedupe`` or a database for several replicas)."""
 
-    async def contains(self, key: str) -> bool: ...
+    async def claim(self, key: str, lease: float) -> Claim:
+        """Atomically take ``key`` for ``lease`` seconds unless it is done or held."""
+        ...
 
-    async def add(self, key: str) -> None: ...
+    async def done(self, key: str) -> None:
+        """Mark ``key`` handled (for the store's TTL), ending this store's claim."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """Give up this store's claim on ``key`` so that a retry can claim it; a claim
+        that expired and was taken by another holder is left alone."""
+        ...
 
 
 class InMemoryDedupe:
-    """A bounded, expiring set of delivery ids.
+    """A bounded, expiring map of delivery ids, for one process.
 
     Args:
         max_entries: the most ids kept; the oldest are forgotten first.
-        ttl: seconds an id is kept. Recrubo retries a delivery for about 24 hours, so the
-            default keeps ids for 48.
+        ttl: how long a handled id is kept (seconds or a ``timedelta``). Recrubo retries a
+            delivery for about 24 hours, so the default keeps ids for 48.
     """
 
-    def __init__(self, *, max_entries: int = 100_000, ttl: float = 48 * 3600.0) -> None:
-        if max_entries < 1:
-            raise ValueError(f"max_entries must be at least 1; got {max_entries}")
-        self._entries: OrderedDict[str, float] = OrderedDict()
+    def __init__(self, *, max_entries: int = 100_000, ttl: Duration = DEFAULT_TTL) -> None:
+        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
+            raise ValueError(
+                f"InMemoryDedupe(max_entries=...) must be at least 1; got {max_entries!r}"
+            )
+        self._ttl = check_duration("InMemoryDedupe(ttl=...)", ttl)
+        #: id -> (expiry on the monotonic clock, done); a claim is an entry not done yet.
+        self._entries: OrderedDict[str, tuple[float, bool]] = OrderedDict()
         self._max = max_entries
-        self._ttl = ttl
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def contains(self, key: str) -> bool:
-        expires = self._entries.get(key)
-        if expires is None:
-            return False
-        if expires < time.monotonic():
-            del self._entries[key]
-            return False
-        return True
+    async def claim(self, key: str, lease: float) -> Claim:
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] >= now:
+            return "done" if entry[1] else "busy"
+        self._put(key, now + lease, done=False)
+        return "claimed"
 
-    async def add(self, key: str) -> None:
-        self._entries[key] = time.monotonic() + self._ttl
+    async def done(self, key: str) -> None:
+        self._put(key, time.monotonic() + self._ttl, done=True)
+
+    async def release(self, key: str) -> None:
+        entry = self._entries.get(key)
+        if entry is not None and not entry[1]:
+            del self._entries[key]
+
+    def _put(self, key: str, expires: float, *, done: bool) -> None:
+        self._entries[key] = (expires, done)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
+
+
+class _LegacyDedupe:
+    """A store with only ``contains``/``add`` (the protocol before claims), adapted.
+
+    Not atomic across replicas: two replicas can both see "not handled" and both run the
+    handlers. Kept so existing stores work while their owners move to ``claim``.
+    """
+
+    def __init__(self, store: object) -> None:
+        self._store = store
+
+    async def claim(self, key: str, lease: float) -> Claim:
+        seen: bool = await self._store.contains(key)  # type: ignore[attr-defined]
+        return "done" if seen else "claimed"
+
+    async def done(self, key: str) -> None:
+        await self._store.add(key)  # type: ignore[attr-defined]
+
+    async def release(self, key: str) -> None:
+        return None
+
+
+def as_dedupe_store(store: object) -> DedupeStore:
+    """``store`` as a :class:`DedupeStore`, adapting (with a warning) a contains/add one."""
+    if all(callable(getattr(store, name, None)) for name in ("claim", "done", "release")):
+        return store  # type: ignore[return-value]
+    if all(callable(getattr(store, name, None)) for name in ("contains", "add")):
+        warnings.warn(
+            "a dedupe store with only contains()/add() cannot stop two replicas from both "
+            "handling one delivery; implement claim(key, lease), done(key) and release(key), "
+            "or use RedisDedupe (the 'redis' extra)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return _LegacyDedupe(store)
+    raise TypeError(
+        "WebhookReceiver(dedupe=...) needs a DedupeStore: an object with async "
+        f"claim(key, lease), done(key) and release(key); got {type(store).__name__}"
+    )

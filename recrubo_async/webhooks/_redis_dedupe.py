@@ -1,0 +1,121 @@
+"""``RedisDedupe``: one dedupe store shared by every web replica (the ``redis`` extra)."""
+
+from __future__ import annotations
+
+import math
+import secrets
+
+from .._validate import Duration, check_duration
+from ._dedupe import DEFAULT_TTL, Claim
+
+try:
+    import redis.asyncio as aioredis
+except ImportError as exc:  # pragma: no cover - only without the extra
+    raise ImportError(
+        "RedisDedupe needs the redis extra: pip install 'recrubo-async[redis]'"
+    ) from exc
+
+_DONE = "done"
+
+# Claim when free; otherwise say whether it is done or held. One atomic step, so two
+# replicas claiming the same delivery at once cannot both get it.
+_CLAIM_LUA = """
+local current = redis.call('GET', KEYS[1])
+if not current then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 'claimed'
+end
+if current == 'done' then return 'done' end
+return 'busy'
+"""
+
+# Mark done unless another holder has claimed it since our lease ran out: that holder's
+# outcome decides (it runs the handlers again, or not, by itself).
+_DONE_LUA = """
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] and current ~= 'done' then return 0 end
+redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+return 1
+"""
+
+# Delete only our own claim: a replica whose lease expired must not free another's.
+_RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class RedisDedupe:
+    """A ``DedupeStore`` in Redis, for receivers on several replicas (the ``redis`` extra).
+
+    A claim is ``SET key <token> NX PX <lease>`` (in one script with the "is it done?"
+    read); ``done`` and ``release`` act only on this store's own claim token, so a replica
+    whose lease expired while its handler ran cannot free a claim another replica took.
+
+    Args:
+        url: a Redis URL such as ``redis://localhost:6379/0``.
+        client: an existing ``redis.asyncio.Redis`` to use instead (never closed here).
+        prefix: namespace for keys (``<prefix>:dedupe:<delivery id>``).
+        ttl: how long a handled delivery id is kept (seconds or a ``timedelta``; 48 hours
+            by default, Recrubo retries for about 24).
+
+    Raises:
+        ValueError: neither or both of ``url`` and ``client``; a nonsensical ``ttl``.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        client: aioredis.Redis | None = None,
+        prefix: str = "recrubo",
+        ttl: Duration = DEFAULT_TTL,
+    ) -> None:
+        if (url is None) == (client is None):
+            raise ValueError("RedisDedupe needs exactly one of url= or client=")
+        if not isinstance(prefix, str) or not prefix:
+            raise ValueError(f"RedisDedupe(prefix=...) must be a non-empty string; got {prefix!r}")
+        self.ttl = check_duration("RedisDedupe(ttl=...)", ttl)
+        self._ttl_ms = str(math.ceil(self.ttl * 1000))
+        self.prefix = prefix
+        self._owns_client = client is None
+        # from_url only parses: nothing connects until the first command.
+        self._redis: aioredis.Redis = client or aioredis.Redis.from_url(url)  # type: ignore[arg-type]
+        self._claim = self._redis.register_script(_CLAIM_LUA)
+        self._done = self._redis.register_script(_DONE_LUA)
+        self._release = self._redis.register_script(_RELEASE_LUA)
+        #: The token of each claim this store holds, by delivery id.
+        self._tokens: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        # Never the URL: it may carry a password.
+        return f"RedisDedupe(prefix={self.prefix!r}, claims={len(self._tokens)})"
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}:dedupe:{key}"
+
+    async def claim(self, key: str, lease: float) -> Claim:
+        token = f"claim:{secrets.token_hex(8)}"
+        lease_ms = str(max(1, math.ceil(lease * 1000)))
+        answer = await self._claim(keys=[self._key(key)], args=[token, lease_ms])
+        state = answer.decode() if isinstance(answer, bytes) else str(answer)
+        if state == "claimed":
+            self._tokens[key] = token
+            return "claimed"
+        return "done" if state == _DONE else "busy"
+
+    async def done(self, key: str) -> None:
+        token = self._tokens.pop(key, "")
+        await self._done(keys=[self._key(key)], args=[token, self._ttl_ms])
+
+    async def release(self, key: str) -> None:
+        token = self._tokens.pop(key, None)
+        if token is not None:
+            await self._release(keys=[self._key(key)], args=[token])
+
+    async def aclose(self) -> None:
+        """Close the connection the store made (a borrowed ``client`` is left open)."""
+        if self._owns_client:
+            await self._redis.aclose()

@@ -1,8 +1,10 @@
-"""Receiving Recrubo webhooks in Starlette (or FastAPI) with the framework-neutral core.
+"""Receiving Recrubo webhooks in Starlette (or FastAPI) by mounting the receiver's ASGI app.
 
-``WebhookReceiver.handle(headers, body)`` verifies the secret, decodes, dedupes and
-dispatches one delivery, and returns the status to answer; it never raises into the
-framework. The Starlette route below is all a real service needs.
+``receiver.asgi_app()`` is a complete ASGI application: it checks the secret header
+before reading any of the body (401), reads the body under ``max_body`` (413) and
+``read_timeout`` (408), then verifies, decodes, dedupes and dispatches the delivery and
+answers ``{"status": reason}``. Mounting it is all a real service needs; with FastAPI it
+is the same line, ``app.mount("/webhooks/recrubo", receiver.asgi_app())``.
 
 To stay self-contained this script runs the app in-process, with no server and no
 network: it calls the ASGI app with one request at a time, exactly as uvicorn would after
@@ -13,7 +15,10 @@ sends (a ``webhookPayload`` document with the organization's secret in
     python examples/starlette_receiver.py
 
 In a service, a server runs it: ``uvicorn --app-dir examples starlette_receiver:app``
-(uvicorn is not a dependency of this project, so this script does not).
+(uvicorn is not a dependency of this project, so this script does not). A mount serves
+the path with a trailing slash (the bare path is answered with a redirect, which a
+webhook sender may not follow), so the organization's webhook URL is
+``https://your.host/webhooks/recrubo/``.
 """
 
 from __future__ import annotations
@@ -27,9 +32,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount
 from starlette.types import Message
 
 from recrubo_async.models import FlowGeneration
@@ -47,12 +50,7 @@ async def generation_changed(payload: WebhookPayload) -> None:
         print(f"    handler: generation {generation.id} is {generation.status}")
 
 
-async def recrubo_webhook(request: Request) -> JSONResponse:
-    result = await receiver.handle(request.headers, await request.body())
-    return JSONResponse({"status": result.reason}, status_code=result.status)
-
-
-app = Starlette(routes=[Route("/webhooks/recrubo", recrubo_webhook, methods=["POST"])])
+app = Starlette(routes=[Mount("/webhooks/recrubo", receiver.asgi_app())])
 
 
 def delivery(status: str, updated_at: datetime, *, payload_id: str | None = None) -> bytes:
@@ -82,22 +80,22 @@ def delivery(status: str, updated_at: datetime, *, payload_id: str | None = None
     )
 
 
-async def post(body: bytes, secret: str = SECRET) -> tuple[int, Any]:
-    """One ``POST /webhooks/recrubo`` through the ASGI app, as a server would send it."""
+async def post(body: bytes, secret: str = SECRET, *, method: str = "POST") -> tuple[int, Any]:
+    """One request to ``/webhooks/recrubo/`` through the ASGI app, as a server sends it."""
+    headers = [(b"content-type", b"application/vnd.api+json")]
+    if secret:
+        headers.append((SECRET_HEADER.lower().encode(), secret.encode()))
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "POST",
+        "method": method,
         "scheme": "http",
-        "path": "/webhooks/recrubo",
-        "raw_path": b"/webhooks/recrubo",
+        "path": "/webhooks/recrubo/",
+        "raw_path": b"/webhooks/recrubo/",
         "query_string": b"",
         "root_path": "",
-        "headers": [
-            (SECRET_HEADER.lower().encode(), secret.encode()),
-            (b"content-type", b"application/vnd.api+json"),
-        ],
+        "headers": headers,
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
@@ -131,13 +129,19 @@ async def main() -> None:
         ("the same delivery again (a retry)", finished, SECRET),
         # Deliveries can arrive out of order: an older state must not win.
         ("a late, older update", delivery("processing", now - timedelta(seconds=5)), SECRET),
+        # Refused before the body is read: a stranger cannot make the service read 1 MiB.
         ("a delivery with a wrong secret", delivery("finished", now), "guessed"),
+        ("a delivery without the secret header", delivery("finished", now), ""),
         ("a body that is not a webhookPayload", b'{"data": []}', SECRET),
+        ("a body over max_body", b"x" * (receiver.max_body + 1), SECRET),
     ]
     for label, body, secret in steps:
         print(f"POST {label}:")
         status, answer = await post(body, secret)
         print(f"    -> {status} {answer}")
+    print("GET (only POST is accepted):")
+    status, answer = await post(b"", method="GET")
+    print(f"    -> {status} {answer}")
 
 
 if __name__ == "__main__":

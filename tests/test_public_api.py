@@ -19,6 +19,7 @@ def test_top_level_exports() -> None:
         "ConfigurationError",
         "ConflictError",
         "DecodeError",
+        "EventLoopError",
         "Hooks",
         "InternalServerError",
         "JobFailedError",
@@ -26,6 +27,7 @@ def test_top_level_exports() -> None:
         "NotFoundError",
         "NotGiven",
         "Page",
+        "PaginationCycleError",
         "Paginator",
         "PermissionDeniedError",
         "RateLimitError",
@@ -33,6 +35,7 @@ def test_top_level_exports() -> None:
         "RequestEvent",
         "ResourceDeletedError",
         "ResponseEvent",
+        "ResponseTooLargeError",
         "RetryEvent",
         "ValidationError",
         "WaitError",
@@ -49,6 +52,9 @@ def test_top_level_exports() -> None:
 def test_error_tree_matches_the_design() -> None:
     e = errors
     assert issubclass(e.APITimeoutError, e.APIConnectionError)
+    assert issubclass(e.ResponseTooLargeError, e.APIConnectionError)
+    for new_cls in (e.EventLoopError, e.PaginationCycleError, e.JobMayExistError):
+        assert issubclass(new_cls, e.RecruboError)
     for cls in (e.APIConnectionError, e.APIStatusError, e.WaitError, e.WebhookVerificationError):
         assert issubclass(cls, e.RecruboError)
     for cls in (
@@ -94,6 +100,7 @@ def test_subpackage_exports() -> None:
             "WebhookWaiter",
         },
         bus: {
+            "BusCheckError",
             "BusClosedError",
             "CompletionBus",
             "InMemoryBus",
@@ -103,8 +110,10 @@ def test_subpackage_exports() -> None:
         },
         webhooks: {
             "SECRET_HEADER",
+            "Claim",
             "DedupeStore",
             "InMemoryDedupe",
+            "RedisDedupe",
             "WebhookEvent",
             "WebhookPayload",
             "WebhookReceiver",

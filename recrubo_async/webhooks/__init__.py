@@ -1,22 +1,40 @@
 """Receiving Recrubo webhooks: verify the secret, decode, dedupe, publish, dispatch.
 
-``WebhookReceiver.handle(headers, body)`` is framework-neutral; ``add_routes(app, path)``
-mounts it on an aiohttp application.
+``WebhookReceiver.asgi_app()`` is an ASGI application (mount it in Starlette or FastAPI,
+or serve it with uvicorn); ``add_routes(app, path)`` mounts the receiver on an aiohttp
+application. Both check the secret before reading the body and bound its size and read
+time. For other frameworks the core is ``authorize(headers)`` then ``handle_body(body)``.
 """
 
 from __future__ import annotations
 
-from ._dedupe import DedupeStore, InMemoryDedupe
+from typing import TYPE_CHECKING, Any
+
+from ._dedupe import Claim, DedupeStore, InMemoryDedupe
 from ._payload import WebhookEvent, WebhookPayload
 from ._receiver import WebhookReceiver, WebhookResult
 from ._verify import SECRET_HEADER
 
+if TYPE_CHECKING:
+    from ._redis_dedupe import RedisDedupe
+
 __all__ = [
     "SECRET_HEADER",
+    "Claim",
     "DedupeStore",
     "InMemoryDedupe",
+    "RedisDedupe",
     "WebhookEvent",
     "WebhookPayload",
     "WebhookReceiver",
     "WebhookResult",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so this package works without the redis extra.
+    if name == "RedisDedupe":
+        from ._redis_dedupe import RedisDedupe
+
+        return RedisDedupe
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The aiohttp adapter: stream the body under the size limit, answer with the result."""
+"""The aiohttp adapter: secret first, then the body under the size limit and read deadline."""
 
 from __future__ import annotations
 
@@ -7,29 +7,70 @@ from typing import TYPE_CHECKING
 import orjson
 from aiohttp import web
 
+from ._body import INCOMPLETE, TIMED_OUT, TOO_LARGE, UNAUTHORIZED, declared_too_large, within
+
 if TYPE_CHECKING:
-    from ._receiver import WebhookReceiver
+    from aiohttp.streams import StreamReader
+
+    from ._receiver import WebhookReceiver, WebhookResult
 
 
-async def handle_request(receiver: WebhookReceiver, request: web.Request) -> web.Response:
+async def handle_request(receiver: WebhookReceiver, request: web.Request) -> web.StreamResponse:
+    # Raw bytes: the secret rule is on the bytes sent, not on aiohttp's decoding of them.
+    if not receiver.authorize(request.raw_headers):
+        return await _refuse(request, UNAUTHORIZED)
     limit = receiver.max_body
-    if request.content_length is not None and request.content_length > limit:
-        return _answer(413, "body too large")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
+    if declared_too_large(request.content_length, limit):
+        return await _refuse(request, TOO_LARGE)
+    try:
+        body = await within(receiver.read_timeout, _read(request.content, limit))
+    except TimeoutError:
+        return await _refuse(request, TIMED_OUT)
+    except ConnectionError:
+        # The sender left mid-body: nobody hears this answer (aiohttp drops it quietly),
+        # and raising would log an error for what is the sender's business.
+        return _answer(INCOMPLETE)
+    if body is None:
+        return await _refuse(request, TOO_LARGE)
+    result = await receiver.handle_body(body)
+    return _answer(result)
+
+
+async def _read(content: StreamReader, limit: int) -> bytes | None:
+    """The whole body, or ``None`` as soon as it passes ``limit`` bytes."""
+    first = await content.readany()
+    size = len(first)
+    if size > limit:
+        return None
+    if not first or content.is_eof():
+        return first  # the usual delivery: one small, already buffered chunk; no join
+    chunks = [first]
+    while chunk := await content.readany():
         size += len(chunk)
         if size > limit:
-            # Stop reading: a sender that lied about (or left out) Content-Length is cut off.
-            return _answer(413, "body too large")
+            return None
         chunks.append(chunk)
-    result = await receiver.handle(request.headers, b"".join(chunks))
-    return _answer(result.status, result.reason)
+    return b"".join(chunks)
 
 
-def _answer(status: int, reason: str) -> web.Response:
+async def _refuse(request: web.Request, result: WebhookResult) -> web.StreamResponse:
+    """Answer now and close the connection, without reading what is left of the body.
+
+    aiohttp would otherwise keep reading (and discarding) the rest for up to
+    ``lingering_time`` seconds, which is what a slow or oversized sender wants.
+    """
+    response = _answer(result)
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    # The answer is written; closing now drops the unread rest of the body.
+    request.protocol.force_close()
+    return response
+
+
+def _answer(result: WebhookResult) -> web.Response:
     return web.Response(
-        status=status,
-        body=orjson.dumps({"status": reason}),
+        status=result.status,
+        body=orjson.dumps({"status": result.reason}),
         content_type="application/json",
     )

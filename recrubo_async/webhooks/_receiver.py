@@ -1,7 +1,10 @@
 """``WebhookReceiver``: verify, decode, dedupe, order, publish and dispatch deliveries.
 
-The core (:meth:`WebhookReceiver.handle`) is framework-neutral: give it the request
-headers and body, send back the status it returns. It never raises into the framework.
+The core is framework-neutral, in two steps so an adapter can refuse a sender before
+reading its body: :meth:`WebhookReceiver.authorize` (the secret header), then
+:meth:`WebhookReceiver.handle_body`. :meth:`WebhookReceiver.handle` does both for a body
+already read. None of them raises into the framework. ``asgi_app()`` and
+``add_routes()`` are complete adapters that also bound the body's size and read time.
 """
 
 from __future__ import annotations
@@ -15,14 +18,17 @@ from typing import TYPE_CHECKING, TypeVar
 import attrs
 
 from .._jsonapi import Codec
+from .._validate import Duration, check_duration
 from ..bus import CompletionBus, ResourceEvent
 from ..errors import DecodeError
-from ._dedupe import DedupeStore, InMemoryDedupe
+from ._dedupe import Claim, DedupeStore, InMemoryDedupe, as_dedupe_store
 from ._payload import WebhookPayload, decode_payload
-from ._verify import SECRET_HEADER, secret_matches
+from ._verify import SECRET_HEADER, raw_secret_header, secret_matches
 
 if TYPE_CHECKING:
     from aiohttp import web
+
+    from ._asgi import WebhookASGIApp
 
 logger = logging.getLogger("recrubo_async.webhooks")
 
@@ -30,6 +36,12 @@ Handler = Callable[[WebhookPayload], Awaitable[None]]
 _H = TypeVar("_H", bound=Handler)
 
 DEFAULT_MAX_BODY = 1024 * 1024
+#: Seconds a sender gets to send a whole body; Recrubo sends a few KiB at once.
+DEFAULT_READ_TIMEOUT = 10.0
+
+#: Request headers as frameworks give them: a mapping of decoded ``str`` values, or the
+#: raw ``(name, value)`` byte pairs (ASGI ``scope["headers"]``, aiohttp ``raw_headers``).
+Headers = Mapping[str, str] | Iterable[tuple[bytes, bytes]]
 
 
 @attrs.frozen(kw_only=True)
@@ -37,7 +49,10 @@ class WebhookResult:
     """What to answer Recrubo, and what was received.
 
     Attributes:
-        status: the HTTP status to send (200, 400, 401, 413 or 500).
+        status: the HTTP status to send (200, 400, 401, 413, 500, or 503 while another
+            replica handles the same delivery; the adapters also
+            answer 405 to other methods and 408 to a body not sent within
+            ``read_timeout``).
         reason: a short word for logs and the response body (never a secret).
         payload: the decoded payload, when it got that far.
     """
@@ -89,8 +104,18 @@ class WebhookReceiver:
         secret: the organization's ``webhookSecret``.
         secrets: several accepted secrets, for rotation without downtime.
         bus: where resource state changes are published for waiters.
-        dedupe: where handled delivery ids are kept (``InMemoryDedupe()`` by default).
+        dedupe: where deliveries are claimed and marked handled (``InMemoryDedupe()`` by
+            default; ``RedisDedupe`` to share it between replicas).
+        dedupe_lease: how long a claim on a delivery holds while its handlers run
+            (seconds or a ``timedelta``; 300 by default). Longer than your slowest
+            handler: past it, a redelivery to another replica may run it again.
+        busy_wait: how long a copy of a delivery that another replica is handling waits
+            for that one to finish before answering 503 ``in progress`` (the sender
+            retries it later); 2 s by default, 0 answers at once.
         max_body: the largest body accepted, in bytes (default 1 MiB).
+        read_timeout: seconds (or a ``timedelta``) the adapters give a sender to send the
+            whole body before answering 408 (default 10; ``None``: no limit, only behind
+            a proxy that buffers request bodies).
         track_resources: how many resources' newest states are kept to drop late ones.
     """
 
@@ -101,7 +126,10 @@ class WebhookReceiver:
         secrets: Iterable[str] | None = None,
         bus: CompletionBus | None = None,
         dedupe: DedupeStore | None = None,
+        dedupe_lease: Duration = 300.0,
+        busy_wait: Duration = 2.0,
         max_body: int = DEFAULT_MAX_BODY,
+        read_timeout: Duration | None = DEFAULT_READ_TIMEOUT,
         track_resources: int = 100_000,
     ) -> None:
         accepted = [secret] if secret is not None else []
@@ -113,8 +141,22 @@ class WebhookReceiver:
             )
         self._secrets: Sequence[bytes] = tuple(s.encode("utf-8") for s in accepted)
         self.bus = bus
-        self._dedupe: DedupeStore = dedupe if dedupe is not None else InMemoryDedupe()
+        self._dedupe: DedupeStore = (
+            as_dedupe_store(dedupe) if dedupe is not None else InMemoryDedupe()
+        )
+        self.dedupe_lease = check_duration("WebhookReceiver(dedupe_lease=...)", dedupe_lease)
+        self.busy_wait = check_duration(
+            "WebhookReceiver(busy_wait=...)", busy_wait, allow_zero=True
+        )
+        if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1:
+            raise ValueError(
+                f"WebhookReceiver(max_body=...) must be a number of bytes, 1 or more; "
+                f"got {max_body!r}"
+            )
         self.max_body = max_body
+        self.read_timeout = check_duration(
+            "WebhookReceiver(read_timeout=...)", read_timeout, allow_inf=True, none_ok=True
+        )
         self._newest = _Newest(track_resources)
         self._handlers: list[tuple[str | None, str | None, Handler]] = []
         self._in_flight: dict[str, asyncio.Future[bool]] = {}
@@ -144,20 +186,50 @@ class WebhookReceiver:
             raise TypeError("webhook handlers must be async functions (async def ...)")
         self._handlers.append((resource_type, event, handler))
 
-    async def handle(self, headers: Mapping[str, str], body: bytes) -> WebhookResult:
-        """Process one delivery; never raises (a failure is a 5xx result)."""
+    def authorize(self, headers: Headers) -> bool:
+        """Whether the request's secret header holds an accepted secret; check it first.
+
+        Call it before reading the body, so a sender without the secret is answered 401
+        without being read. ``headers`` is a mapping of ``str`` values (the name matched
+        case-insensitively) or raw ``(name, value)`` byte pairs. Raw bytes must equal the
+        secret's UTF-8 bytes. A ``str`` value is accepted when it is the UTF-8 or the
+        latin-1 decoding of those bytes: frameworks decode header bytes one way or the
+        other (aiohttp UTF-8; Starlette and Django latin-1) and a ``str`` cannot say which.
+        """
+        if isinstance(headers, Mapping):
+            presented: str | bytes | None = _header(headers, SECRET_HEADER)
+        else:
+            presented = raw_secret_header(headers)
+        if secret_matches(presented, self._secrets):
+            return True
+        logger.warning("webhook delivery rejected: missing or wrong secret header")
+        return False
+
+    async def handle_body(self, body: bytes) -> WebhookResult:
+        """Process the body of a delivery that :meth:`authorize` accepted; never raises.
+
+        Read the body with a limit of :attr:`max_body` bytes and a deadline of
+        :attr:`read_timeout` first: this takes it whole.
+        """
         try:
-            return await self._handle(headers, body)
+            return await self._handle_body(body)
         except Exception:  # the framework must get an answer, whatever broke
             logger.exception("webhook delivery failed unexpectedly")
             return WebhookResult(status=500, reason="internal error")
 
-    async def _handle(self, headers: Mapping[str, str], body: bytes) -> WebhookResult:
+    async def handle(self, headers: Headers, body: bytes) -> WebhookResult:
+        """Process one delivery whose body is already read; never raises.
+
+        For frameworks without an adapter. Where the framework lets you, call
+        :meth:`authorize` before reading the body, then :meth:`handle_body`.
+        """
+        if not self.authorize(headers):
+            return WebhookResult(status=401, reason="unauthorized")
+        return await self.handle_body(body)
+
+    async def _handle_body(self, body: bytes) -> WebhookResult:
         if len(body) > self.max_body:
             return WebhookResult(status=413, reason="body too large")
-        if not secret_matches(_header(headers, SECRET_HEADER), self._secrets):
-            logger.warning("webhook delivery rejected: missing or wrong secret header")
-            return WebhookResult(status=401, reason="unauthorized")
         try:
             payload = decode_payload(body, self._codec)
         except DecodeError as exc:
@@ -170,41 +242,80 @@ class WebhookReceiver:
             # The same delivery is being handled right now: its outcome decides ours.
             if await asyncio.shield(pending):
                 return WebhookResult(status=200, reason="duplicate", payload=payload)
-        # Claimed before the (possibly remote, awaited) dedupe lookup, so a copy arriving
-        # meanwhile waits for this one's outcome instead of running the handlers too.
+        # Noted before the (possibly remote, awaited) claim, so a copy arriving here
+        # meanwhile waits for this one's outcome instead of asking the store too.
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._in_flight[payload.id] = done
         handled = False
         try:
-            if await self._dedupe.contains(payload.id):
+            claim = await self._claim(payload.id)
+            if claim == "done":
                 handled = True
                 return WebhookResult(status=200, reason="duplicate", payload=payload)
-            result = await self._deliver(payload)
-            handled = result.ok
+            if claim == "busy":
+                # Another replica holds it. Not 200: if that one fails, this copy must
+                # come again; not 500: nothing failed. The sender retries a 503 later.
+                logger.info("webhook %s is being handled by another replica", payload.id)
+                return WebhookResult(status=503, reason="in progress", payload=payload)
+            try:
+                result = await self._deliver(payload)
+            except BaseException:
+                await self._release(payload.id)
+                raise
+            if result.ok:
+                await self._mark_done(payload.id)
+                handled = True
+            else:
+                # Released, so the sender's retry runs the handlers again.
+                await self._release(payload.id)
             return result
         finally:
             del self._in_flight[payload.id]
             done.set_result(handled)
 
+    async def _claim(self, key: str) -> Claim:
+        """Claim ``key``; while another replica holds it, re-ask for up to ``busy_wait``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.busy_wait
+        pause = 0.05
+        while True:
+            claim = await self._dedupe.claim(key, self.dedupe_lease)
+            remaining = deadline - loop.time()
+            if claim != "busy" or remaining <= 0:
+                return claim
+            await asyncio.sleep(min(pause, remaining))
+            pause = min(pause * 2, 0.5)
+
+    async def _mark_done(self, key: str) -> None:
+        try:
+            await self._dedupe.done(key)
+        except Exception:
+            # The handlers ran: answering 500 would make the sender run them again. The
+            # claim's lease still covers redeliveries for a while.
+            logger.exception("webhook %s was handled but could not be marked done", key)
+
+    async def _release(self, key: str) -> None:
+        try:
+            await self._dedupe.release(key)
+        except Exception:
+            # The lease expires by itself; the delivery's own outcome is what to report.
+            logger.exception("could not release the claim on webhook %s", key)
+
     async def _deliver(self, payload: WebhookPayload) -> WebhookResult:
         event = ResourceEvent.from_resource(payload.raw_resource, event=str(payload.event))
         # Only updates are ordered: a create or delete is an event of its own, never
         # "replaced" by a newer state (a retried create must still reach its handler).
-        if event.event == "update" and self._newest.is_stale(event):
-            logger.info(
-                "webhook %s: %s %s is older than a state already received; not dispatched",
-                payload.id,
-                event.type,
-                event.id,
-            )
-            await self._dedupe.add(payload.id)
-            return WebhookResult(status=200, reason="stale", payload=payload)
+        ordered = event.event == "update"
+        if ordered and self._newest.is_stale(event):
+            return self._stale(payload, event, "a state already received here")
         # Claim the newest slot before dispatching: an older delivery that arrives while
         # this one's handlers still run must be seen as stale, not dispatched after it.
         self._newest.record(event)
         try:
-            if self.bus is not None:
-                await self.bus.publish(event)
+            # Published before dispatching: the bus, shared by every replica, knows
+            # whether a newer state reached another one.
+            if self.bus is not None and await self.bus.publish(event) is False and ordered:
+                return self._stale(payload, event, "the state the bus holds")
             for rtype, revent, handler in self._handlers:
                 if (rtype is None or rtype == event.type) and (
                     revent is None or revent == event.event
@@ -219,17 +330,38 @@ class WebhookReceiver:
                 event.id,
             )
             return WebhookResult(status=500, reason="handler failed", payload=payload)
-        await self._dedupe.add(payload.id)
         return WebhookResult(status=200, reason="ok", payload=payload)
 
-    # -- aiohttp -----------------------------------------------------------------------
+    @staticmethod
+    def _stale(payload: WebhookPayload, event: ResourceEvent, newer: str) -> WebhookResult:
+        logger.info(
+            "webhook %s: %s %s is older than %s; not dispatched",
+            payload.id,
+            event.type,
+            event.id,
+            newer,
+        )
+        return WebhookResult(status=200, reason="stale", payload=payload)
 
-    async def aiohttp_handler(self, request: web.Request) -> web.Response:
-        """An aiohttp request handler for this receiver."""
+    # -- adapters ----------------------------------------------------------------------
+
+    def asgi_app(self) -> WebhookASGIApp:
+        """This receiver as an ASGI 3 application, for Starlette, FastAPI or uvicorn.
+
+        ``app.mount("/webhooks/recrubo", receiver.asgi_app())``. It answers ``POST``
+        only, checks the secret before reading the body, and bounds the body's size and
+        read time (``max_body``, ``read_timeout``).
+        """
+        from ._asgi import WebhookASGIApp
+
+        return WebhookASGIApp(self)
+
+    async def aiohttp_handler(self, request: web.Request) -> web.StreamResponse:
+        """An aiohttp request handler for this receiver (see :meth:`add_routes`)."""
         from ._aiohttp import handle_request
 
         return await handle_request(self, request)
 
     def add_routes(self, app: web.Application, path: str = "/webhooks") -> None:
-        """Add ``POST path`` to an aiohttp application."""
+        """Add ``POST path`` to an aiohttp application (other methods get 405)."""
         app.router.add_post(path, self.aiohttp_handler)

@@ -12,17 +12,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# The SDK and the emulator (its own distribution, in emulator/) are installed together.
+$(STAMP_RUN): pyproject.toml emulator/pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ./emulator -e .
 	touch $@
 
-$(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,redis]'
+$(STAMP_DEV): pyproject.toml emulator/pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ./emulator -e '.[dev,redis]'
 	touch $@ $(STAMP_RUN)
 
 # Benchmarks only: the rivals they compare against and matplotlib for the plots.
-$(STAMP_BENCH): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,redis,bench]'
+$(STAMP_BENCH): pyproject.toml emulator/pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ./emulator -e '.[dev,redis,bench]'
 	touch $@ $(STAMP_DEV) $(STAMP_RUN)
 
 demo: $(STAMP_RUN)

@@ -22,8 +22,7 @@ from recrubo_async import (
     ResponseTooLargeError,
     ValidationError,
 )
-from recrubo_async.testing import Emulator
-from recrubo_async.testing._faults import Faults
+from recrubo_async.testing import Emulator, Faults
 
 from .scripted_server import Action, Reply, Reset, ScriptedServer
 

@@ -3,7 +3,7 @@
 The deployment, each part its own OS process on loopback:
 
 * ``redis-server`` (``tests.redis_support.RedisServer``);
-* the standalone emulator, ``python -m recrubo_async.testing --mode production`` on a real
+* the standalone emulator, ``python -m recrubo_emulator --mode production`` on a real
   clock at ``SPEED`` emulated seconds per second (a generation takes 4 emulated seconds);
 * one web replica, ``python -m tests.mp_receiver``: a ``WebhookReceiver`` publishing to a
   ``RedisBus``, set up from here with the SDK as the organization's webhook URL (with its
@@ -191,7 +191,7 @@ async def deployment(tmp_path: Path) -> AsyncIterator[Deployment]:
         try:
             emulator = await procs.start(
                 "emulator",
-                "recrubo_async.testing",
+                "recrubo_emulator",
                 "--port=0",
                 "--mode=production",
                 f"--speed={SPEED}",

@@ -165,8 +165,13 @@ async def list_(args: argparse.Namespace, out: Output) -> int:
 
 
 async def emulator(args: argparse.Namespace, out: Output) -> int:
-    """Serve the emulator (``python -m recrubo_async.testing``) until interrupted."""
-    from ..testing.__main__ import parse_args, serve
+    """Serve the emulator (``python -m recrubo_emulator``) until interrupted."""
+    try:
+        from recrubo_emulator.__main__ import parse_args, serve
+    except ImportError as exc:
+        from ..testing import INSTALL_HINT
+
+        raise SystemExit(f"recrubo emulator: {INSTALL_HINT}") from exc
 
     # Only options given are passed on, so the emulator's own defaults apply.
     argv: list[str] = []

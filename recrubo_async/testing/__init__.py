@@ -1,32 +1,31 @@
-"""A local Recrubo API v2 for tests, examples and demos.
+"""Testing with recrubo-async: the emulator (a separate distribution) and the retry switch.
 
-``Emulator`` is a real aiohttp server that behaves like the API as documented: every
-resource and verb under ``/public/v2``, JSON:API documents and errors, filters, sorting,
-pagination, includes, partner and organization keys, jobs on a controllable clock, webhooks
-with retries, ``?sync=true`` in sandbox mode, and fault injection::
+The emulator is the ``recrubo-emulator`` distribution (package ``recrubo_emulator``),
+installed apart from the SDK so that production installs carry no test server and no
+pytest plugin. Its main names are re-exported here for convenience::
 
-    async with Emulator(clock="manual") as emu:
-        org = await emu.create_organization("Acme")
-        ...  # talk to emu.base_url with "Authorization: Bearer {org.token}"
-        await emu.advance(5)  # jobs and webhook deliveries due by then run now
+    from recrubo_async.testing import Emulator, Faults
 
-Standalone: ``python -m recrubo_async.testing --port 8080``. Under pytest the
-``recrubo_emulator`` fixture yields a started sandbox Emulator.
+``retry_sleeps_disabled()`` is the SDK's own testing switch: retries happen at once
+instead of sleeping.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from .._retry import retry_sleeps_disabled
+
 if TYPE_CHECKING:
-    from .._retry import retry_sleeps_disabled
-    from ._emulator import Emulator, Organization
-    from ._engine import Timings
-    from ._faults import Faults
-    from ._jobs import FlowRunScript
-    from ._stats import Stats
-    from ._webhooks import Delivery
+    from recrubo_emulator import (
+        Delivery,
+        Emulator,
+        Faults,
+        FlowRunScript,
+        Organization,
+        Stats,
+        Timings,
+    )
 
 __all__ = [
     "Delivery",
@@ -39,26 +38,22 @@ __all__ = [
     "retry_sleeps_disabled",
 ]
 
-# Imported on first use: the pytest plugin lives in this package and loads into every
-# pytest run, which should not pay for aiohttp unless the emulator is used.
-_HOMES = {
-    "Delivery": "._webhooks",
-    "Emulator": "._emulator",
-    "Faults": "._faults",
-    "FlowRunScript": "._jobs",
-    "Organization": "._emulator",
-    "Stats": "._stats",
-    "Timings": "._engine",
-    # The client's testing switch: retries happen at once instead of sleeping.
-    "retry_sleeps_disabled": ".._retry",
-}
+_EMULATOR_NAMES = frozenset(__all__) - {"retry_sleeps_disabled"}
+
+INSTALL_HINT = (
+    "the Recrubo emulator is a separate distribution: pip install recrubo-emulator "
+    "(or pip install 'recrubo-async[testing]')"
+)
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
+    if name not in _EMULATOR_NAMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home, __name__), name)
+    try:
+        import recrubo_emulator
+    except ImportError as exc:
+        raise ImportError(f"recrubo_async.testing.{name}: {INSTALL_HINT}") from exc
+    value = getattr(recrubo_emulator, name)
     globals()[name] = value
     return value
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import aiohttp
 
-from recrubo_async.testing import Emulator, Organization
-
-from .emu_helpers import Api
+from emu_helpers import Api
+from recrubo_emulator import Emulator, Organization
 
 
 async def test_missing_key_is_401_access_denied(api: Api) -> None:

@@ -365,7 +365,7 @@ def build_openapi(base_path: str) -> dict[str, Any]:
         "info": {
             "title": "Recrubo API v2 (emulated)",
             "version": "2",
-            "description": "JSON:API; as served by recrubo_async.testing.Emulator.",
+            "description": "JSON:API; as served by recrubo_emulator.Emulator.",
         },
         "servers": [{"url": base_path}],
         "security": [{"organizationKey": []}],

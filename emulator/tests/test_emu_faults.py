@@ -8,9 +8,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from recrubo_async.testing import Emulator, Faults
-
-from .emu_helpers import Api, Receiver, doc, generation_attributes
+from emu_helpers import Api, Receiver, doc, generation_attributes
+from recrubo_emulator import Emulator, Faults
 
 
 async def test_injected_429_has_retry_after(emu: Emulator, api: Api) -> None:

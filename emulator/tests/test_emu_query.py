@@ -7,9 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from recrubo_async.testing import Emulator
-
-from .emu_helpers import Api
+from emu_helpers import Api
+from recrubo_emulator import Emulator
 
 
 async def _candidates(api: Api, emu: Emulator) -> list[Any]:

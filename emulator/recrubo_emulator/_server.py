@@ -20,7 +20,7 @@ from ._schema import BY_PATH, Spec
 from ._stats import Stats
 from ._store import Record, Store
 
-log = logging.getLogger("recrubo_async.testing")
+log = logging.getLogger("recrubo_emulator")
 
 Handler = Callable[[Call], Awaitable[Reply]]
 _VERBS = {"list": "GET", "show": "GET", "create": "POST", "update": "PATCH", "delete": "DELETE"}

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-log = logging.getLogger("recrubo_async.testing")
+log = logging.getLogger("recrubo_emulator")
 
 Job = Callable[[], Awaitable[None]]
 

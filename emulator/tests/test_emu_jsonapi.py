@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from recrubo_async.testing import Emulator
-
-from .emu_helpers import Api, doc, generation_attributes
+from emu_helpers import Api, doc, generation_attributes
+from recrubo_emulator import Emulator
 
 SEED_422 = {
     "errors": [

@@ -11,15 +11,14 @@ import sys
 import aiohttp
 import pytest
 
-import recrubo_async.testing as testing
-from recrubo_async.testing import Emulator
-from recrubo_async.testing.__main__ import parse_args, serve
-
-from .emu_helpers import Api, doc, generation_attributes
+import recrubo_emulator as testing
+from emu_helpers import Api, doc, generation_attributes
+from recrubo_emulator import Emulator
+from recrubo_emulator.__main__ import parse_args, serve
 
 
 def test_public_names_are_exported_sorted() -> None:
-    """recrubo_async.testing exports a sorted __all__ of importable names."""
+    """recrubo_emulator exports a sorted __all__ of importable names."""
     assert testing.__all__ == sorted(testing.__all__)
     assert {"Emulator", "Faults"} <= set(testing.__all__)
     for name in testing.__all__:
@@ -121,12 +120,12 @@ async def test_standalone_serve_prints_url_and_keys() -> None:
 
 
 async def test_module_entry_point_exits_cleanly_on_sigint() -> None:
-    """python -m recrubo_async.testing prints its URL, serves, and exits 0 on SIGINT."""
+    """python -m recrubo_emulator prints its URL, serves, and exits 0 on SIGINT."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "recrubo_async.testing",
+        "recrubo_emulator",
         "--port",
         "0",
         stdout=asyncio.subprocess.PIPE,

@@ -13,9 +13,8 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recrubo_async.testing import Emulator
-
-from .emu_helpers import Answer, Api, doc, generation_attributes
+from emu_helpers import Answer, Api, doc, generation_attributes
+from recrubo_emulator import Emulator
 
 OPERATORS = ["eq", "eql", "prefix", "suffix", "gt", "gte", "lt", "lte", "match", "nope", ""]
 

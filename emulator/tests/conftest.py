@@ -8,9 +8,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from recrubo_async.testing import Emulator, Organization
-
-from .emu_helpers import Api, Receiver
+from emu_helpers import Api, Receiver
+from recrubo_emulator import Emulator, Organization
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Pytest plugin (entry point ``recrubo_async``): the ``recrubo_emulator`` fixture.
+"""Pytest plugin (entry point ``recrubo_emulator``): the ``recrubo_emulator`` fixture.
 
 Loaded into every pytest run, so it imports only pytest here and the emulator lazily.
 Options for one test come from a marker::

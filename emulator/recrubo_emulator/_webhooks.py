@@ -19,7 +19,7 @@ from ._jsonapi import JSONAPI
 from ._stats import Stats
 from ._store import OrgData, Record
 
-log = logging.getLogger("recrubo_async.testing")
+log = logging.getLogger("recrubo_emulator")
 
 SECRET_HEADER = "X-Recrubo-Webhook-Secret"
 #: Emulated seconds between attempts: 5 retries spread over about 24 hours, like the API.

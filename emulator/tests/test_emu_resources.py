@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from recrubo_async.testing import Emulator
-
-from .emu_helpers import Api, doc
+from emu_helpers import Api, doc
+from recrubo_emulator import Emulator
 
 FLOW = {"name": "F", "reminderInterval": 15, "reminderMessage": "R", "sessionTimeout": 60}
 THREAD = {"channel": "whatsapp", "identifier": "31612345678"}

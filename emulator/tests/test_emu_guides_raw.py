@@ -1,6 +1,6 @@
 """The docs' guides, end to end, against a standalone emulator, with plain aiohttp only.
 
-No SDK code on purpose: the emulator runs as ``python -m recrubo_async.testing`` in a
+No SDK code on purpose: the emulator runs as ``python -m recrubo_emulator`` in a
 subprocess and is reached only over HTTP, the way any user's raw script would reach it.
 """
 
@@ -19,7 +19,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from .emu_helpers import generation_attributes
+from emu_helpers import generation_attributes
 
 JSONAPI = "application/vnd.api+json"
 SECRET_HEADER = "X-Recrubo-Webhook-Secret"
@@ -48,10 +48,10 @@ async def read_banner(proc: asyncio.subprocess.Process) -> dict[str, str]:
 
 @asynccontextmanager
 async def standalone_emulator() -> AsyncIterator[dict[str, str]]:
-    """Run ``python -m recrubo_async.testing`` fast; SIGINT it at the end and expect exit 0."""
+    """Run ``python -m recrubo_emulator`` fast; SIGINT it at the end and expect exit 0."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        *("-m", "recrubo_async.testing", "--port", "0", "--speed", "50", "--seed", "3"),
+        *("-m", "recrubo_emulator", "--port", "0", "--speed", "50", "--seed", "3"),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -8,9 +8,8 @@ from typing import Any
 
 import aiohttp
 
-from recrubo_async.testing import Emulator
-
-from .emu_helpers import Api, Receiver, doc, generation_attributes
+from emu_helpers import Api, Receiver, doc, generation_attributes
+from recrubo_emulator import Emulator
 
 
 async def _hook_up(api: Api, url: str, secret: str = "s3cret") -> None:

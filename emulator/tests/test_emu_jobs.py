@@ -8,9 +8,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from recrubo_async.testing import Emulator, Timings
-
-from .emu_helpers import Api, doc, generation_attributes
+from emu_helpers import Api, doc, generation_attributes
+from recrubo_emulator import Emulator, Timings
 
 THREAD = {"channel": "whatsapp", "identifier": "31612345678"}
 

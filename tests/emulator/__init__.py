@@ -1,1 +1,0 @@
-"""Tests of recrubo_async.testing (the emulator)."""

@@ -80,10 +80,14 @@ async def test_cancelling_the_wait_cancels_its_check_get() -> None:
         task = asyncio.create_task(client.flow_generations.wait(gen.id, waiter=WebhookWaiter(bus)))
         loop = asyncio.get_running_loop()
         give_up = loop.time() + 10
-        while emu.stats.gets[gen.id] == 0:  # the GET has reached the server
+        # The GET is in flight (answered only after 3 s): a look task exists. The server's
+        # own count is not waited for: it is taken after the latency, so by then the
+        # answer may already be back.
+        while not look_tasks():
             assert loop.time() < give_up
             await asyncio.sleep(0.01)
         assert len(look_tasks()) == 1
+        assert not task.done()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

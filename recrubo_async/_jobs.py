@@ -104,11 +104,14 @@ class _JobSource(StateSource):
 
     __slots__ = ("_resource",)
 
-    def __init__(self, resource: Waitable[Any], id: str, initial: Resource | None) -> None:
+    def __init__(
+        self, resource: Waitable[Any], id: str, initial: Resource | None, seen: bool
+    ) -> None:
         # fetch and decode are these methods, not callables stored by StateSource.__init__.
         self.spec = resource._job
         self.id = id
         self.initial = initial
+        self.seen = seen or initial is not None
         self._resource = resource
         self.scope = resource._core.scope
 
@@ -131,8 +134,10 @@ class Waitable(Retrievable[_M]):
     def _resolve_waiter(self, waiter: CompletionWaiter | None) -> CompletionWaiter:
         return waiter if waiter is not None else self._core.waiter
 
-    def _source(self, id: str, initial: Resource | None = None) -> StateSource:
-        return _JobSource(self, id, initial)
+    def _source(
+        self, id: str, initial: Resource | None = None, *, seen: bool = False
+    ) -> StateSource:
+        return _JobSource(self, id, initial, seen)
 
     def wait_token(
         self,
@@ -193,7 +198,9 @@ class Waitable(Retrievable[_M]):
             return _raise(exc)
         return run_wait(  # type: ignore[return-value]
             self._resolve_waiter(waiter),
-            self._source(rid),
+            # A model of this type was read by a client: this client's own, as far as the
+            # SDK can tell (an id, which anyone can paste, proves nothing).
+            self._source(rid, seen=isinstance(id, Resource) and id.type == self._job.type),
             until=until,
             timeout=seconds,
             on_status=on_status,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from recrubo_async import Client
 from recrubo_async.bus import InMemoryBus, ResourceEvent
+from recrubo_async.models import FlowGeneration
 from recrubo_async.testing import Emulator, Faults
 from recrubo_async.waiters import HybridWaiter
 
@@ -44,8 +45,8 @@ def finished(gid: str, at: datetime) -> ResourceEvent:
     )
 
 
-async def create_many(client: Client, n: int) -> list[str]:
-    ids: list[str] = []
+async def create_many(client: Client, n: int) -> list[FlowGeneration]:
+    created: list[FlowGeneration] = []
     for start in range(0, n, 200):
         batch = await asyncio.gather(
             *(
@@ -55,8 +56,8 @@ async def create_many(client: Client, n: int) -> list[str]:
                 for _ in range(min(200, n - start))
             )
         )
-        ids.extend(g.id for g in batch)
-    return ids
+        created.extend(batch)
+    return created
 
 
 async def test_thousands_of_hybrid_waits_return_on_their_webhook_despite_slow_gets() -> None:
@@ -65,14 +66,18 @@ async def test_thousands_of_hybrid_waits_return_on_their_webhook_despite_slow_ge
     async with Emulator(mode="production", clock="manual", seed=13) as emu:
         org = await emu.create_organization("Load")
         async with Client(org.token, base_url=emu.base_url, waiter=waiter) as client:
-            ids = await create_many(client, WAITS)
+            created = await create_many(client, WAITS)
+            ids = [gen.id for gen in created]
             emu.faults = SLOW_AND_RETRIED
             # The deadline leaves the waits far more time than resolving them takes, and
             # far less than their GETs need (WAITS / 100 connections x >= 1 s each).
             deadline = max(10.0, WAITS / 400)
+            # Waits on the created models: this client has seen them, so bus states may
+            # settle them before their own GET answers (tests/test_waits_tenancy.py shows
+            # a wait on a bare id waiting for its GET).
             tasks = [
-                asyncio.create_task(client.flow_generations.wait(gid, timeout=deadline))
-                for gid in ids
+                asyncio.create_task(client.flow_generations.wait(gen, timeout=deadline))
+                for gen in created
             ]
             await asyncio.sleep(0.05)
             later = datetime.now(timezone.utc) + timedelta(minutes=5)

@@ -19,12 +19,16 @@ class StateSource:
         fetch: GETs the resource (raises ``NotFoundError`` when it is gone).
         decode: turns a bus event's resource object into the typed model.
         initial: the state already in hand (the POST's answer), if any.
+        seen: whether this client has already seen the resource (default: when ``initial``
+            is given). A webhook waiter lets bus states settle the wait only once the
+            wait's own client has seen the resource (this, or its own GET), because bus
+            events carry no credentials: a state a client could not GET never reaches it.
         scope: what decides which states ``fetch`` can see (the client's base URL and
             credentials): waits share a poll only with waits of the same scope, so no wait
             ever sees a state fetched with another organization's key.
     """
 
-    __slots__ = ("_decode", "_fetch", "id", "initial", "scope", "spec")
+    __slots__ = ("_decode", "_fetch", "id", "initial", "scope", "seen", "spec")
 
     def __init__(
         self,
@@ -34,6 +38,7 @@ class StateSource:
         fetch: Callable[[], Awaitable[Resource]],
         decode: Callable[[ResourceEvent], Resource],
         initial: Resource | None = None,
+        seen: bool | None = None,
         scope: Hashable = None,
     ) -> None:
         self.spec = spec
@@ -41,6 +46,7 @@ class StateSource:
         self._fetch = fetch
         self._decode = decode
         self.initial = initial
+        self.seen = initial is not None if seen is None else seen
         self.scope = scope
 
     @property

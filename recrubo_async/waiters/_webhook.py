@@ -20,8 +20,20 @@ _T = TypeVar("_T")
 SAFETY_POLL_WARNING_EVERY = 60.0
 
 
-async def _look(source: StateSource) -> Resource | None:
-    """The one GET after subscribing; None when it failed in a way the bus can outlive."""
+#: Pauses before looking again at a resource this client has not seen yet, after a look
+#: failed: the first, and the longest.
+LOOK_AGAIN_FIRST = 1.0
+LOOK_AGAIN_MAX = 30.0
+
+#: Bus states held back for a wait whose client has not seen the resource yet (the newest
+#: are kept: the wait needs only those).
+MAX_HELD = 16
+
+
+async def _look(source: StateSource, delay: float = 0.0) -> Resource | None:
+    """A GET after subscribing; None when it failed in a way the bus can outlive."""
+    if delay:
+        await asyncio.sleep(delay)
     try:
         return await source.fetch()
     except TRANSIENT_ERRORS as exc:
@@ -58,34 +70,61 @@ async def _stop(task: asyncio.Task[_T]) -> None:
 
 
 async def _bus_states(bus: CompletionBus, source: StateSource) -> AsyncGenerator[Resource, None]:
-    """Subscribe first, then look: the initial state, the bus's latest, one GET, events.
+    """Subscribe first, then look: the initial state, the bus's latest, a GET, events.
 
     Subscribing before looking means a change published between the create call and the
     subscription is seen (by ``latest``, or by the GET) rather than lost. The GET runs
     beside the subscription, not in front of it: an event that arrives while it is in
     flight (a slow or retried GET) is yielded at once, and when that ends the wait the
     GET is cancelled.
+
+    Bus events carry no credentials: a webhook received for one organization would settle
+    another organization's wait on the same id. So bus states reach a wait only once its
+    own client has seen the resource (the create's answer, a model it passed, or this
+    GET); until then they are held, and the GET is repeated (backing off) until it
+    answers. A client that cannot see the resource gets what its GET says (a 404:
+    ``ResourceDeletedError``), never another organization's state.
     """
     sub = await bus.subscribe(*source.key)
     look: asyncio.Task[Resource | None] | None = None
+    #: Bus events waiting for this client to see the resource; None once it has.
+    held: list[ResourceEvent] | None = None if source.seen else []
     try:
         if source.initial is not None:
             yield source.initial
         latest = await bus.latest(*source.key)
         if latest is not None:
-            yield source.from_event(latest)
-        look = asyncio.get_running_loop().create_task(_look(source))
-        # A look answered without I/O (a cache, a test double) ends in its first step: it
-        # then needs no race, and no task and wait machinery beside the subscription.
-        await asyncio.sleep(0)
-        while not look.done():
-            event = await _next_or_look(sub, look)
-            if event is not None:
-                yield source.from_event(event)
-        state = look.result()
-        look = None
-        if state is not None:
-            yield state
+            if held is None:
+                yield source.from_event(latest)
+            else:
+                held.append(latest)
+        delay = 0.0
+        while True:
+            look = asyncio.get_running_loop().create_task(_look(source, delay))
+            if not delay:
+                # A look answered without I/O (a cache, a test double) ends in its first
+                # step: it then needs no race, and no task and wait machinery beside the
+                # subscription.
+                await asyncio.sleep(0)
+            while not look.done():
+                event = await _next_or_look(sub, look)
+                if event is None:
+                    continue
+                if held is None:
+                    yield source.from_event(event)
+                else:
+                    held.append(event)
+                    del held[:-MAX_HELD]
+            state = look.result()
+            look = None
+            if state is not None:
+                for event in held or ():
+                    yield source.from_event(event)
+                held = None
+                yield state
+            if held is None:
+                break
+            delay = min(max(delay * 2, LOOK_AGAIN_FIRST), LOOK_AGAIN_MAX)
         while True:
             yield source.from_event(await sub.get())
     finally:

@@ -11,6 +11,7 @@ from types import TracebackType
 
 import aiohttp
 import attrs
+from yarl import URL
 
 from ._constants import (
     API_KEY_ENV,
@@ -99,10 +100,31 @@ def _resolve_base_url(base_url: str | None, environment: str) -> str:
             f"environment must be one of {', '.join(sorted(ENVIRONMENT_URLS))}; got {environment!r}"
         )
     url = base_url or os.environ.get(BASE_URL_ENV) or ENVIRONMENT_URLS[environment]
-    if not url.startswith(("http://", "https://")):
+    return _check_base_url(url)
+
+
+def _check_base_url(url: object) -> str:
+    """An http(s) URL with a host and a valid port, without its trailing slash."""
+    problem = None
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        problem = "it is not an http(s) URL"
+    else:
+        try:
+            parsed = URL(url)
+            if not parsed.host:
+                problem = "it has no host"
+            elif parsed.port is None or not 0 < parsed.port < 65536:
+                problem = "its port is not valid"
+            elif parsed.query_string or parsed.fragment or parsed.user or parsed.password:
+                problem = "it has a query, a fragment or credentials"
+        except ValueError as exc:
+            problem = f"it does not parse ({exc})"
+    if problem is not None:
         raise ConfigurationError(
-            f"base_url must be an http(s) URL such as {ENVIRONMENT_URLS['production']}; got {url!r}"
+            f"base_url must be an http(s) URL such as {ENVIRONMENT_URLS['production']}; "
+            f"{problem}: {url!r}"
         )
+    assert isinstance(url, str)
     return url.rstrip("/")
 
 
@@ -256,7 +278,7 @@ class Client:
         config = attrs.evolve(
             old,
             api_key=old.api_key if api_key is NOT_GIVEN else _resolve_api_key(api_key),
-            base_url=given(base_url, old.base_url).rstrip("/"),
+            base_url=_check_base_url(given(base_url, old.base_url)),
             timeout=given(timeout, old.timeout),
             max_retries=given(max_retries, old.max_retries),
             max_retry_time=given(max_retry_time, old.max_retry_time),

@@ -370,5 +370,11 @@ def _connection_error(
             method=method,
             url=url,
         )
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # Its request_info holds the request's headers, Authorization among them: chained,
+        # the key would show in repr(err.__cause__) and in any tool that walks the chain.
+        # The message already carries what it said.
+        err.__suppress_context__ = True
+        return err
     err.__cause__ = exc
     return err

@@ -23,7 +23,12 @@ def _seconds(name: str, value: object) -> float:
         raise TypeError(
             f"{name} must be a number of seconds or a datetime.timedelta; got {value!r}"
         )
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int too large for a float (10**400)
+        raise ValueError(
+            f"{name} must be a finite number of seconds; got a {len(str(value))}-digit number"
+        ) from None
 
 
 @overload
@@ -107,8 +112,10 @@ def check_path_id(value: object, what: str = "id") -> str:
     """``value`` if it is safe as one URL path segment, else a ``ValueError`` naming ``what``.
 
     Refused: non-strings, empty or blank ids, ``.`` and ``..`` (which would climb the
-    path: ``DELETE /candidates/..`` is ``DELETE /``), and ids containing ``/`` or ``\\``
-    or control characters. Other characters are percent-quoted by the caller.
+    path: ``DELETE /candidates/..`` is ``DELETE /``), and ids containing ``/``, ``\\``,
+    ``;`` or control characters. ``;`` because URL libraries send it unquoted and many
+    servers and proxies read ``..;`` as ``..`` (a path parameter). Other characters are
+    percent-quoted by the caller.
     """
     if not isinstance(value, str):
         raise ValueError(f"{what} must be a resource's id string (a UUID); got {value!r}")
@@ -117,10 +124,28 @@ def check_path_id(value: object, what: str = "id") -> str:
         stripped in _UNSAFE_IDS
         or "/" in value
         or "\\" in value
+        or ";" in value
         or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value)
     ):
         raise ValueError(
             f"{what} must be a resource's id (a UUID); {value!r} is not a safe path segment "
-            "(empty, '.', '..', or containing '/', '\\' or control characters)"
+            "(empty, '.', '..', or containing '/', '\\', ';' or control characters)"
+        )
+    return value
+
+
+def check_header_secret(name: str, value: object) -> str:
+    """A secret that travels in an HTTP header as it is, else a ``ValueError`` naming ``name``.
+
+    Servers strip whitespace around header values and refuse control characters, so a
+    secret with either (one read from a file ends in a newline) could never match: every
+    delivery would be answered 401. The message never shows the secret.
+    """
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string")
+    if value != value.strip() or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise ValueError(
+            f"{name} has surrounding whitespace or control characters (a trailing newline "
+            "from a file?), which an HTTP header cannot carry; strip it"
         )
     return value

@@ -85,7 +85,7 @@ async def _check_all(ids_: list[str]) -> None:
 
 
 def _unsafe_chars(id: str) -> bool:
-    return "/" in id or "\\" in id or any(ord(c) < 0x20 or ord(c) == 0x7F for c in id)
+    return "/" in id or "\\" in id or ";" in id or any(ord(c) < 0x20 or ord(c) == 0x7F for c in id)
 
 
 @settings(max_examples=40, deadline=None)

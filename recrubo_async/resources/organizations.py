@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._resource import Listable, Retrievable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
+from .._validate import check_header_secret
 from ..models.organization import Organization
 
 
@@ -27,13 +28,13 @@ class Organizations(Listable[Organization], Retrievable[Organization]):
             id: the organization; by default the key's own (one extra GET finds it).
 
         Raises:
-            ValueError: ``url`` is not http(s) or ``secret`` is empty.
+            ValueError: ``url`` is not http(s), or ``secret`` is empty or could not travel
+                in a header (surrounding whitespace, control characters).
         """
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ValueError(f"url must be an http(s) URL; got {url!r}")
-        if not isinstance(secret, str) or not secret.strip():
-            # Never echo the value: it is the secret.
-            raise ValueError("secret must be a non-empty string")
+        # Never echo the value: it is the secret.
+        check_header_secret("secret", secret)
         if id is None:
             page = await self.list(page_size=1, timeout=timeout)
             if not page.items:

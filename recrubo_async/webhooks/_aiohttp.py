@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import orjson
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 
 from ._body import INCOMPLETE, TIMED_OUT, TOO_LARGE, UNAUTHORIZED, declared_too_large, within
 
@@ -34,6 +34,28 @@ async def handle_request(receiver: WebhookReceiver, request: web.Request) -> web
         return await _refuse(request, TOO_LARGE)
     result = await receiver.handle_body(body)
     return _answer(result)
+
+
+async def expect_continue(
+    receiver: WebhookReceiver, request: web.Request
+) -> web.StreamResponse | None:
+    """``Expect: 100-continue``: invite the body only from a sender with the secret.
+
+    aiohttp's own expect handler answers ``100 Continue`` before the route's handler runs,
+    which invites anyone to send the body; a sender without the secret gets its 401 now.
+    """
+    if not receiver.authorize(request.raw_headers):
+        response = _answer(UNAUTHORIZED)
+        response.force_close()
+        return response
+    if request.version == HttpVersion11 and request.headers.get("Expect", "").lower() == (
+        "100-continue"
+    ):
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        # The interim answer is not part of the response's size (as aiohttp's own handler).
+        request.writer.output_size = 0
+        return None
+    raise web.HTTPExpectationFailed(text=f"Unknown Expect: {request.headers.get('Expect')}")
 
 
 async def _read(content: StreamReader, limit: int) -> bytes | None:

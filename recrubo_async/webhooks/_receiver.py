@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 import attrs
 
 from .._jsonapi import Codec
-from .._validate import Duration, check_duration
+from .._validate import Duration, check_duration, check_header_secret
 from ..bus import CompletionBus, ResourceEvent
 from ..errors import DecodeError
 from ._dedupe import Claim, DedupeStore, InMemoryDedupe, as_dedupe_store
@@ -34,6 +35,9 @@ logger = logging.getLogger("recrubo_async.webhooks")
 
 Handler = Callable[[WebhookPayload], Awaitable[None]]
 _H = TypeVar("_H", bound=Handler)
+
+#: The least time between two "deliveries rejected" warnings of one receiver.
+REJECTION_LOG_EVERY = 60.0
 
 DEFAULT_MAX_BODY = 1024 * 1024
 #: Seconds a sender gets to send a whole body; Recrubo sends a few KiB at once.
@@ -139,6 +143,12 @@ class WebhookReceiver:
                 "WebhookReceiver needs the organization's webhook secret: pass secret=... "
                 "(or secrets=[new, old] while rotating)"
             )
+        for s in accepted:
+            check_header_secret("WebhookReceiver(secret=...)", s)
+        #: Requests refused for a missing or wrong secret header (logged once a minute).
+        self.rejected = 0
+        self._rejected_reported = 0
+        self._rejection_logged_at = -REJECTION_LOG_EVERY
         self._secrets: Sequence[bytes] = tuple(s.encode("utf-8") for s in accepted)
         self.bus = bus
         self._dedupe: DedupeStore = (
@@ -202,8 +212,25 @@ class WebhookReceiver:
             presented = raw_secret_header(headers)
         if secret_matches(presented, self._secrets):
             return True
-        logger.warning("webhook delivery rejected: missing or wrong secret header")
+        self._note_rejection()
         return False
+
+    def _note_rejection(self) -> None:
+        """Count a request without the secret; log it at most once a minute.
+
+        Anyone can send these, so one WARNING each would let strangers fill the logs.
+        """
+        self.rejected += 1
+        now = time.monotonic()
+        if now - self._rejection_logged_at >= REJECTION_LOG_EVERY:
+            logger.warning(
+                "webhook deliveries rejected: missing or wrong secret header "
+                "(%d since the last report; %d in all)",
+                self.rejected - self._rejected_reported,
+                self.rejected,
+            )
+            self._rejection_logged_at = now
+            self._rejected_reported = self.rejected
 
     async def handle_body(self, body: bytes) -> WebhookResult:
         """Process the body of a delivery that :meth:`authorize` accepted; never raises.
@@ -362,6 +389,15 @@ class WebhookReceiver:
 
         return await handle_request(self, request)
 
+    async def _aiohttp_expect(self, request: web.Request) -> web.StreamResponse | None:
+        from ._aiohttp import expect_continue
+
+        return await expect_continue(self, request)
+
     def add_routes(self, app: web.Application, path: str = "/webhooks") -> None:
-        """Add ``POST path`` to an aiohttp application (other methods get 405)."""
-        app.router.add_post(path, self.aiohttp_handler)
+        """Add ``POST path`` to an aiohttp application (other methods get 405).
+
+        A sender asking ``Expect: 100-continue`` is invited to send the body only when its
+        secret header is right.
+        """
+        app.router.add_post(path, self.aiohttp_handler, expect_handler=self._aiohttp_expect)

@@ -8,10 +8,14 @@ the event still finds it.
 Two background tasks own the pub/sub connection; a waiter's task never touches it:
 
 * the *syncer* sends SUBSCRIBE and UNSUBSCRIBE in batches (one command for every resource
-  whose first wait started or last wait ended since the previous batch);
+  whose first wait started or last wait ended since the previous batch), then a PING whose
+  PONG, read by the listener, proves Redis has applied them;
 * the *listener* reads messages, and after a lost connection resubscribes what the local
   subscriptions need (and unsubscribes what they no longer need) and re-reads latest
   states.
+
+``latest()`` reads are batched the same way: every read asked for in one loop tick is one
+MGET, so thousands of waits starting together cost a few round trips and connections.
 
 So the local subscriptions are the one source of truth, and Redis's and redis-py's lists
 of channels follow them, whatever mix of subscribe, cancel, close and reconnection happens.
@@ -24,6 +28,7 @@ import contextlib
 import logging
 import math
 import secrets
+from collections import deque
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
@@ -66,8 +71,18 @@ return 1
 #: cancelled wait finishes promptly even while Redis is slow or down; the syncer sends it
 #: later anyway.
 _CLOSE_WAIT = 0.5
-#: Latest states re-read per MGET after a reconnection.
+#: Latest states read per MGET (``latest()`` batches and re-reads after a reconnection).
 _MGET_CHUNK = 1000
+#: The longest the syncer waits for the PONG that confirms a batch. Past it the batch
+#: counts as failed: the listener resubscribes and re-reads the latest states.
+_CONFIRM_WAIT = 10.0
+#: The PING message that marks the end of a batch (redis-py's health checks use another).
+_CONFIRM_PING = "recrubo-batch"
+#: The connection pool the bus and ``RedisDedupe`` create from a URL: commands beyond
+#: ``_POOL_SIZE`` at once wait up to ``_POOL_TIMEOUT`` seconds for a connection (redis-py's
+#: default pool raises "Too many connections" instead).
+_POOL_SIZE = 64
+_POOL_TIMEOUT = 10.0
 #: The resource type of ``check()``'s private channel: no JSON:API type looks like it.
 _CHECK_TYPE = "recrubo.bus-check"
 
@@ -118,7 +133,7 @@ class RedisBus:
                 f"({self.reconnect_delay:g} s); got {self.max_reconnect_delay:g} s"
             )
         self._owns_client = client is None
-        self._redis: aioredis.Redis = client or aioredis.Redis.from_url(url)  # type: ignore[arg-type]
+        self._redis: aioredis.Redis = client or pooled_client(url)  # type: ignore[arg-type]
         self.prefix = prefix
         self._events_prefix = f"{prefix}:events:"
         self._fanout = Fanout()
@@ -131,6 +146,14 @@ class RedisBus:
         self._dirty: set[Key] = set()
         #: Settled once the batch holding the current dirty resources has been sent.
         self._batch: asyncio.Future[None] | None = None
+        #: The resources of the batch being sent, and its future (one batch at a time).
+        self._sending: set[Key] = set()
+        self._sending_batch: asyncio.Future[None] | None = None
+        #: One future per PING sent after a batch, settled by the listener's PONGs in order.
+        self._pongs: deque[asyncio.Future[None]] = deque()
+        #: ``latest()`` reads waiting for the next MGET, and the task that sends it.
+        self._reads: list[tuple[str, asyncio.Future[bytes | str | None]]] = []
+        self._reader: asyncio.Task[None] | None = None
         self._syncer: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._closed = False
@@ -184,14 +207,40 @@ class RedisBus:
     async def latest(self, type: str, id: str) -> ResourceEvent | None:
         """The stored latest state, or None (also when Redis is unreachable: the caller's
         GET and safety-net poll cover that)."""
-        try:
-            raw = await self._redis.get(self._latest_key((type, id)))
-        except _REDIS_DOWN as exc:
-            _raise_if_cancelled()
-            logger.warning("Redis unreachable reading the latest %s %s: %s", type, id, exc)
+        if self._closed:
+            # Not an error: a wait may read just after the bus closed (its subscription
+            # ended); a closed bus no longer touches Redis.
             return None
-        _raise_if_cancelled()
+        read: asyncio.Future[bytes | str | None] = asyncio.get_running_loop().create_future()
+        self._reads.append((self._latest_key((type, id)), read))
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.get_running_loop().create_task(self._read_latest())
+        raw = await read
         return self._parse(raw) if raw is not None else None
+
+    async def _read_latest(self) -> None:
+        """Answer the pending ``latest()`` reads with one MGET per batch."""
+        # One more tick, so the reads of waits woken together (by one SUBSCRIBE batch)
+        # share the first MGET.
+        await asyncio.sleep(0)
+        while self._reads:
+            reads, self._reads = self._reads, []
+            try:
+                for start in range(0, len(reads), _MGET_CHUNK):
+                    chunk = reads[start : start + _MGET_CHUNK]
+                    values = await self._redis.mget([key for key, _ in chunk])
+                    for (_, read), raw in zip(chunk, values, strict=True):
+                        if not read.done():
+                            read.set_result(raw)
+            except _REDIS_DOWN as exc:
+                # One warning for the batch, not one per wait.
+                logger.warning("Redis unreachable reading %d latest states: %s", len(reads), exc)
+                _settle(reads, None)
+            except Exception as exc:
+                _settle(reads, exc)
+            finally:
+                # Cancelled (the bus is closing): nothing is known about these.
+                _settle(reads, None)
 
     def _parse(self, raw: bytes | str) -> ResourceEvent | None:
         try:
@@ -205,9 +254,10 @@ class RedisBus:
     async def subscribe(self, type: str, id: str) -> LocalSubscription:
         """Receive events for one resource.
 
-        Returns once the SUBSCRIBE has been sent (so a ``latest()`` read afterwards covers
-        everything published before it), or once Redis proved unreachable: the listener
-        then subscribes the resource and re-reads its latest state when Redis is back.
+        Returns once Redis has confirmed the SUBSCRIBE (so a ``latest()`` read afterwards
+        covers everything published before it), or once Redis proved unreachable: the
+        listener then subscribes the resource and re-reads its latest state when Redis is
+        back.
         """
         if self._closed:
             raise RuntimeError("this RedisBus is closed")
@@ -219,6 +269,9 @@ class RedisBus:
             # Another wait's SUBSCRIBE for this resource is not sent yet: looking now
             # could miss an event published before it is.
             batch = self._batch
+        elif self._sending_batch is not None and (type, id) in self._sending:
+            # Another wait's SUBSCRIBE for this resource is on its way, not confirmed yet.
+            batch = self._sending_batch
         else:
             return sub
         try:
@@ -267,6 +320,8 @@ class RedisBus:
             async with self._lock:
                 keys, self._dirty = self._dirty, set()
                 batch, self._batch = self._batch, None
+                # A wait that joins one of these resources now waits for this batch.
+                self._sending, self._sending_batch = keys, batch
                 try:
                     if self._resync is None:
                         await self._send(keys)
@@ -278,6 +333,7 @@ class RedisBus:
                     logger.warning("Redis unreachable; will subscribe on reconnect: %s", exc)
                     self._resync = self._resync or "subscribe failed"
                 finally:
+                    self._sending, self._sending_batch = set(), None
                     if batch is not None and not batch.done():
                         batch.set_result(None)
             self._wake.set()
@@ -297,6 +353,44 @@ class RedisBus:
         # Never an UNSUBSCRIBE with no channel: Redis reads it as "all channels".
         if unsubscribe and pubsub.connection is not None:
             await pubsub.unsubscribe(*unsubscribe)
+        if subscribe:
+            await self._confirm(pubsub)
+
+    async def _confirm(self, pubsub: Any) -> None:
+        """Wait until Redis has applied the commands sent so far on the pub/sub connection.
+
+        redis-py's ``subscribe()`` returns once the command is written, and a ``latest()``
+        read on another connection may reach Redis first. Redis answers a connection's
+        commands in order, so the PONG of a PING sent now comes after every confirmation.
+        The listener reads it (it owns the reading); raises when it does not come.
+        """
+        if self._resync is not None:
+            # Reconnected while sending: the listener's resync (which needs the lock this
+            # batch holds) resubscribes everything and re-reads the latest states.
+            return
+        pong: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pongs.append(pong)
+        try:
+            await pubsub.ping(_CONFIRM_PING)
+            self._wake.set()
+            self._ensure_listener()
+            await asyncio.wait_for(asyncio.shield(pong), _CONFIRM_WAIT)
+        finally:
+            with contextlib.suppress(ValueError):
+                self._pongs.remove(pong)
+
+    def _pong(self, message: dict[str, Any]) -> None:
+        if _text(message.get("data") or b"") == _CONFIRM_PING and self._pongs:
+            pong = self._pongs.popleft()
+            if not pong.done():
+                pong.set_result(None)
+
+    def _fail_pongs(self, why: str) -> None:
+        # A PING sent before the connection was lost or replaced will not be answered.
+        while self._pongs:
+            pong = self._pongs.popleft()
+            if not pong.done():
+                pong.set_exception(RedisConnectionError(why))
 
     def _ensure_pubsub(self) -> Any:
         if self._pubsub is None:
@@ -325,6 +419,7 @@ class RedisBus:
         # wanted channels, and re-check what was published while the connection was down.
         self._resync = self._resync or "reconnected by the client"
         self._lost = True
+        self._fail_pongs("the pub/sub connection was re-established")
         self._wake.set()
 
     # -- listening -------------------------------------------------------------------------
@@ -366,14 +461,20 @@ class RedisBus:
                 )
                 self._resync = self._resync or "connection lost"
                 self._lost = True
+                # Before taking the lock: the syncer may hold it, waiting for a PONG.
+                self._fail_pongs("the pub/sub connection was lost")
                 async with self._lock:
                     await self._drop_pubsub()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_reconnect_delay)
                 continue
             delay = self.reconnect_delay
-            if message is not None and message.get("type") == "message":
-                self._dispatch(message)
+            if message is not None:
+                kind = message.get("type")
+                if kind == "message":
+                    self._dispatch(message)
+                elif kind == "pong":
+                    self._pong(message)
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         channel = message.get("channel")
@@ -389,6 +490,7 @@ class RedisBus:
 
     async def _drop_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
+        self._fail_pongs("the pub/sub connection was closed")
         self._unwatch_connection()
         if pubsub is not None:
             with contextlib.suppress(Exception):
@@ -495,7 +597,7 @@ class RedisBus:
         """Stop listening, end open subscriptions, close the connection the bus made."""
         self._closed = True
         self._wake.set()
-        for task in (self._syncer, self._listener):
+        for task in (self._syncer, self._listener, self._reader):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -504,6 +606,8 @@ class RedisBus:
             self._batch.set_result(None)
         self._batch = None
         self._dirty.clear()
+        reads, self._reads = self._reads, []
+        _settle(reads, None)
         await self._drop_pubsub()
         self._fanout.end_all()
         if self._owns_client:
@@ -514,14 +618,29 @@ def _text(channel: bytes | str) -> str:
     return channel.decode("utf-8", errors="replace") if isinstance(channel, bytes) else channel
 
 
-def _raise_if_cancelled() -> None:
-    """Re-raise a cancellation redis-py swallowed.
+def _settle(
+    reads: list[tuple[str, asyncio.Future[bytes | str | None]]], outcome: BaseException | None
+) -> None:
+    """Answer the reads not answered yet: None (nothing known) or ``outcome`` raised."""
+    for _, read in reads:
+        if not read.done():
+            if outcome is None:
+                read.set_result(None)
+            else:
+                read.set_exception(outcome)
 
-    Cancelled while waiting for a pooled connection, redis-py can turn the cancellation
-    into a ``ConnectionError`` ("Too many connections") or a plain return; the wait would
-    then go on waiting, uncancellable, for an event that may never come.
+
+def pooled_client(url: str) -> aioredis.Redis:
+    """A client for ``url`` whose commands queue for a connection when all are busy.
+
+    redis-py's default pool raises "Too many connections" past its limit: a burst of
+    webhooks or waits would fail though Redis is healthy. The client owns its pool, so
+    ``aclose()`` closes both.
     """
-    task = asyncio.current_task()
-    cancelling = getattr(task, "cancelling", None)  # Python 3.11+
-    if cancelling is not None and cancelling():
-        raise asyncio.CancelledError
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=_POOL_SIZE, timeout=_POOL_TIMEOUT
+    )
+    client = aioredis.Redis(connection_pool=pool)
+    # Set, not passed: the argument is deprecated in redis-py 5 and later.
+    client.auto_close_connection_pool = True
+    return client

@@ -31,7 +31,11 @@ class DedupeStore(Protocol):
     ``RedisDedupe`` or a database for several replicas)."""
 
     async def claim(self, key: str, lease: float) -> Claim:
-        """Atomically take ``key`` for ``lease`` seconds unless it is done or held."""
+        """Atomically take ``key`` for ``lease`` seconds unless it is done or held.
+
+        A claim that raises may still have been taken (its answer lost on the way back):
+        the store frees it, or every redelivery is answered "busy" until the lease ends.
+        """
         ...
 
     async def done(self, key: str) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import math
 import secrets
 
@@ -10,18 +13,27 @@ from ._dedupe import DEFAULT_TTL, Claim
 
 try:
     import redis.asyncio as aioredis
+    from redis.exceptions import RedisError
+
+    from ..bus._redis import pooled_client
 except ImportError as exc:  # pragma: no cover - only without the extra
     raise ImportError(
         "RedisDedupe needs the redis extra: pip install 'recrubo-async[redis]'"
     ) from exc
 
+logger = logging.getLogger("recrubo_async.webhooks.redis_dedupe")
+
 _DONE = "done"
+#: Pauses between the attempts to free a claim whose answer was lost (seconds).
+_ORPHAN_RETRIES = (0.0, 0.2, 0.5, 1.0, 2.0, 4.0)
 
 # Claim when free; otherwise say whether it is done or held. One atomic step, so two
-# replicas claiming the same delivery at once cannot both get it.
+# replicas claiming the same delivery at once cannot both get it. Held under our own
+# token is ours: redis-py resends a command whose answer timed out, and the first
+# attempt may have run.
 _CLAIM_LUA = """
 local current = redis.call('GET', KEYS[1])
-if not current then
+if not current or current == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 'claimed'
 end
@@ -81,13 +93,15 @@ class RedisDedupe:
         self._ttl_ms = str(math.ceil(self.ttl * 1000))
         self.prefix = prefix
         self._owns_client = client is None
-        # from_url only parses: nothing connects until the first command.
-        self._redis: aioredis.Redis = client or aioredis.Redis.from_url(url)  # type: ignore[arg-type]
+        # Nothing connects until the first command.
+        self._redis: aioredis.Redis = client or pooled_client(url)  # type: ignore[arg-type]
         self._claim = self._redis.register_script(_CLAIM_LUA)
         self._done = self._redis.register_script(_DONE_LUA)
         self._release = self._redis.register_script(_RELEASE_LUA)
         #: The token of each claim this store holds, by delivery id.
         self._tokens: dict[str, str] = {}
+        #: Background releases of claims whose answer was lost (closed by ``aclose``).
+        self._cleanups: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
         # Never the URL: it may carry a password.
@@ -99,12 +113,36 @@ class RedisDedupe:
     async def claim(self, key: str, lease: float) -> Claim:
         token = f"claim:{secrets.token_hex(8)}"
         lease_ms = str(max(1, math.ceil(lease * 1000)))
-        answer = await self._claim(keys=[self._key(key)], args=[token, lease_ms])
+        try:
+            answer = await self._claim(keys=[self._key(key)], args=[token, lease_ms])
+        except BaseException:
+            # The script may have run with its answer lost (a timeout while Redis
+            # stalled): the claim would then block every redelivery for its whole lease
+            # with nobody handling it. Free it; the release only deletes this token.
+            self._release_orphan(key, token)
+            raise
         state = answer.decode() if isinstance(answer, bytes) else str(answer)
         if state == "claimed":
             self._tokens[key] = token
             return "claimed"
         return "done" if state == _DONE else "busy"
+
+    def _release_orphan(self, key: str, token: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._free(key, token))
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
+
+    async def _free(self, key: str, token: str) -> None:
+        for pause in _ORPHAN_RETRIES:
+            await asyncio.sleep(pause)
+            try:
+                await self._release(keys=[self._key(key)], args=[token])
+            except (RedisError, OSError) as exc:
+                last = exc
+            else:
+                return
+        # The lease still expires by itself.
+        logger.warning("could not free the lost claim on webhook %s: %s", key, last)
 
     async def done(self, key: str) -> None:
         token = self._tokens.pop(key, "")
@@ -116,6 +154,11 @@ class RedisDedupe:
             await self._release(keys=[self._key(key)], args=[token])
 
     async def aclose(self) -> None:
-        """Close the connection the store made (a borrowed ``client`` is left open)."""
+        """Stop freeing lost claims; close the connection the store made (a borrowed
+        ``client`` is left open)."""
+        for task in list(self._cleanups):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self._owns_client:
             await self._redis.aclose()

@@ -42,9 +42,10 @@ from benchmarks._common import free_port, percentile, write_results
 from recrubo_async._jsonapi import Codec
 from recrubo_async.bus import CompletionBus, InMemoryBus, RedisBus, ResourceEvent
 from recrubo_async.models import FlowGeneration, Resource
-from recrubo_async.waiters import StateSource, WebhookWaiter
-from recrubo_async.waiters._conditions import FLOW_GENERATION
-from recrubo_async.waiters._run import run_wait
+from recrubo_async.resources.flow_generations import FLOW_GENERATION
+from recrubo_async.waiters import WebhookWaiter
+from recrubo_async.waiters._loop import run_wait
+from recrubo_async.waiters._source import CallableSource
 from recrubo_async.webhooks import SECRET_HEADER, WebhookReceiver
 
 ROOT = Path(__file__).parent.parent
@@ -92,7 +93,7 @@ def emit(*parts: object) -> None:
     sys.stdout.flush()
 
 
-def source_for(gid: str) -> StateSource:
+def source_for(gid: str) -> CallableSource[Resource]:
     queued = FlowGeneration(id=gid, status="queued")  # type: ignore[arg-type]
 
     async def fetch() -> Resource:
@@ -101,7 +102,7 @@ def source_for(gid: str) -> StateSource:
     def decode(event: ResourceEvent) -> Resource:
         return CODEC.decode_resource(event.resource)
 
-    return StateSource(spec=FLOW_GENERATION, id=gid, fetch=fetch, decode=decode)
+    return CallableSource(spec=FLOW_GENERATION, id=gid, fetch=fetch, decode=decode)
 
 
 async def park_waits(bus: CompletionBus, count: int) -> list[asyncio.Task[None]]:

@@ -29,7 +29,7 @@ from recrubo_async.bus import InMemoryBus, ResourceEvent
 from recrubo_async.models import FlowGeneration, FlowGenerationStatus
 from recrubo_async.resources.flow_generations import FlowGenerations
 from recrubo_async.waiters import WebhookWaiter
-from recrubo_async.waiters._run import run_wait
+from recrubo_async.waiters._loop import run_wait
 
 TARGET_BYTES = 2048
 #: Cost per wait at the largest N over the smallest: 1.0 is linear total cost. With the

@@ -36,7 +36,6 @@ from .errors import (
     ValidationError,
     WaitError,
     WaitTimeoutError,
-    WebhookVerificationError,
 )
 
 __all__ = [
@@ -72,7 +71,6 @@ __all__ = [
     "ValidationError",
     "WaitError",
     "WaitTimeoutError",
-    "WebhookVerificationError",
     "__version__",
     "errors",
     "models",

@@ -1,36 +1,39 @@
-"""``Client``: configuration, session ownership, and the resource attributes."""
+"""``Client``: its arguments made a ``ClientConfig``, the session it owns or borrows, the
+sending and resource layers built on them, and the resource attributes."""
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from types import TracebackType
 
 import aiohttp
 import attrs
-from yarl import URL
 
+from ._config import (
+    ClientConfig,
+    check_base_url,
+    check_max_response_size,
+    resolve_api_key,
+    resolve_base_url,
+    visibility_scope,
+)
 from ._constants import (
-    API_KEY_ENV,
-    BASE_URL_ENV,
     DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_TIME,
     DEFAULT_TIMEOUT,
-    ENVIRONMENT_URLS,
     MEDIA_TYPE,
     USER_AGENT,
 )
+from ._core import ClientCore
 from ._hooks import Hooks
-from ._http import HTTPCore, SessionHolder
+from ._http import HTTPCore
 from ._jsonapi import Codec
-from ._resource import ClientCore
 from ._retry import RetryPolicy
+from ._session import SessionHolder
 from ._types import NOT_GIVEN, Environment, NotGiven, TimeoutLike, given, to_client_timeout
-from .errors import ConfigurationError
 from .resources.candidates import Candidates
 from .resources.conversations import Conversations
 from .resources.embed import Embed
@@ -51,103 +54,6 @@ from .resources.vacancy_analyses import VacancyAnalyses
 from .resources.webhooks import Webhooks
 from .waiters._polling import PollingWaiter
 from .waiters._protocol import CompletionWaiter
-
-
-class _Secret:
-    """Holds a key so that no repr, log line or traceback local shows it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<secret>"
-
-    __str__ = __repr__
-
-
-@attrs.frozen(kw_only=True)
-class _Config:
-    api_key: _Secret
-    base_url: str
-    environment: Environment
-    timeout: TimeoutLike
-    max_retries: int
-    max_retry_time: float | timedelta
-    max_response_size: int | None
-    hooks: Hooks
-    default_headers: Mapping[str, str]
-    waiter: CompletionWaiter
-
-
-def _resolve_api_key(api_key: str | None) -> _Secret:
-    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-    if not key or not key.strip():
-        raise ConfigurationError(
-            f"no API key: pass Client(api_key=...) or set the {API_KEY_ENV} environment "
-            "variable (an organization key; the partner key for client.management)"
-        )
-    return _Secret(key.strip())
-
-
-def _resolve_base_url(base_url: str | None, environment: str) -> str:
-    if environment not in ENVIRONMENT_URLS:
-        raise ConfigurationError(
-            f"environment must be one of {', '.join(sorted(ENVIRONMENT_URLS))}; got {environment!r}"
-        )
-    url = base_url or os.environ.get(BASE_URL_ENV) or ENVIRONMENT_URLS[environment]
-    return _check_base_url(url)
-
-
-def _check_base_url(url: object) -> str:
-    """An http(s) URL with a host and a valid port, without its trailing slash."""
-    problem = None
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        problem = "it is not an http(s) URL"
-    else:
-        try:
-            parsed = URL(url)
-            if not parsed.host:
-                problem = "it has no host"
-            elif parsed.port is None or not 0 < parsed.port < 65536:
-                problem = "its port is not valid"
-            elif parsed.query_string or parsed.fragment or parsed.user or parsed.password:
-                problem = "it has a query, a fragment or credentials"
-        except ValueError as exc:
-            problem = f"it does not parse ({exc})"
-    if problem is not None:
-        raise ConfigurationError(
-            f"base_url must be an http(s) URL such as {ENVIRONMENT_URLS['production']}; "
-            f"{problem}: {url!r}"
-        )
-    assert isinstance(url, str)
-    return url.rstrip("/")
-
-
-def _check_max_response_size(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(
-            "max_response_size must be a number of bytes, 1 or more (e.g. 64 * 1024 * 1024), "
-            f"or None for no limit; got {value!r}"
-        )
-    return value
-
-
-def _visibility_scope(config: _Config) -> tuple[str, str, frozenset[tuple[str, str]]]:
-    """What decides which states a client can see: base URL, credentials, extra headers.
-
-    The key enters only as a digest, so the scope can be compared and hashed (poll
-    groups are keyed by it) without the key itself being kept anywhere else.
-    """
-    digest = hashlib.blake2b(config.api_key.reveal().encode(), digest_size=16).hexdigest()
-    headers = frozenset((k.lower(), v) for k, v in config.default_headers.items())
-    return (config.base_url, digest, headers)
 
 
 class Client:
@@ -195,21 +101,33 @@ class Client:
         default_headers: Mapping[str, str] | None = None,
         waiter: CompletionWaiter | None = None,
     ) -> None:
-        config = _Config(
-            api_key=_resolve_api_key(api_key),
-            base_url=_resolve_base_url(base_url, environment),
+        config = ClientConfig(
+            api_key=resolve_api_key(api_key),
+            base_url=resolve_base_url(base_url, environment),
             environment=environment,
             timeout=given(timeout, DEFAULT_TIMEOUT),
             max_retries=max_retries,
             max_retry_time=max_retry_time,
-            max_response_size=_check_max_response_size(max_response_size),
+            max_response_size=check_max_response_size(max_response_size),
             hooks=hooks or Hooks(),
             default_headers=dict(default_headers or {}),
             waiter=waiter if waiter is not None else PollingWaiter(),
         )
-        self._setup(config, SessionHolder(session, trace_configs), owner=True)
+        self._configure(config, SessionHolder(session, trace_configs), owner=True)
 
-    def _setup(self, config: _Config, holder: SessionHolder, *, owner: bool) -> None:
+    @classmethod
+    def _from_config(
+        cls, config: ClientConfig, holder: SessionHolder, *, owner: bool = False
+    ) -> Client:
+        """A client from a checked configuration and a session holder (``with_options``):
+        ``__init__`` without resolving its arguments again."""
+        client = cls.__new__(cls)
+        client._configure(config, holder, owner=owner)
+        return client
+
+    def _configure(self, config: ClientConfig, holder: SessionHolder, *, owner: bool) -> None:
+        """Set every attribute a client has (both constructors end here); ``owner``: this
+        client closes the holder's session."""
         self._config = config
         self._holder = holder
         self._owner = owner
@@ -238,7 +156,7 @@ class Client:
             codec=Codec(),
             timeout=timeout,
             waiter=config.waiter,
-            scope=_visibility_scope(config),
+            scope=visibility_scope(config),
         )
 
     @property
@@ -277,22 +195,20 @@ class Client:
         old = self._config
         config = attrs.evolve(
             old,
-            api_key=old.api_key if api_key is NOT_GIVEN else _resolve_api_key(api_key),
-            base_url=_check_base_url(given(base_url, old.base_url)),
+            api_key=old.api_key if api_key is NOT_GIVEN else resolve_api_key(api_key),
+            base_url=check_base_url(given(base_url, old.base_url)),
             timeout=given(timeout, old.timeout),
             max_retries=given(max_retries, old.max_retries),
             max_retry_time=given(max_retry_time, old.max_retry_time),
             max_response_size=(
                 old.max_response_size
                 if max_response_size is NOT_GIVEN
-                else _check_max_response_size(max_response_size)
+                else check_max_response_size(max_response_size)
             ),
             hooks=given(hooks, old.hooks),
             waiter=given(waiter, old.waiter),
         )
-        clone = object.__new__(Client)
-        clone._setup(config, self._holder, owner=False)
-        return clone
+        return Client._from_config(config, self._holder)
 
     async def aclose(self) -> None:
         """Close the session the client made (a borrowed one stays open). Idempotent."""

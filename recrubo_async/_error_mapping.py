@@ -1,16 +1,26 @@
-"""Turn an error response into the most specific ``APIStatusError``, once, at the boundary."""
+"""Turn a failed attempt into the most specific error, once, at the boundary.
+
+An error answer becomes an ``APIStatusError`` subclass by status (``make_status_error``);
+no answer becomes an ``APIConnectionError`` or ``APITimeoutError`` whose message says
+whether the request may have been carried out (``make_connection_error``).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 import orjson
 
 from ._constants import API_KEY_ENV, REQUEST_ID_HEADER
+from ._retry import IDEMPOTENT_METHODS
 from .errors import (
     BODY_EXCERPT,
+    APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     AuthenticationError,
     BadRequestError,
     ConflictError,
@@ -141,3 +151,40 @@ def make_status_error(
         method=method,
         url=url,
     )
+
+
+def make_connection_error(
+    method: str, url: str, exc: BaseException, *, sent: bool
+) -> APIConnectionError:
+    """Build the error for an attempt that got no answer; ``sent``: a connection was made."""
+    if isinstance(exc, asyncio.TimeoutError):
+        if not sent:
+            hint = "the API could not be reached in time; check the base URL and the network"
+        elif method in IDEMPOTENT_METHODS:
+            hint = "raise timeout= (per call or on the Client) if the API is just slow"
+        else:
+            # Resending a POST that timed out may do it twice (a billed job, a message).
+            hint = (
+                "the API may have carried it out anyway, so it was not resent: check "
+                "whether it took effect before sending it again (a larger timeout= helps "
+                "only the next call)"
+            )
+        err: APIConnectionError = APITimeoutError(
+            f"{method} {url} timed out; {hint}", method=method, url=url
+        )
+    else:
+        detail = str(exc) or type(exc).__name__
+        err = APIConnectionError(
+            f"{method} {url} got no answer ({type(exc).__name__}: {detail}); check the "
+            "base URL and the network",
+            method=method,
+            url=url,
+        )
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # Its request_info holds the request's headers, Authorization among them: chained,
+        # the key would show in repr(err.__cause__) and in any tool that walks the chain.
+        # The message already carries what it said.
+        err.__suppress_context__ = True
+        return err
+    err.__cause__ = exc
+    return err

@@ -1,4 +1,10 @@
-"""JSON:API documents: bytes <-> typed models, through the one converter."""
+"""The JSON:API document layer: response bytes -> typed models, writes -> request bytes.
+
+A document's resource objects are decoded one by one (``Codec._decode_resource``: the
+generated decoder of ``_fastdecode.py`` when the switch there is on and the object has the
+usual shape, else the converter of ``_converter.py``), then linked to one another
+(``_compound.link``). ``DecodeError``s name the ``$.path`` of what was wrong.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,10 @@ import attrs
 import cattrs
 import orjson
 
+from . import _fastdecode
 from ._compound import link
-from ._converter import ENVELOPE_KEYS, ResourceDecoder, make_converter, make_resource_decoder
+from ._converter import ENVELOPE_KEYS, make_converter
+from ._fastdecode import ResourceDecoder, make_resource_decoder
 from ._naming import to_camel
 from ._types import NOT_GIVEN, NotGiven
 from .errors import DecodeError
@@ -40,10 +48,15 @@ class Document(Generic[_R]):
 
 
 class Codec:
-    """Decodes response documents and encodes request documents."""
+    """Decodes response documents and encodes request documents.
 
-    def __init__(self) -> None:
-        self.converter = make_converter()
+    ``fast``: decode by generated code where it can (see ``_fastdecode.FAST_DECODE``, the
+    default); False takes the checked path for everything. The models are the same.
+    """
+
+    def __init__(self, *, fast: bool | None = None) -> None:
+        self.fast = _fastdecode.FAST_DECODE if fast is None else fast
+        self.converter = make_converter(fast=self.fast)
         self._known: dict[type[Resource], frozenset[str]] = {}
         # Generated decoders by JSON:API type, for callers' objects and for just-parsed ones.
         self._decoders: dict[str, ResourceDecoder | None] = {}
@@ -93,7 +106,11 @@ class Codec:
                 try:
                     decoder = decoders[rtype]
                 except KeyError:
-                    decoder = make_resource_decoder(self.converter, model_for(rtype), owned=owned)
+                    decoder = (
+                        make_resource_decoder(self.converter, model_for(rtype), owned=owned)
+                        if self.fast
+                        else None
+                    )
                     decoders[rtype] = decoder
                 if decoder is not None:
                     try:
@@ -185,20 +202,12 @@ class Codec:
             raise DecodeError("meta must be an object", path="$.meta")
         return Document(data=data, included=included, links=links, meta=meta)
 
-    def decode_one(self, raw: bytes, model: type[_R]) -> tuple[_R, Document[Resource]]:
-        """A single-resource document whose data must be a ``model``."""
-        doc = self.decode_document(raw)
-        if not isinstance(doc.data, model):
-            got = type(doc.data).__name__ if doc.data is not None else "no data"
-            raise DecodeError(f"expected one {model.TYPE} resource, got {got}", path="$.data")
-        return doc.data, doc
-
     def decode_data(self, raw: bytes, model: type[_R]) -> _R:
         """The one ``model`` of a single-resource document: what retrieve, create and update
         return, so the common shape skips building a ``Document``.
 
         Anything but that shape (an ``included`` member, bad JSON, the wrong type) goes
-        through ``decode_one``, which gives the same model or the same error.
+        through ``_decode_data_checked``, which gives the same model or the same error.
         """
         try:
             doc = orjson.loads(raw)
@@ -218,7 +227,15 @@ class Codec:
                             link((resource,))
                             break
                     return resource
-        return self.decode_one(raw, model)[0]
+        return self._decode_data_checked(raw, model)
+
+    def _decode_data_checked(self, raw: bytes, model: type[_R]) -> _R:
+        """The whole document, whose data must be one ``model``."""
+        data = self.decode_document(raw).data
+        if not isinstance(data, model):
+            got = type(data).__name__ if data is not None else "no data"
+            raise DecodeError(f"expected one {model.TYPE} resource, got {got}", path="$.data")
+        return data
 
     def encode_resource(self, resource: Resource) -> dict[str, Any]:
         """A model back to its resource object (attributes under wire names, extras kept)."""

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from ._converter import format_datetime
+from ._datetimes import format_datetime
 from ._naming import to_camel
 from .models._base import Resource, relationship_specs
 

@@ -1,19 +1,17 @@
 """Shared machinery of every resource: paths, request/decode, and the verb mixins.
 
-A resource module only declares its path, model and the verbs the API documents for it.
+A resource module only declares its path, model and the verbs the API documents for it;
+what it sends through is ``ClientCore`` (``_core.py``), its ids come from ``_ids.py``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Coroutine, Hashable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
-from urllib.parse import quote
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
 
-import aiohttp
-
-from ._http import HTTPCore
-from ._jsonapi import Codec, RelationshipValue
+from ._core import ClientCore
+from ._ids import resource_id
+from ._jsonapi import RelationshipValue
 from ._pagination import DEFAULT_PAGE_SIZE, Page, Paginator, QueryList
 from ._query import (
     Fields,
@@ -26,110 +24,10 @@ from ._query import (
     include_paths,
     sort_param,
 )
-from ._types import NOT_GIVEN, NotGiven, TimeoutLike, to_client_timeout
-from ._validate import check_path_id
-from .models._base import Resource, ResourceIdentifier
+from ._types import NOT_GIVEN, NotGiven, TimeoutLike
+from .models._base import Resource
 
-if TYPE_CHECKING:
-    from .waiters._protocol import CompletionWaiter
 _M = TypeVar("_M", bound=Resource)
-
-
-class ClientCore:
-    """What resources need from the client: where, how to send, how to decode."""
-
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        http: HTTPCore,
-        codec: Codec,
-        timeout: aiohttp.ClientTimeout,
-        waiter: CompletionWaiter,
-        scope: Hashable = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        #: Everything that decides what this client may see (base URL, a digest of the
-        #: credentials, the extra headers): waits share a poll only within one scope, so
-        #: no organization ever sees a state fetched with another's key.
-        self.scope = scope
-        self.http = http
-        self.codec = codec
-        self.timeout = timeout
-        #: How waits observe jobs when a call does not pass its own ``waiter=``.
-        self.waiter = waiter
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: QueryList | None = None,
-        body: bytes | None = None,
-        timeout: TimeoutLike | NotGiven = NOT_GIVEN,
-    ) -> Coroutine[Any, Any, bytes]:
-        """Send one API request (await the result); ``path`` is relative to the base URL.
-
-        A plain function returning the send coroutine: one coroutine less per call.
-        """
-        return self.http.send(
-            method,
-            self.base_url + path,
-            params,
-            body,
-            self.timeout if timeout is NOT_GIVEN else to_client_timeout(timeout),
-        )
-
-
-#: Ids that ``quote`` would leave as they are (UUIDs): checked once rather than quoted.
-_PATH_SAFE = re.compile(r"[A-Za-z0-9_.~-]+")
-
-
-def resource_id(value: str | Resource, what: str = "id") -> str:
-    """A path-safe id from a string or a model; a clear error for anything else."""
-    if isinstance(value, Resource):
-        value = value.id
-    if type(value) is str and _PATH_SAFE.fullmatch(value) and value.strip(".") != "":
-        return value
-    return quote(check_path_id(value, what), safe="")
-
-
-def checked_id(value: str | Resource, what: str = "id") -> str:
-    """The id itself (not quoted) once it is known safe in a path: for what keeps an id
-    and puts it in a path later (waits, tokens), which ``resource_id`` would quote twice.
-    """
-    if isinstance(value, Resource):
-        value = value.id
-    return check_path_id(value, what)
-
-
-def id_of(value: str | Resource | ResourceIdentifier, what: str) -> str:
-    """The id of a model, identifier or id string (for ``*_id`` attributes)."""
-    if isinstance(value, (Resource, ResourceIdentifier)):
-        return value.id
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{what} must be a non-empty id string or a model; got {value!r}")
-    return value
-
-
-def ref(
-    value: str | Resource | ResourceIdentifier, type_name: str, what: str
-) -> ResourceIdentifier:
-    """A relationship target from a model, an identifier, or an id of ``type_name``."""
-    if isinstance(value, (Resource, ResourceIdentifier)):
-        if value.type != type_name:
-            raise ValueError(f"{what} must be a {type_name} resource; got a {value.type}")
-        return ResourceIdentifier(type=value.type, id=value.id)
-    return ResourceIdentifier(type=type_name, id=id_of(value, what))
-
-
-def refs(
-    values: Sequence[str | Resource | ResourceIdentifier], type_name: str, what: str
-) -> tuple[ResourceIdentifier, ...]:
-    """Several relationship targets (``[]`` empties a to-many relationship)."""
-    if isinstance(values, str):
-        raise TypeError(f"{what} must be a list of ids or models, not one string")
-    return tuple(ref(v, type_name, what) for v in values)
 
 
 class APIResource(Generic[_M]):

@@ -1,4 +1,15 @@
-"""When to retry a request, and how long to wait before the next attempt."""
+"""When to retry a request, and how long to wait before the next attempt.
+
+The rules, as data and small functions (``HTTPCore.send`` applies them):
+
+* an attempt that never reached the server (no connection made) may always be resent;
+* one that may have (a timeout or a dropped connection after sending, a 5xx) only if its
+  method is idempotent: resending a POST may create, bill or send twice;
+* an answer's status is retryable per method (``RETRY_STATUSES``, ``POST_RETRY_STATUSES``);
+* a DELETE answered 404 after an earlier attempt may have acted was deleted by that
+  attempt, whose answer was lost (``is_lost_delete``);
+* retries are bounded by attempts and by time, paced by ``Retry-After`` or backoff.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +21,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 
+import aiohttp
 import attrs
 
 from ._constants import (
@@ -26,6 +38,47 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATC
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: A POST may be retried on these: the server says it did not act on the request.
 POST_RETRY_STATUSES = frozenset({429, 503})
+
+#: aiohttp's errors for an attempt that made no connection: it never reached the server.
+UNSENT_ERRORS: tuple[type[BaseException], ...] = (
+    aiohttp.ClientConnectorError,
+    aiohttp.ConnectionTimeoutError,
+)
+#: Every other way an attempt gets no answer: the server may have read it, and acted.
+UNANSWERED_ERRORS: tuple[type[BaseException], ...] = (asyncio.TimeoutError, aiohttp.ClientError)
+
+
+@attrs.frozen
+class Verdict:
+    """What one failed attempt means: may it be resent, may the server have acted on it."""
+
+    retryable: bool
+    may_have_acted: bool
+
+
+def unanswered(method: str, *, sent: bool) -> Verdict:
+    """The verdict on an attempt that got no answer; ``sent``: a connection was made."""
+    if not sent:
+        return Verdict(retryable=True, may_have_acted=False)
+    return Verdict(retryable=method in IDEMPOTENT_METHODS, may_have_acted=True)
+
+
+def status_is_retryable(method: str, status: int) -> bool:
+    """Whether an answer with this status may be retried for this method."""
+    if method in IDEMPOTENT_METHODS:
+        return status in RETRY_STATUSES
+    return status in POST_RETRY_STATUSES
+
+
+def answered(method: str, status: int) -> Verdict:
+    """The verdict on an error answer (status 400 or more)."""
+    return Verdict(retryable=status_is_retryable(method, status), may_have_acted=status >= 500)
+
+
+def is_lost_delete(method: str, status: int, earlier_may_have_acted: bool) -> bool:
+    """A 404 to a resent DELETE whose earlier attempt may have acted: that attempt deleted
+    it and only its answer was lost, so the delete succeeded."""
+    return status == 404 and method == "DELETE" and earlier_may_have_acted
 
 
 @attrs.frozen(kw_only=True)
@@ -73,12 +126,15 @@ class RetryPolicy:
             return min(max(retry_after, 0.0), self.max_retry_after)
         return self.backoff(retry_number)
 
-
-def status_is_retryable(method: str, status: int) -> bool:
-    """Whether an answer with this status may be retried for this method."""
-    if method in IDEMPOTENT_METHODS:
-        return status in RETRY_STATUSES
-    return status in POST_RETRY_STATUSES
+    def next_delay(self, attempt: int, retry_after: float | None, elapsed: float) -> float | None:
+        """The wait before retrying after attempt ``attempt`` failed, or None when the
+        budget is spent (no retries left, or the retry would start after ``max_time``)."""
+        if attempt > self.max_retries:
+            return None
+        delay = self.delay(attempt, retry_after)
+        if elapsed + delay > self.max_time:
+            return None
+        return delay
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -20,9 +20,11 @@
      |     +-- ResourceDeletedError
      +-- JobMayExistError              a create failed ambiguously; it was not resent
      +-- PaginationCycleError          ``links.next`` led back to a page already read
-     +-- WebhookVerificationError
+     +-- BusClosedError                the completion bus closed under a waiting subscription
+     +-- BusCheckError                 a bus health check found no working round trip
 
-Messages name what failed and how to fix it. They never contain an API key or a secret.
+The two bus errors are also importable from ``recrubo_async.bus``. Messages name what
+failed and how to fix it. They never contain an API key or a secret.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BusCheckError",
+    "BusClosedError",
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
@@ -57,7 +61,6 @@ __all__ = [
     "ValidationError",
     "WaitError",
     "WaitTimeoutError",
-    "WebhookVerificationError",
 ]
 
 #: How much of a non-JSON error body is quoted in a message.
@@ -246,10 +249,6 @@ class PaginationCycleError(RecruboError):
         self.query = list(query)
 
 
-class WebhookVerificationError(RecruboError):
-    """A webhook request failed verification (missing or wrong secret)."""
-
-
 class JobMayExistError(RecruboError):
     """Creating a job failed in a way that leaves open whether the API created it.
 
@@ -263,3 +262,11 @@ class JobMayExistError(RecruboError):
         super().__init__(message)
         self.resource_type = resource_type
         self.created_after = created_after
+
+
+class BusClosedError(RecruboError):
+    """The completion bus was closed while a subscription was waiting on it."""
+
+
+class BusCheckError(RecruboError):
+    """A bus health check found no working round trip (the message says what failed)."""

@@ -16,7 +16,7 @@ from recrubo_async.models import (
     ResourceIdentifier,
 )
 
-CODEC = Codec()
+from .codec_support import both_paths
 
 
 def ident(type_: str, id_: str) -> dict[str, str]:
@@ -67,8 +67,9 @@ def flow_document(*, include_actions: bool = True) -> bytes:
     )
 
 
-def test_included_resources_resolve_through_nested_relationships() -> None:
-    flow, _ = CODEC.decode_one(flow_document(), Flow)
+@both_paths
+def test_included_resources_resolve_through_nested_relationships(codec: Codec) -> None:
+    flow = codec.decode_data(flow_document(), Flow)
     assert flow.nodes is not None
     start, end = flow.nodes
     assert isinstance(start, Node) and isinstance(end, Node)
@@ -78,16 +79,18 @@ def test_included_resources_resolve_through_nested_relationships() -> None:
     assert action.value == {"text": "Hi"}
 
 
-def test_a_related_resource_not_included_stays_an_identifier() -> None:
-    flow, _ = CODEC.decode_one(flow_document(), Flow)
+@both_paths
+def test_a_related_resource_not_included_stays_an_identifier(codec: Codec) -> None:
+    flow = codec.decode_data(flow_document(), Flow)
     assert flow.vacancy == ResourceIdentifier(type="vacancies", id="v9")
     assert flow.nodes is not None and isinstance(flow.nodes[0], Node)
     assert flow.nodes[0].node_actions is not None
     assert flow.nodes[0].node_actions[1] == ResourceIdentifier(type="nodeActions", id="a2")
 
 
-def test_cycles_point_back_at_the_same_instances() -> None:
-    flow, _ = CODEC.decode_one(flow_document(), Flow)
+@both_paths
+def test_cycles_point_back_at_the_same_instances(codec: Codec) -> None:
+    flow = codec.decode_data(flow_document(), Flow)
     assert flow.nodes is not None
     start = flow.nodes[0]
     assert isinstance(start, Node)
@@ -98,8 +101,9 @@ def test_cycles_point_back_at_the_same_instances() -> None:
     assert action.node is start
 
 
-def test_links_only_is_none_and_empty_data_is_empty_or_none() -> None:
-    flow, _ = CODEC.decode_one(flow_document(), Flow)
+@both_paths
+def test_links_only_is_none_and_empty_data_is_empty_or_none(codec: Codec) -> None:
+    flow = codec.decode_data(flow_document(), Flow)
     assert flow.nodes is not None
     start, end = flow.nodes
     assert isinstance(start, Node) and isinstance(end, Node)
@@ -109,16 +113,18 @@ def test_links_only_is_none_and_empty_data_is_empty_or_none() -> None:
     assert flow.flow_runs is None
 
 
-def test_relationship_fields_stay_out_of_eq_and_repr() -> None:
-    with_actions, _ = CODEC.decode_one(flow_document(), Flow)
-    without, _ = CODEC.decode_one(flow_document(include_actions=False), Flow)
+@both_paths
+def test_relationship_fields_stay_out_of_eq_and_repr(codec: Codec) -> None:
+    with_actions = codec.decode_data(flow_document(), Flow)
+    without = codec.decode_data(flow_document(include_actions=False), Flow)
     assert with_actions == without
     assert "nodes" not in repr(with_actions)
     assert repr(with_actions).count("Flow(") == 1
 
 
-def test_a_lone_resource_object_gets_identifiers() -> None:
-    node = CODEC.decode_resource(
+@both_paths
+def test_a_lone_resource_object_gets_identifiers(codec: Codec) -> None:
+    node = codec.decode_resource(
         {
             "type": "nodes",
             "id": "n1",
@@ -129,7 +135,8 @@ def test_a_lone_resource_object_gets_identifiers() -> None:
     assert node.flow == ResourceIdentifier(type="flows", id="f1")
 
 
-def test_lists_resolve_items_against_included_and_other_items() -> None:
+@both_paths
+def test_lists_resolve_items_against_included_and_other_items(codec: Codec) -> None:
     raw = orjson.dumps(
         {
             "data": [
@@ -152,7 +159,7 @@ def test_lists_resolve_items_against_included_and_other_items() -> None:
             ],
         }
     )
-    doc = CODEC.decode_document(raw)
+    doc = codec.decode_document(raw)
     assert isinstance(doc.data, list)
     n1, n2 = doc.data
     assert isinstance(n1, Node)
@@ -162,7 +169,10 @@ def test_lists_resolve_items_against_included_and_other_items() -> None:
     assert getattr(transition, "node", None) is n1
 
 
-def test_link_reads_any_iterable_and_skips_relationships_the_model_does_not_declare() -> None:
+@both_paths
+def test_link_reads_any_iterable_and_skips_relationships_the_model_does_not_declare(
+    codec: Codec,
+) -> None:
     from recrubo_async._compound import link
 
     objects = [
@@ -178,7 +188,7 @@ def test_link_reads_any_iterable_and_skips_relationships_the_model_does_not_decl
         {"type": "nodes", "id": "n2", "relationships": {"flow": {"data": ident("flows", "f1")}}},
         {"type": "flows", "id": "f1", "attributes": {"name": "Driver"}},
     ]
-    n1, n2, flow = (CODEC._decode_resource(obj, "$") for obj in objects)  # not linked yet
+    n1, n2, flow = (codec._decode_resource(obj, "$") for obj in objects)  # not linked yet
     assert isinstance(n1, Node) and isinstance(n2, Node)
     assert (n1.flow, n2.flow) == (None, None)
     link(model for model in (n1, n2, flow))
@@ -188,7 +198,8 @@ def test_link_reads_any_iterable_and_skips_relationships_the_model_does_not_decl
     assert not hasattr(n1, "owner")
 
 
-def test_unmodelled_related_types_resolve_to_generic_resources() -> None:
+@both_paths
+def test_unmodelled_related_types_resolve_to_generic_resources(codec: Codec) -> None:
     raw = orjson.dumps(
         {
             "data": {
@@ -199,13 +210,16 @@ def test_unmodelled_related_types_resolve_to_generic_resources() -> None:
             "included": [{"type": "candidateStatuses", "id": "s1", "attributes": {"name": "New"}}],
         }
     )
-    candidate, _ = CODEC.decode_one(raw, Candidate)
+    candidate = codec.decode_data(raw, Candidate)
     status = candidate.candidate_status
     assert isinstance(status, GenericResource)
     assert status.attribute("name") == "New"
 
 
-def test_a_to_one_sent_as_list_keeps_its_first_member_and_to_many_as_one_is_wrapped() -> None:
+@both_paths
+def test_a_to_one_sent_as_list_keeps_its_first_member_and_to_many_as_one_is_wrapped(
+    codec: Codec,
+) -> None:
     raw = orjson.dumps(
         {
             "data": {
@@ -218,20 +232,22 @@ def test_a_to_one_sent_as_list_keeps_its_first_member_and_to_many_as_one_is_wrap
             }
         }
     )
-    node, _ = CODEC.decode_one(raw, Node)
+    node = codec.decode_data(raw, Node)
     assert node.flow == ResourceIdentifier(type="flows", id="f1")
     assert node.node_actions == (ResourceIdentifier(type="nodeActions", id="a1"),)
 
 
-def test_relationship_names_are_not_taken_for_attributes() -> None:
+@both_paths
+def test_relationship_names_are_not_taken_for_attributes(codec: Codec) -> None:
     raw = orjson.dumps({"data": {"type": "flows", "id": "f1", "attributes": {"nodes": 3}}})
-    flow, _ = CODEC.decode_one(raw, Flow)
+    flow = codec.decode_data(raw, Flow)
     assert flow.nodes is None
     assert flow.extra == {"nodes": 3}
-    assert CODEC.encode_resource(flow)["attributes"] == {"nodes": 3}
+    assert codec.encode_resource(flow)["attributes"] == {"nodes": 3}
 
 
-def test_webhook_subscriptions_keep_attributes_the_sdk_does_not_know() -> None:
+@both_paths
+def test_webhook_subscriptions_keep_attributes_the_sdk_does_not_know(codec: Codec) -> None:
     from recrubo_async.models import Webhook, WebhookEvent
 
     raw = orjson.dumps(
@@ -243,7 +259,7 @@ def test_webhook_subscriptions_keep_attributes_the_sdk_does_not_know() -> None:
             }
         }
     )
-    hook, _ = CODEC.decode_one(raw, Webhook)
+    hook = codec.decode_data(raw, Webhook)
     assert hook.event == "archive" and isinstance(hook.event, WebhookEvent)
     assert not hook.event.is_known
     assert hook.extra == {"retries": 3}
@@ -259,7 +275,8 @@ def test_organization_secrets_never_show_in_repr() -> None:
     assert "tok-3" not in repr(embed)
 
 
-def test_a_custom_model_with_a_wire_named_relationship_resolves() -> None:
+@both_paths
+def test_a_custom_model_with_a_wire_named_relationship_resolves(codec: Codec) -> None:
     import attrs
 
     from recrubo_async.models._base import REL, Resource, register, relationship_specs
@@ -285,7 +302,7 @@ def test_a_custom_model_with_a_wire_named_relationship_resolves() -> None:
             "included": [{"type": "nodes", "id": "n1", "attributes": {"name": "Owner"}}],
         }
     )
-    gadget, _ = CODEC.decode_one(raw, Gadget)
+    gadget = codec.decode_data(raw, Gadget)
     assert isinstance(gadget.owner_node, Node) and gadget.owner_node.name == "Owner"
 
 

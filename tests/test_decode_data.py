@@ -1,7 +1,8 @@
 """``Codec.decode_data``, the single-resource shortcut behind retrieve/create/update.
 
-It must give exactly what ``decode_one`` gives: the same model for every document, and
-the same error (type, message, path) for every bad one.
+It must give exactly what the long way gives (the whole document, then its data checked
+to be one model): the same model for every document, and the same error (type, message,
+path) for every bad one, on both decoding paths.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from recrubo_async import DecodeError
 from recrubo_async._jsonapi import Codec
 from recrubo_async.models import Flow, FlowGeneration, Resource, ResourceIdentifier
 
-CODEC = Codec()
+from .codec_support import both_paths
 
 GENERATION: dict[str, Any] = {
     "id": "6d8f",
@@ -69,26 +70,29 @@ def same_model(a: Resource, b: Resource) -> None:
     )
 
 
+@both_paths
 @pytest.mark.parametrize("raw", GOOD.values(), ids=GOOD.keys())
-def test_decode_data_gives_the_model_decode_one_gives(raw: bytes) -> None:
-    fast = CODEC.decode_data(raw, FlowGeneration)
-    slow, _ = CODEC.decode_one(raw, FlowGeneration)
-    same_model(fast, slow)
-    assert type(fast.flow) is type(slow.flow)
+def test_decode_data_gives_the_model_the_long_way_gives(codec: Codec, raw: bytes) -> None:
+    short = codec.decode_data(raw, FlowGeneration)
+    long = codec._decode_data_checked(raw, FlowGeneration)
+    same_model(short, long)
+    assert type(short.flow) is type(long.flow)
 
 
-def test_decode_data_links_the_included_resource() -> None:
-    generation = CODEC.decode_data(GOOD["with included"], FlowGeneration)
+@both_paths
+def test_decode_data_links_the_included_resource(codec: Codec) -> None:
+    generation = codec.decode_data(GOOD["with included"], FlowGeneration)
     assert isinstance(generation.flow, Flow) and generation.flow.name == "D"
-    lone = CODEC.decode_data(GOOD["plain"], FlowGeneration)
+    lone = codec.decode_data(GOOD["plain"], FlowGeneration)
     assert lone.flow == ResourceIdentifier(type="flows", id="f1")
 
 
+@both_paths
 @pytest.mark.parametrize("raw", BAD.values(), ids=BAD.keys())
-def test_decode_data_raises_the_error_decode_one_raises(raw: bytes) -> None:
-    with pytest.raises(DecodeError) as slow:
-        CODEC.decode_one(raw, FlowGeneration)
-    with pytest.raises(DecodeError) as fast:
-        CODEC.decode_data(raw, FlowGeneration)
-    assert str(fast.value) == str(slow.value)
-    assert fast.value.path == slow.value.path
+def test_decode_data_raises_the_error_the_long_way_raises(codec: Codec, raw: bytes) -> None:
+    with pytest.raises(DecodeError) as long:
+        codec._decode_data_checked(raw, FlowGeneration)
+    with pytest.raises(DecodeError) as short:
+        codec.decode_data(raw, FlowGeneration)
+    assert str(short.value) == str(long.value)
+    assert short.value.path == long.value.path

@@ -1,4 +1,8 @@
-"""The codec's generated fast decoders build exactly what the checked (cattrs) path builds."""
+"""The codec's generated fast decoders build exactly what the checked (cattrs) path builds.
+
+``FAST`` and ``CHECKED`` are the codec with the switch (``_fastdecode.FAST_DECODE``) on and
+off; the other decode tests (codec, compound documents, decode_data) run on both.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +20,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recrubo_async import DecodeError
-from recrubo_async._converter import (
-    _build_plan,
-    _non_optional,
-    fast_constructor,
-    make_resource_decoder,
-)
+from recrubo_async import DecodeError, _construct, _fastdecode, _jsonapi
+from recrubo_async._construct import _build_plan, constructor
+from recrubo_async._fastdecode import _non_optional, make_resource_decoder
 from recrubo_async._jsonapi import Codec
 from recrubo_async.models import (
     FlowGeneration,
@@ -41,8 +41,7 @@ from recrubo_async.models._base import (
 )
 
 from . import json_strategies as strategies
-
-CODEC = Codec()
+from .codec_support import CHECKED, FAST, both_paths
 
 
 def sample(tp: Any) -> Any:
@@ -103,8 +102,8 @@ def assert_same(fast: Resource, checked: Resource) -> None:
 @pytest.mark.parametrize("owned", [False, True])
 def test_fast_decoder_matches_the_checked_path_for_every_model(type_name: str, owned: bool) -> None:
     obj = resource_object(registered_types()[type_name])
-    fast = CODEC._decode_resource(orjson.loads(orjson.dumps(obj)), "$.data", -1, owned)
-    checked = CODEC._decode_resource_checked(obj, path="$.data")
+    fast = FAST._decode_resource(orjson.loads(orjson.dumps(obj)), "$.data", -1, owned)
+    checked = CHECKED._decode_resource_checked(obj, path="$.data")
     assert_same(fast, checked)
     assert fast.extra == {"someNewAttribute": {"kept": 1}}
 
@@ -112,18 +111,19 @@ def test_fast_decoder_matches_the_checked_path_for_every_model(type_name: str, o
 def test_unknown_types_and_null_attributes_match_the_checked_path() -> None:
     generic = {"type": "brandNew", "id": "b1", "attributes": {"a": 1, "b": None}}
     assert_same(
-        CODEC._decode_resource(generic, "$"), CODEC._decode_resource_checked(generic, path="$")
+        FAST._decode_resource(generic, "$"), CHECKED._decode_resource_checked(generic, path="$")
     )
     sparse = {"type": "flowGenerations", "id": "g1", "attributes": {"status": None, "cost": 2}}
-    fast = CODEC._decode_resource(sparse, "$")
-    assert_same(fast, CODEC._decode_resource_checked(sparse, path="$"))
+    fast = FAST._decode_resource(sparse, "$")
+    assert_same(fast, CHECKED._decode_resource_checked(sparse, path="$"))
     assert fast.relationships is EMPTY and fast.extra is EMPTY
 
 
-def test_a_decoded_document_does_not_share_an_events_dicts() -> None:
+@both_paths
+def test_a_decoded_document_does_not_share_an_events_dicts(codec: Codec) -> None:
     """decode_resource (bus events) copies mappings; only a just-parsed page keeps them."""
     obj = resource_object(FlowGeneration)
-    model = CODEC.decode_resource(obj)
+    model = codec.decode_resource(obj)
     assert isinstance(model, FlowGeneration)
     assert model.parameters == obj["attributes"]["parameters"]
     assert model.parameters is not obj["attributes"]["parameters"]
@@ -139,12 +139,15 @@ def test_a_decoded_document_does_not_share_an_events_dicts() -> None:
         ("parameters", ["a", "list"], "parameters"),
     ],
 )
-def test_a_bad_value_gets_the_checked_paths_error(attribute: str, value: Any, message: str) -> None:
+@both_paths
+def test_a_bad_value_gets_the_checked_paths_error(
+    codec: Codec, attribute: str, value: Any, message: str
+) -> None:
     raw = orjson.dumps(
         {"data": [{"type": "flowGenerations", "id": "g1", "attributes": {attribute: value}}]}
     )
     with pytest.raises(DecodeError, match=message) as caught:
-        CODEC.decode_document(raw)
+        codec.decode_document(raw)
     assert caught.value.path == "$.data[0]"
 
 
@@ -163,7 +166,7 @@ def test_empty_default_mapping_behaves_like_an_empty_dict_and_refuses_changes() 
 
 def fast_decode(obj: dict[str, Any], *, owned: bool) -> Resource:
     """The generated decoder alone (no fallback): what the codec's fast path returns."""
-    decoder = make_resource_decoder(CODEC.converter, model_for(obj["type"]), owned=owned)
+    decoder = make_resource_decoder(FAST.converter, model_for(obj["type"]), owned=owned)
     assert decoder is not None
     parts = (obj.get("relationships"), obj.get("links"), obj.get("meta"))
     return decoder(obj["id"], obj["type"], obj.get("attributes", {}), *parts)
@@ -206,7 +209,8 @@ def test_every_shape_of_attributes_decodes_as_the_checked_path_does(
 ) -> None:
     obj = generation(attributes)
     assert_same(
-        fast_decode(copy.deepcopy(obj), owned=owned), CODEC._decode_resource_checked(obj, path="$")
+        fast_decode(copy.deepcopy(obj), owned=owned),
+        CHECKED._decode_resource_checked(obj, path="$"),
     )
 
 
@@ -233,8 +237,8 @@ def test_every_shape_of_relationship_decodes_as_the_checked_path_does(
 ) -> None:
     obj = generation({"status": "queued"}, relationships={"flow": relationship, "x": relationship})
     fast = fast_decode(copy.deepcopy(obj), owned=owned)
-    assert_same(fast, CODEC._decode_resource_checked(obj, path="$"))
-    assert fast.relationships == CODEC._decode_resource_checked(obj, path="$").relationships
+    assert_same(fast, CHECKED._decode_resource_checked(obj, path="$"))
+    assert fast.relationships == CHECKED._decode_resource_checked(obj, path="$").relationships
 
 
 def test_a_just_parsed_objects_dicts_are_kept_and_a_callers_are_copied() -> None:
@@ -262,7 +266,7 @@ def test_a_just_parsed_objects_dicts_are_kept_and_a_callers_are_copied() -> None
 def test_timestamps_decode_as_parse_datetime_reads_them(value: Any) -> None:
     obj = generation({"createdAt": value})
     fast = fast_decode(obj, owned=False)
-    assert_same(fast, CODEC._decode_resource_checked(obj, path="$"))
+    assert_same(fast, CHECKED._decode_resource_checked(obj, path="$"))
     assert isinstance(fast, FlowGeneration) and fast.created_at is not None
     assert fast.created_at.tzinfo is not None
 
@@ -286,10 +290,31 @@ def test_the_fast_path_changes_nothing_it_was_given_before_stepping_aside() -> N
         fast_decode(obj, owned=True)
     assert obj == sent
     with pytest.raises(DecodeError) as alone:
-        CODEC._decode_resource_checked(sent, path="$.data[0]")
+        CHECKED._decode_resource_checked(sent, path="$.data[0]")
     with pytest.raises(DecodeError) as through:
-        CODEC.decode_document(orjson.dumps({"data": [obj]}))
+        FAST.decode_document(orjson.dumps({"data": [obj]}))
     assert (str(through.value), through.value.path) == (str(alone.value), alone.value.path)
+
+
+def test_the_switch_decides_the_path_of_each_new_codec(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAST_DECODE off: no code generated, every model built by its __init__, same models."""
+
+    def generated(*args: object, **kwargs: object) -> Any:
+        raise AssertionError("generated code with the switch off")
+
+    raw = orjson.dumps({"data": [resource_object(cls) for cls in registered_types().values()]})
+    expected = FAST.decode_document(raw).data
+    monkeypatch.setattr(_fastdecode, "FAST_DECODE", False)
+    monkeypatch.setattr(_jsonapi, "make_resource_decoder", generated)
+    monkeypatch.setattr(_construct, "construction_lines", generated)
+    checked = Codec()
+    assert checked.fast is False
+    models = checked.decode_document(raw).data
+    assert isinstance(models, list) and isinstance(expected, list)
+    for model, same in zip(models, expected, strict=True):
+        assert_same(model, same)
+    monkeypatch.undo()
+    assert _fastdecode.FAST_DECODE and Codec().fast and not Codec(fast=False).fast
 
 
 # --- the fast decoder against the checked path, on generated resource objects -----------
@@ -360,7 +385,7 @@ def test_the_fast_decoder_builds_what_the_checked_path_builds_or_steps_aside(
         fast = None
     assert parsed == obj, "the fast decoder changed the object it was given"
     try:
-        checked = CODEC._decode_resource_checked(obj, path="$.data")
+        checked = CHECKED._decode_resource_checked(obj, path="$.data")
     except DecodeError:
         assert fast is None
         return
@@ -379,11 +404,12 @@ BUILT_MODELS: list[type[Any]] = [
 
 
 @pytest.mark.parametrize("cls", BUILT_MODELS, ids=lambda cls: cls.__name__)
-def test_a_model_built_without_init_is_the_model_init_builds(cls: type[Any]) -> None:
+@pytest.mark.parametrize("fast", [True, False], ids=["slot stores", "init"])
+def test_a_model_built_without_init_is_the_model_init_builds(cls: type[Any], fast: bool) -> None:
     fields = attrs.fields(cls)
     # Distinct, hashable values: each must land in its own field.
     values = [f"value of {f.name}" for f in fields]
-    built = fast_constructor(cls)(*values)
+    built = constructor(cls, fast=fast)(*values)
     made = cls(**{f.alias: v for f, v in zip(fields, values, strict=True)})
     assert _build_plan(cls) is not None
     assert type(built) is cls
@@ -446,13 +472,13 @@ def test_a_class_whose_init_does_more_than_store_is_built_by_init() -> None:
     for cls in (Validated, Converted, PostInit, CachedHash, NotSlotted, OwnInit):
         assert _build_plan(cls) is None, cls.__name__
     with pytest.raises(TypeError):
-        fast_constructor(Validated)("7")
-    assert fast_constructor(Validated)(7) == Validated(7)
-    assert fast_constructor(Converted)("7").x == 7
-    assert fast_constructor(PostInit)(7, None).seen == "post-init ran"
-    assert hash(fast_constructor(CachedHash)(7)) == hash(CachedHash(7))
-    assert fast_constructor(NotSlotted)(7) == NotSlotted(7)
-    assert fast_constructor(OwnInit)(7).x == ("own init", 7)
+        constructor(Validated, fast=True)("7")
+    assert constructor(Validated, fast=True)(7) == Validated(7)
+    assert constructor(Converted, fast=True)("7").x == 7
+    assert constructor(PostInit, fast=True)(7, None).seen == "post-init ran"
+    assert hash(constructor(CachedHash, fast=True)(7)) == hash(CachedHash(7))
+    assert constructor(NotSlotted, fast=True)(7) == NotSlotted(7)
+    assert constructor(OwnInit, fast=True)(7).x == ("own init", 7)
 
 
 def test_a_resource_with_a_validator_is_validated_on_the_fast_path() -> None:
@@ -467,7 +493,7 @@ def test_a_resource_with_a_validator_is_validated_on_the_fast_path() -> None:
         size: int | None = attrs.field(default=None, validator=not_negative)
 
     attrs.resolve_types(Sized)
-    decoder = make_resource_decoder(CODEC.converter, Sized, owned=True)
+    decoder = make_resource_decoder(FAST.converter, Sized, owned=True)
     assert decoder is not None
     assert decoder("s1", "testSized", {"size": 3}, None, None, None) == Sized(id="s1", size=3)
     with pytest.raises(ValueError, match="negative"):

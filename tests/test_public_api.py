@@ -40,7 +40,6 @@ def test_top_level_exports() -> None:
         "ValidationError",
         "WaitError",
         "WaitTimeoutError",
-        "WebhookVerificationError",
         "__version__",
         "errors",
         "models",
@@ -55,8 +54,10 @@ def test_error_tree_matches_the_design() -> None:
     assert issubclass(e.ResponseTooLargeError, e.APIConnectionError)
     for new_cls in (e.EventLoopError, e.PaginationCycleError, e.JobMayExistError):
         assert issubclass(new_cls, e.RecruboError)
-    for cls in (e.APIConnectionError, e.APIStatusError, e.WaitError, e.WebhookVerificationError):
+    for cls in (e.APIConnectionError, e.APIStatusError, e.WaitError):
         assert issubclass(cls, e.RecruboError)
+    for bus_cls in (e.BusClosedError, e.BusCheckError):
+        assert issubclass(bus_cls, e.RecruboError)
     for cls in (
         e.BadRequestError,
         e.AuthenticationError,
@@ -89,6 +90,7 @@ def test_subpackage_exports() -> None:
 
     expected = {
         waiters: {
+            "CallableSource",
             "CompletionWaiter",
             "HybridWaiter",
             "JobSpec",
@@ -134,3 +136,19 @@ def test_subpackage_exports() -> None:
         assert set(module.__all__) == names, module.__name__
         for name in names:
             assert getattr(module, name) is not None
+
+
+def test_one_class_behind_each_name_exported_twice() -> None:
+    """The bus errors live in ``errors``; ``WebhookEvent`` in ``models``."""
+    from recrubo_async import bus, webhooks
+
+    assert bus.BusClosedError is errors.BusClosedError
+    assert bus.BusCheckError is errors.BusCheckError
+    assert webhooks.WebhookEvent is models.WebhookEvent
+
+
+def test_an_error_the_sdk_never_raised_is_gone() -> None:
+    """``WebhookVerificationError`` is removed: a receiver answers 401 (``authorize()``
+    returns False) and never raised it."""
+    assert not hasattr(recrubo_async, "WebhookVerificationError")
+    assert not hasattr(errors, "WebhookVerificationError")

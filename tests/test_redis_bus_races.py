@@ -9,10 +9,12 @@ that follows it cannot run before Redis subscribed the channel.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from recrubo_async.bus import RedisBus, ResourceEvent
 
@@ -119,4 +121,31 @@ async def test_a_subscribe_cancelled_while_redis_is_paused_returns_promptly(
         assert bus.subscription_count == 1
         await warm.close()
     finally:
+        await bus.aclose()
+
+
+async def test_a_connection_lost_while_a_batch_pings_logs_no_lost_future_error() -> None:
+    """The listener fails the batch's PONG while the PING is still being sent: the batch
+    raises once, and asyncio logs no "Future exception was never retrieved" at GC.
+
+    A fake pub/sub connection, as this interleaving cannot be forced on a real one."""
+    loop = asyncio.get_running_loop()
+    logged: list[str] = []
+    loop.set_exception_handler(lambda _, context: logged.append(context["message"]))
+    bus = RedisBus(client=aioredis.Redis(port=1))  # never connects
+
+    class LostWhilePinging:
+        async def ping(self, message: str) -> None:
+            await asyncio.sleep(0)
+            bus._fail_pongs("the pub/sub connection was lost")
+            raise RedisConnectionError("lost while sending the PING")
+
+    try:
+        with pytest.raises(RedisConnectionError):
+            await bus._confirm(LostWhilePinging())
+        gc.collect()
+        await asyncio.sleep(0)
+        assert logged == []
+    finally:
+        loop.set_exception_handler(None)
         await bus.aclose()

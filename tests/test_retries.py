@@ -253,3 +253,64 @@ async def test_the_sdk_retry_policy_is_the_only_one(server: ScriptedServer) -> N
 def test_retry_after_that_is_not_a_finite_number_is_ignored() -> None:
     for value in ("nan", "inf", "-inf"):
         assert parse_retry_after(value) is None
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "retryable", "may_have_acted"),
+    [
+        ("GET", 503, True, True),
+        ("GET", 500, True, True),
+        ("GET", 408, True, False),
+        ("GET", 429, True, False),
+        ("GET", 404, False, False),
+        ("DELETE", 502, True, True),
+        ("PATCH", 504, True, True),
+        ("POST", 429, True, False),
+        ("POST", 503, True, True),
+        ("POST", 500, False, True),
+        ("POST", 408, False, False),
+        ("POST", 422, False, False),
+    ],
+)
+def test_an_error_answer_is_classified_by_method_and_status(
+    method: str, status: int, retryable: bool, may_have_acted: bool
+) -> None:
+    """Which answers are resent for which method, and which may have been carried out."""
+    assert _retry.answered(method, status) == _retry.Verdict(
+        retryable=retryable, may_have_acted=may_have_acted
+    )
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "PATCH", "POST"])
+def test_an_attempt_that_never_reached_the_server_is_always_resent(method: str) -> None:
+    assert _retry.unanswered(method, sent=False) == _retry.Verdict(
+        retryable=True, may_have_acted=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "retryable"), [("GET", True), ("DELETE", True), ("POST", False)]
+)
+def test_an_unanswered_sent_attempt_is_resent_only_when_idempotent(
+    method: str, retryable: bool
+) -> None:
+    assert _retry.unanswered(method, sent=True) == _retry.Verdict(
+        retryable=retryable, may_have_acted=True
+    )
+
+
+def test_only_a_delete_found_gone_after_an_earlier_attempt_may_have_acted_is_a_lost_delete() -> (
+    None
+):
+    assert _retry.is_lost_delete("DELETE", 404, True)
+    assert not _retry.is_lost_delete("DELETE", 404, False)
+    assert not _retry.is_lost_delete("GET", 404, True)
+    assert not _retry.is_lost_delete("DELETE", 410, True)
+
+
+def test_the_next_delay_is_none_once_attempts_or_time_are_spent() -> None:
+    policy = RetryPolicy(max_retries=2, max_time=10)
+    assert policy.next_delay(1, 3.0, elapsed=0.0) == 3.0
+    assert policy.next_delay(2, 3.0, elapsed=6.9) == 3.0
+    assert policy.next_delay(3, 0.0, elapsed=0.0) is None  # the third failure: none left
+    assert policy.next_delay(1, 3.0, elapsed=7.5) is None  # would start after max_time

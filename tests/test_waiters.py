@@ -23,6 +23,9 @@ from recrubo_async.bus import InMemoryBus, ResourceEvent
 from recrubo_async.bus._local import LocalSubscription
 from recrubo_async.errors import JobMayExistError
 from recrubo_async.models import FlowGeneration, FlowRun, Resource, VacancyAnalysis
+from recrubo_async.resources.flow_generations import FlowGenerations
+from recrubo_async.resources.flow_runs import FlowRuns
+from recrubo_async.resources.vacancy_analyses import VacancyAnalyses
 from recrubo_async.testing import Faults, retry_sleeps_disabled
 from recrubo_async.waiters import (
     CompletionWaiter,
@@ -32,6 +35,7 @@ from recrubo_async.waiters import (
     WaitToken,
     WebhookWaiter,
 )
+from recrubo_async.waiters._conditions import JOB_SPECS
 
 from .waiter_support import CONTEXT, PARAMETERS, Deployment, deployment
 
@@ -465,6 +469,16 @@ async def test_a_token_for_another_type_is_refused() -> None:
         token = WaitToken(type="flowRuns", id="r1", until="terminal")
         with pytest.raises(ValueError, match="flowRuns"):
             await env.client.flow_generations.wait(token)
+
+
+def test_a_wait_token_may_name_exactly_the_job_kinds_of_the_resources() -> None:
+    """Each job's spec sits on its resource; the table tokens are checked against is theirs."""
+    resources = (FlowGenerations, FlowRuns, VacancyAnalyses)
+    assert {r._job.type: r._job for r in resources} == JOB_SPECS
+    for resource in resources:
+        spec = resource._job
+        token = WaitToken(type=spec.type, id="x1", until=spec.default_until)
+        assert WaitToken.loads(token.dumps()) == token
 
 
 async def flow_and_thread(env: Deployment) -> tuple[str, str]:

@@ -22,11 +22,11 @@ from unittest import mock
 import pytest
 
 from recrubo_async import WaitTimeoutError
-from recrubo_async._jobs import Waitable
 from recrubo_async.bus import InMemoryBus, ResourceEvent
 from recrubo_async.models import FlowGeneration, Resource
 from recrubo_async.resources.flow_generations import FlowGenerations
 from recrubo_async.waiters import WaitToken, WebhookWaiter
+from recrubo_async.waiters._waitable import Waitable
 
 from .test_waiters import eventually, result_of
 from .waiter_support import Deployment, deployment
@@ -130,7 +130,7 @@ async def test_a_timed_out_wait_raises_wait_timeout_error_at_its_deadline() -> N
 async def test_the_default_timeout_applies_when_wait_is_given_none(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("recrubo_async._jobs.DEFAULT_WAIT_TIMEOUT", SHORT)
+    monkeypatch.setattr("recrubo_async.waiters._waitable.DEFAULT_WAIT_TIMEOUT", SHORT)
     async with deployment(clock="manual") as env:
         gen = await env.generation()
         with pytest.raises(WaitTimeoutError, match=rf"within {SHORT:g}s \(last seen: queued\)"):

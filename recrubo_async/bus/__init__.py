@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..errors import BusCheckError, BusClosedError
 from ._event import ResourceEvent
-from ._local import BusCheckError, BusClosedError
 from ._memory import InMemoryBus
 from ._protocol import CompletionBus, Subscription
 

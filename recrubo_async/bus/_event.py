@@ -9,7 +9,8 @@ from typing import Any
 import attrs
 import orjson
 
-from .._converter import format_datetime, parse_datetime
+from .._datetimes import format_datetime, parse_datetime
+from .._ordering import is_stale
 
 
 @attrs.frozen(kw_only=True)
@@ -61,12 +62,9 @@ class ResourceEvent:
         )
 
     def is_older_than(self, other: ResourceEvent) -> bool:
-        """True when this state is older than ``other`` by ``updatedAt`` (deletes are final)."""
-        if other.event == "delete" and self.event != "delete":
-            return True
-        if self.updated_at is None or other.updated_at is None:
-            return False
-        return self.updated_at < other.updated_at
+        """True when this state must not replace ``other``: it is older by ``updatedAt``,
+        or ``other`` is a delete (see ``recrubo_async._ordering``)."""
+        return is_stale(self.event, self.updated_at, other.event, other.updated_at)
 
     def to_json(self) -> bytes:
         """The wire form used between processes."""

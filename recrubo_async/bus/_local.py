@@ -6,18 +6,10 @@ import asyncio
 from collections.abc import Callable
 from types import TracebackType
 
-from ..errors import RecruboError
+from ..errors import BusClosedError
 from ._event import ResourceEvent
 
 Key = tuple[str, str]
-
-
-class BusClosedError(RecruboError):
-    """The completion bus was closed while a subscription was waiting on it."""
-
-
-class BusCheckError(RecruboError):
-    """A bus health check found no working round trip (the message says what failed)."""
 
 
 class LocalSubscription:

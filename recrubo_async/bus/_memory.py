@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import OrderedDict
 
+from .._bounded import BoundedTTLMap, check_max_entries
+from .._ordering import is_stale
 from .._validate import Duration, check_duration
+from ..errors import BusCheckError
 from ._event import ResourceEvent
-from ._local import BusCheckError, Fanout, Key, LocalSubscription
+from ._local import Fanout, Key, LocalSubscription
 
 #: The resource type of ``check()``'s private subscription: no JSON:API type looks like it.
 _CHECK_TYPE = "recrubo.bus-check"
@@ -26,15 +27,13 @@ class InMemoryBus:
     """
 
     def __init__(self, *, max_latest: int = 100_000, latest_ttl: Duration = 3600.0) -> None:
-        if isinstance(max_latest, bool) or not isinstance(max_latest, int) or max_latest < 1:
-            raise ValueError(f"InMemoryBus(max_latest=...) must be 1 or more; got {max_latest!r}")
-        ttl = check_duration("InMemoryBus(latest_ttl=...)", latest_ttl)
+        self._latest: BoundedTTLMap[Key, ResourceEvent] = BoundedTTLMap(
+            check_max_entries("InMemoryBus(max_latest=...)", max_latest),
+            check_duration("InMemoryBus(latest_ttl=...)", latest_ttl),
+        )
         self._fanout = Fanout()
         # One bound method for every subscription, rather than one made per subscribe.
         self._remove = self._fanout.remove
-        self._latest: OrderedDict[Key, tuple[float, ResourceEvent]] = OrderedDict()
-        self._max_latest = max_latest
-        self._ttl = ttl
 
     def __repr__(self) -> str:
         return f"InMemoryBus(subscriptions={self.subscription_count})"
@@ -48,13 +47,12 @@ class InMemoryBus:
         """Remember and deliver ``event``; False (and nothing done) when it is older than
         the remembered state, or an update after a delete."""
         key = event.key
-        current = self._get_latest(key)
-        if current is not None and event.is_older_than(current):
+        held = self._latest.get(key)
+        if held is not None and is_stale(
+            event.event, event.updated_at, held.event, held.updated_at
+        ):
             return False
-        self._latest[key] = (time.monotonic() + self._ttl, event)
-        self._latest.move_to_end(key)
-        while len(self._latest) > self._max_latest:
-            self._latest.popitem(last=False)
+        self._latest.put(key, event)
         self._fanout.deliver(event)
         return True
 
@@ -64,7 +62,7 @@ class InMemoryBus:
         return sub
 
     async def latest(self, type: str, id: str) -> ResourceEvent | None:
-        return self._get_latest((type, id))
+        return self._latest.get((type, id))
 
     async def check(self, timeout: Duration = 5.0) -> float:
         """A delivery through this bus to a private subscription: the seconds it took.
@@ -94,13 +92,3 @@ class InMemoryBus:
     async def aclose(self) -> None:
         self._fanout.end_all()
         self._latest.clear()
-
-    def _get_latest(self, key: Key) -> ResourceEvent | None:
-        entry = self._latest.get(key)
-        if entry is None:
-            return None
-        expires, event = entry
-        if expires < time.monotonic():
-            del self._latest[key]
-            return None
-        return event

@@ -36,7 +36,9 @@ class CompletionBus(Protocol):
 
     Receivers ``publish``; waiters ``subscribe`` to a (type, id) *before* they look at the
     resource, then call ``latest`` so that a change published in between is not missed.
-    Implementations drop a state older (by ``updatedAt``) than the latest one they hold.
+    Implementations keep one ordering rule: a state older (by ``updatedAt``) than the one
+    they hold is dropped, and after a delete only another (not older) delete is taken. A
+    state with no ``updatedAt`` cannot be placed in time and is taken (not after a delete).
     """
 
     async def publish(self, event: ResourceEvent) -> bool | None:

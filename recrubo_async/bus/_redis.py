@@ -1,24 +1,12 @@
 """``RedisBus``: carries resource state changes between processes through Redis.
 
 A webhook received by any web replica is published once; every worker process holding a
-wait for that resource receives it over its one shared pub/sub connection. The latest state
-of each resource is also kept under a key with a TTL, so a waiter that subscribes after
-the event still finds it.
+wait for that resource receives it over its one shared pub/sub connection (see
+``_redis_channels``). The latest state of each resource is also kept under a key with a
+TTL, so a waiter that subscribes after the event still finds it.
 
-Two background tasks own the pub/sub connection; a waiter's task never touches it:
-
-* the *syncer* sends SUBSCRIBE and UNSUBSCRIBE in batches (one command for every resource
-  whose first wait started or last wait ended since the previous batch), then a PING whose
-  PONG, read by the listener, proves Redis has applied them;
-* the *listener* reads messages, and after a lost connection resubscribes what the local
-  subscriptions need (and unsubscribes what they no longer need) and re-reads latest
-  states.
-
-``latest()`` reads are batched the same way: every read asked for in one loop tick is one
-MGET, so thousands of waits starting together cost a few round trips and connections.
-
-So the local subscriptions are the one source of truth, and Redis's and redis-py's lists
-of channels follow them, whatever mix of subscribe, cancel, close and reconnection happens.
+``latest()`` reads are batched: every read asked for in one loop tick is one MGET, so
+thousands of waits starting together cost a few round trips and connections.
 """
 
 from __future__ import annotations
@@ -28,13 +16,10 @@ import contextlib
 import logging
 import math
 import secrets
-from collections import deque
-from collections.abc import Coroutine, Iterable
-from typing import Any
 
 from .._validate import Duration, check_duration
+from ..errors import BusCheckError, BusClosedError
 from ._event import ResourceEvent
-from ._local import BusCheckError, BusClosedError, Fanout, Key, LocalSubscription
 
 try:
     import redis.asyncio as aioredis
@@ -44,13 +29,17 @@ try:
 except ImportError as exc:  # pragma: no cover - only without the extra
     raise ImportError("RedisBus needs the redis extra: pip install 'recrubo-async[redis]'") from exc
 
+from ._redis_channels import _MGET_CHUNK, RedisChannels
+
 logger = logging.getLogger("recrubo_async.bus.redis")
 
 _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 # Store the state and publish it, unless the stored state is newer (or a delete): the
 # check and the write are one atomic step, so replicas racing on one resource stay ordered.
-# Answers 1 when the state was accepted as the newest, 0 when it was refused.
+# Answers 1 when the state was accepted as the newest, 0 when it was refused. It is
+# ``_ordering.is_stale`` in Lua (a missing ``ts`` is a missing updatedAt), held to
+# ``_ordering.CASES`` by tests/test_redis_bus_ordering.py.
 _PUBLISH_LUA = """
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -67,17 +56,6 @@ redis.call('PUBLISH', KEYS[2], ARGV[1])
 return 1
 """
 
-#: The longest a closing subscription waits for its UNSUBSCRIBE to be sent. Bounded, so a
-#: cancelled wait finishes promptly even while Redis is slow or down; the syncer sends it
-#: later anyway.
-_CLOSE_WAIT = 0.5
-#: Latest states read per MGET (``latest()`` batches and re-reads after a reconnection).
-_MGET_CHUNK = 1000
-#: The longest the syncer waits for the PONG that confirms a batch. Past it the batch
-#: counts as failed: the listener resubscribes and re-reads the latest states.
-_CONFIRM_WAIT = 10.0
-#: The PING message that marks the end of a batch (redis-py's health checks use another).
-_CONFIRM_PING = "recrubo-batch"
 #: The connection pool the bus and ``RedisDedupe`` create from a URL: commands beyond
 #: ``_POOL_SIZE`` at once wait up to ``_POOL_TIMEOUT`` seconds for a connection (redis-py's
 #: default pool raises "Too many connections" instead).
@@ -87,7 +65,7 @@ _POOL_TIMEOUT = 10.0
 _CHECK_TYPE = "recrubo.bus-check"
 
 
-class RedisBus:
+class RedisBus(RedisChannels):
     """A ``CompletionBus`` over Redis pub/sub (the ``redis`` extra).
 
     Create one per process and share it: all its subscriptions use one pub/sub connection.
@@ -123,73 +101,22 @@ class RedisBus:
         # PX takes whole milliseconds; rounding up keeps a sub-millisecond TTL from being 0,
         # which Redis refuses.
         self._ttl_ms = str(math.ceil(self.latest_ttl * 1000))
-        self.reconnect_delay = check_duration("RedisBus(reconnect_delay=...)", reconnect_delay)
-        self.max_reconnect_delay = check_duration(
-            "RedisBus(max_reconnect_delay=...)", max_reconnect_delay
-        )
-        if self.max_reconnect_delay < self.reconnect_delay:
+        first = check_duration("RedisBus(reconnect_delay=...)", reconnect_delay)
+        longest = check_duration("RedisBus(max_reconnect_delay=...)", max_reconnect_delay)
+        if longest < first:
             raise ValueError(
                 "RedisBus(max_reconnect_delay=...) must be at least reconnect_delay "
-                f"({self.reconnect_delay:g} s); got {self.max_reconnect_delay:g} s"
+                f"({first:g} s); got {longest:g} s"
             )
         self._owns_client = client is None
-        self._redis: aioredis.Redis = client or pooled_client(url)  # type: ignore[arg-type]
-        self.prefix = prefix
-        self._events_prefix = f"{prefix}:events:"
-        self._fanout = Fanout()
-        self._pubsub: Any = None
-        #: Held by whichever background task sends commands on the pub/sub connection.
-        self._lock = asyncio.Lock()
-        #: Set when the listener may have something to read or to resync.
-        self._wake = asyncio.Event()
-        #: Resources whose first wait started or last wait ended since the last batch.
-        self._dirty: set[Key] = set()
-        #: Settled once the batch holding the current dirty resources has been sent.
-        self._batch: asyncio.Future[None] | None = None
-        #: The resources of the batch being sent, and its future (one batch at a time).
-        self._sending: set[Key] = set()
-        self._sending_batch: asyncio.Future[None] | None = None
-        #: One future per PING sent after a batch, settled by the listener's PONGs in order.
-        self._pongs: deque[asyncio.Future[None]] = deque()
+        super().__init__(client or pooled_client(url), prefix, first, longest)  # type: ignore[arg-type]
         #: ``latest()`` reads waiting for the next MGET, and the task that sends it.
         self._reads: list[tuple[str, asyncio.Future[bytes | str | None]]] = []
         self._reader: asyncio.Task[None] | None = None
-        self._syncer: asyncio.Task[None] | None = None
-        self._listener: asyncio.Task[None] | None = None
-        self._closed = False
-        self._watched_connection: Any = None
-        #: Why the listener must resubscribe every resource and re-check its latest state
-        #: before listening on (None: nothing to do).
-        self._resync: str | None = None
-        #: Whether the pub/sub connection was lost since the last resync (what counts as
-        #: a reconnection: a failed SUBSCRIBE alone does not).
-        self._lost = False
         self._script = self._redis.register_script(_PUBLISH_LUA)
-        #: How many times the pub/sub connection was re-established (for tests and logs).
-        self.reconnects = 0
 
     def __repr__(self) -> str:
         return f"RedisBus(prefix={self.prefix!r}, subscriptions={self.subscription_count})"
-
-    @property
-    def subscription_count(self) -> int:
-        return self._fanout.count
-
-    def _latest_key(self, key: Key) -> str:
-        return f"{self.prefix}:latest:{key[0]}:{key[1]}"
-
-    def _channel(self, key: Key) -> str:
-        return f"{self._events_prefix}{key[0]}:{key[1]}"
-
-    def _key_of(self, channel: str) -> Key | None:
-        # Strip the known prefix rather than split the whole channel: the prefix may hold
-        # ":" (or any character). JSON:API types never contain ":", ids might.
-        if not channel.startswith(self._events_prefix):
-            return None
-        type, sep, id = channel[len(self._events_prefix) :].partition(":")
-        if not sep or not type or not id:
-            return None
-        return (type, id)
 
     # -- publishing ------------------------------------------------------------------------
 
@@ -241,313 +168,6 @@ class RedisBus:
             finally:
                 # Cancelled (the bus is closing): nothing is known about these.
                 _settle(reads, None)
-
-    def _parse(self, raw: bytes | str) -> ResourceEvent | None:
-        try:
-            return ResourceEvent.from_json(raw)
-        except ValueError as exc:
-            logger.warning("ignoring a malformed message on the completion bus: %s", exc)
-            return None
-
-    # -- subscribing -----------------------------------------------------------------------
-
-    async def subscribe(self, type: str, id: str) -> LocalSubscription:
-        """Receive events for one resource.
-
-        Returns once Redis has confirmed the SUBSCRIBE (so a ``latest()`` read afterwards
-        covers everything published before it), or once Redis proved unreachable: the
-        listener then subscribes the resource and re-reads its latest state when Redis is
-        back.
-        """
-        if self._closed:
-            raise RuntimeError("this RedisBus is closed")
-        sub = LocalSubscription((type, id), self._unsubscribe)
-        if self._fanout.add(sub):
-            self._dirty.add((type, id))
-            batch = self._next_batch()
-        elif self._batch is not None and (type, id) in self._dirty:
-            # Another wait's SUBSCRIBE for this resource is not sent yet: looking now
-            # could miss an event published before it is.
-            batch = self._batch
-        elif self._sending_batch is not None and (type, id) in self._sending:
-            # Another wait's SUBSCRIBE for this resource is on its way, not confirmed yet.
-            batch = self._sending_batch
-        else:
-            return sub
-        try:
-            # Shielded: the batch is shared, and one waiter's cancellation must not
-            # cancel it for the others.
-            await asyncio.shield(batch)
-        except BaseException:
-            # Cancelled before the subscription was handed out: nobody will close it.
-            # Forget it without waiting on Redis; the syncer unsubscribes in the background.
-            self._forget(sub)
-            raise
-        return sub
-
-    def _next_batch(self) -> asyncio.Future[None]:
-        if self._batch is None:
-            self._batch = asyncio.get_running_loop().create_future()
-        if self._syncer is None or self._syncer.done():
-            self._syncer = asyncio.get_running_loop().create_task(self._sync())
-        return self._batch
-
-    def _forget(self, sub: LocalSubscription) -> asyncio.Future[None] | None:
-        """Drop ``sub``; the batch that will unsubscribe its resource, when it was the last."""
-        if not self._fanout.remove(sub) or self._closed:
-            return None
-        self._dirty.add(sub.key)
-        return self._next_batch()
-
-    def _unsubscribe(self, sub: LocalSubscription) -> Coroutine[Any, Any, None] | None:
-        batch = self._forget(sub)
-        if batch is None or self._resync is not None:
-            # Not the last wait on its resource, or Redis is known to be in trouble: the
-            # resync after it unsubscribes what is no longer wanted.
-            return None
-        return self._sent(batch)
-
-    @staticmethod
-    async def _sent(batch: asyncio.Future[None]) -> None:
-        # A closed subscription normally leaves Redis before close() returns; the bound
-        # keeps a cancelled wait's clean-up prompt whatever Redis is doing.
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(batch), _CLOSE_WAIT)
-
-    async def _sync(self) -> None:
-        """Send the pending SUBSCRIBE and UNSUBSCRIBE batches until none is left."""
-        while self._dirty and not self._closed:
-            async with self._lock:
-                keys, self._dirty = self._dirty, set()
-                batch, self._batch = self._batch, None
-                # A wait that joins one of these resources now waits for this batch.
-                self._sending, self._sending_batch = keys, batch
-                try:
-                    if self._resync is None:
-                        await self._send(keys)
-                    # Else the listener's resync subscribes every wanted resource and
-                    # unsubscribes the rest: these keys included.
-                except Exception as exc:
-                    # Redis down, or the connection torn down under this call (redis-py
-                    # then raises AttributeError and the like): the listener resyncs.
-                    logger.warning("Redis unreachable; will subscribe on reconnect: %s", exc)
-                    self._resync = self._resync or "subscribe failed"
-                finally:
-                    self._sending, self._sending_batch = set(), None
-                    if batch is not None and not batch.done():
-                        batch.set_result(None)
-            self._wake.set()
-            self._ensure_listener()
-
-    async def _send(self, keys: Iterable[Key]) -> None:
-        subscribe: list[str] = []
-        unsubscribe: list[str] = []
-        for key in keys:
-            # The state now, not the change that made the key dirty: a wait that started
-            # and was cancelled within one batch needs nothing from Redis.
-            (subscribe if self._fanout.has(*key) else unsubscribe).append(self._channel(key))
-        pubsub = self._ensure_pubsub()
-        if subscribe:
-            await pubsub.subscribe(*subscribe)
-            self._watch_connection()
-        # Never an UNSUBSCRIBE with no channel: Redis reads it as "all channels".
-        if unsubscribe and pubsub.connection is not None:
-            await pubsub.unsubscribe(*unsubscribe)
-        if subscribe:
-            await self._confirm(pubsub)
-
-    async def _confirm(self, pubsub: Any) -> None:
-        """Wait until Redis has applied the commands sent so far on the pub/sub connection.
-
-        redis-py's ``subscribe()`` returns once the command is written, and a ``latest()``
-        read on another connection may reach Redis first. Redis answers a connection's
-        commands in order, so the PONG of a PING sent now comes after every confirmation.
-        The listener reads it (it owns the reading); raises when it does not come.
-        """
-        if self._resync is not None:
-            # Reconnected while sending: the listener's resync (which needs the lock this
-            # batch holds) resubscribes everything and re-reads the latest states.
-            return
-        pong: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pongs.append(pong)
-        try:
-            await pubsub.ping(_CONFIRM_PING)
-            self._wake.set()
-            self._ensure_listener()
-            await asyncio.wait_for(asyncio.shield(pong), _CONFIRM_WAIT)
-        finally:
-            with contextlib.suppress(ValueError):
-                self._pongs.remove(pong)
-
-    def _pong(self, message: dict[str, Any]) -> None:
-        if _text(message.get("data") or b"") == _CONFIRM_PING and self._pongs:
-            pong = self._pongs.popleft()
-            if not pong.done():
-                pong.set_result(None)
-
-    def _fail_pongs(self, why: str) -> None:
-        # A PING sent before the connection was lost or replaced will not be answered.
-        while self._pongs:
-            pong = self._pongs.popleft()
-            if not pong.done():
-                pong.set_exception(RedisConnectionError(why))
-
-    def _ensure_pubsub(self) -> Any:
-        if self._pubsub is None:
-            self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        return self._pubsub
-
-    def _watch_connection(self) -> None:
-        # redis-py may reconnect (and resubscribe) the pub/sub connection by itself; be told,
-        # so that states published while it was down are re-checked.
-        connection = self._pubsub.connection if self._pubsub is not None else None
-        if connection is not None and connection is not self._watched_connection:
-            self._unwatch_connection()
-            connection.register_connect_callback(self._on_connect)
-            self._watched_connection = connection
-
-    def _unwatch_connection(self) -> None:
-        # A released connection goes back to the pool and may serve plain commands later;
-        # its reconnects are then no news about pub/sub.
-        if self._watched_connection is not None:
-            self._watched_connection.deregister_connect_callback(self._on_connect)
-            self._watched_connection = None
-
-    def _on_connect(self, connection: Any) -> None:
-        # redis-py resubscribes only the channels it knows, including those whose
-        # UNSUBSCRIBE was not yet confirmed: resync, so Redis ends up with exactly the
-        # wanted channels, and re-check what was published while the connection was down.
-        self._resync = self._resync or "reconnected by the client"
-        self._lost = True
-        self._fail_pongs("the pub/sub connection was re-established")
-        self._wake.set()
-
-    # -- listening -------------------------------------------------------------------------
-
-    def _ensure_listener(self) -> None:
-        if not self._closed and (self._listener is None or self._listener.done()):
-            self._listener = asyncio.get_running_loop().create_task(self._listen())
-
-    def _reading(self) -> bool:
-        """Whether the pub/sub connection has channels, or confirmations still to read."""
-        pubsub = self._pubsub
-        return (
-            pubsub is not None
-            and pubsub.connection is not None
-            and bool(pubsub.channels or pubsub.pending_unsubscribe_channels)
-        )
-
-    async def _listen(self) -> None:
-        delay = self.reconnect_delay
-        while not self._closed:
-            if self._resync is None and not self._reading():
-                self._wake.clear()
-                if self._resync is None and not self._reading():
-                    await self._wake.wait()
-                continue
-            try:
-                if self._resync is not None:
-                    await self._resync_all()
-                    continue
-                message = await self._pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=1.0
-                )
-            except Exception as exc:
-                # Anything the connection raises (redis-py raises AttributeError when a
-                # concurrent call tore the connection down) means: reconnect. A listener
-                # that died here would leave every wait in this process deaf.
-                logger.warning(
-                    "Redis pub/sub connection lost (%s); reconnecting in %.1fs", exc, delay
-                )
-                self._resync = self._resync or "connection lost"
-                self._lost = True
-                # Before taking the lock: the syncer may hold it, waiting for a PONG.
-                self._fail_pongs("the pub/sub connection was lost")
-                async with self._lock:
-                    await self._drop_pubsub()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.max_reconnect_delay)
-                continue
-            delay = self.reconnect_delay
-            if message is not None:
-                kind = message.get("type")
-                if kind == "message":
-                    self._dispatch(message)
-                elif kind == "pong":
-                    self._pong(message)
-
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        channel = message.get("channel")
-        data = message.get("data")
-        if isinstance(channel, bytes):
-            channel = channel.decode("utf-8", errors="replace")
-        event = self._parse(data) if isinstance(data, (bytes, str)) else None
-        if event is None or not isinstance(channel, str) or self._key_of(channel) != event.key:
-            if event is not None:
-                logger.warning("ignoring an event whose channel does not match its resource")
-            return
-        self._fanout.deliver(event)
-
-    async def _drop_pubsub(self) -> None:
-        pubsub, self._pubsub = self._pubsub, None
-        self._fail_pongs("the pub/sub connection was closed")
-        self._unwatch_connection()
-        if pubsub is not None:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
-
-    async def _resync_all(self) -> None:
-        """Make Redis's channels match the local subscriptions and re-check each one's
-        latest state, so a change published while the connection was down (or before a
-        failed SUBSCRIBE) is not lost. Raises when Redis is still unreachable; the listener
-        then tries again."""
-        async with self._lock:
-            reason, lost = self._resync, self._lost
-            # Cleared first: a failure reported while this runs asks for another pass.
-            self._resync, self._lost = None, False
-            try:
-                count = await self._resubscribe()
-                if count:
-                    await self._recheck_latest()
-            except BaseException:
-                self._resync = self._resync or reason
-                self._lost = self._lost or lost
-                raise
-        if count and lost:
-            self.reconnects += 1
-            logger.warning(
-                "Redis pub/sub connection restored (%s); %d resources resubscribed and re-checked",
-                reason,
-                count,
-            )
-        elif count:
-            logger.info("%d resources resubscribed and re-checked (%s)", count, reason)
-
-    async def _resubscribe(self) -> int:
-        """SUBSCRIBE every wanted channel, UNSUBSCRIBE every other one redis-py holds."""
-        wanted = [self._channel(key) for key in self._fanout.resources()]
-        pubsub = self._pubsub
-        unwanted: list[str] = []
-        if pubsub is not None:
-            keep = set(wanted)
-            unwanted = [c for c in map(_text, pubsub.channels) if c not in keep]
-        if wanted:
-            pubsub = self._ensure_pubsub()
-            await pubsub.subscribe(*wanted)
-            self._watch_connection()
-        if unwanted and pubsub is not None and pubsub.connection is not None:
-            await pubsub.unsubscribe(*unwanted)
-        return len(wanted)
-
-    async def _recheck_latest(self) -> None:
-        keys = self._fanout.resources()
-        for start in range(0, len(keys), _MGET_CHUNK):
-            chunk = keys[start : start + _MGET_CHUNK]
-            values = await self._redis.mget([self._latest_key(k) for k in chunk])
-            for raw in values:
-                event = self._parse(raw) if raw is not None else None
-                if event is not None:
-                    self._fanout.deliver(event)
 
     # -- health ----------------------------------------------------------------------------
 
@@ -612,10 +232,6 @@ class RedisBus:
         self._fanout.end_all()
         if self._owns_client:
             await self._redis.aclose()
-
-
-def _text(channel: bytes | str) -> str:
-    return channel.decode("utf-8", errors="replace") if isinstance(channel, bytes) else channel
 
 
 def _settle(

@@ -12,6 +12,7 @@ from typing import NoReturn
 from .._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_MAX_RETRIES, ENVIRONMENT_URLS
 from .._version import __version__
 from ..errors import ConfigurationError, RecruboError
+from ..waiters._waitable import DEFAULT_WAIT_TIMEOUT
 from . import _commands, _listen
 from ._errors import CommandError, UsageError
 from ._output import Output
@@ -133,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--language", help="e.g. nl")
     generate.add_argument("--flow-name", metavar="NAME")
     generate.add_argument("--wait", action="store_true", help="wait, then print the flow id")
-    generate.add_argument("--timeout", type=_positive_float, metavar="S", help="(default 900)")
+    generate.add_argument(
+        "--timeout", type=_positive_float, metavar="S", help=f"(default {DEFAULT_WAIT_TIMEOUT:g})"
+    )
     generate.add_argument("--poll-interval", type=_positive_float, metavar="S")
 
     runs = group("flow-runs", "flow runs: watch")

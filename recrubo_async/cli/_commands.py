@@ -13,13 +13,14 @@ from typing import Any
 
 from .._client import Client
 from .._constants import API_KEY_ENV, ENVIRONMENT_URLS
-from .._jobs import DEFAULT_WAIT_TIMEOUT
 from .._query import MAX_PAGE_SIZE, check_page_size, include_paths, sort_param
 from .._types import Environment
 from .._validate import check_path_id
 from ..models import CandidateField, Requirement, TextContext, VacancyApplicationParameters
 from ..models._base import Resource
+from ..resources.flow_runs import FLOW_RUN
 from ..waiters import PollingWaiter
+from ..waiters._waitable import DEFAULT_WAIT_TIMEOUT
 from ._errors import CommandError, UsageError
 from ._output import Output, Progress
 from ._parsing import ResourceKind, parse_filters, read_text, resolve_kind
@@ -108,7 +109,7 @@ async def flow_runs_watch(args: argparse.Namespace, out: Output) -> int:
         async for state in client.flow_runs.watch(run_id):
             out.state(state)
             last = state
-    failed = last is not None and str(last.attribute("status")) in ("timeout", "exception")
+    failed = last is not None and FLOW_RUN.failed(last)
     return 1 if args.exit_status and failed else 0
 
 

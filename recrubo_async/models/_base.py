@@ -68,7 +68,7 @@ class OpenEnum(str, enum.Enum):
 
 
 # Value objects, made by the thousand when a page is decoded: no ``__weakref__`` slot, so
-# that the decoder can build them by plain slot stores (``_converter._build_plan``).
+# that the decoder can build them by plain slot stores (``_construct._build_plan``).
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class ResourceIdentifier:
     """A ``{"type", "id"}`` reference to another resource."""

@@ -11,6 +11,9 @@ from ._base import OpenEnum, Resource, register
 
 
 class WebhookEvent(OpenEnum):
+    """A webhook's event: what a subscription fires on and what a delivery reports
+    (also ``recrubo_async.webhooks.WebhookEvent``)."""
+
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import orjson
 
-from .._resource import ClientCore, id_of
+from .._core import ClientCore
+from .._ids import id_of
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from ..errors import DecodeError
 from ..models.embed_token import EmbedToken
@@ -47,7 +48,7 @@ class Embed:
         if isinstance(doc, dict) and isinstance(doc.get("token"), str):
             # A bare {"token": ...} answer (the docs do not show the response shape).
             return EmbedToken(id="", token=doc["token"])
-        token, _ = codec.decode_one(raw, EmbedToken)
+        token = codec.decode_data(raw, EmbedToken)
         if token.token is None:
             raise DecodeError("the authenticate answer has no token", path="$.data.attributes")
         return token

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .._jobs import DEFAULT_WAIT_TIMEOUT, Waitable
 from .._resource import Deletable, Listable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from ..models.flow_generation import (
@@ -14,9 +13,19 @@ from ..models.flow_generation import (
     TextContext,
     VacancyApplicationParameters,
 )
-from ..waiters._conditions import FLOW_GENERATION
+from ..waiters._conditions import JobSpec, status_in
+from ..waiters._loop import OnStatus
 from ..waiters._protocol import CompletionWaiter
-from ..waiters._run import OnStatus
+from ..waiters._waitable import DEFAULT_WAIT_TIMEOUT, Waitable
+
+#: A generation is done once ``finished``; the sandbox can answer its POST finished.
+FLOW_GENERATION = JobSpec(
+    type=FlowGeneration.TYPE,
+    untils={"finished": status_in("finished")},
+    default_until="finished",
+    terminal=status_in("finished"),
+    supports_sync=True,
+)
 
 
 class FlowGenerations(

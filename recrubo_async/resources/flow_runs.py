@@ -5,16 +5,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from .._jobs import DEFAULT_WAIT_TIMEOUT, Waitable
-from .._resource import Deletable, Listable, id_of
+from .._ids import id_of
+from .._resource import Deletable, Listable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from ..models.flow import Flow
 from ..models.flow_run import FlowRun, FlowRunStatus
 from ..models.message_payloads import MessagePayload
 from ..models.message_thread import MessageThread
-from ..waiters._conditions import FLOW_RUN
+from ..waiters._conditions import JobSpec, status_in
+from ..waiters._loop import OnStatus
 from ..waiters._protocol import CompletionWaiter
-from ..waiters._run import OnStatus
+from ..waiters._waitable import DEFAULT_WAIT_TIMEOUT, Waitable
+
+_TERMINAL = ("finished", "timeout", "exception", "cancelled")
+
+#: A run has started once running or ended; it ends in one of ``_TERMINAL``, and
+#: ``timeout`` or ``exception`` is a failure (``JobFailedError``).
+FLOW_RUN = JobSpec(
+    type=FlowRun.TYPE,
+    untils={
+        "started": status_in("running", *_TERMINAL),
+        "terminal": status_in(*_TERMINAL),
+    },
+    default_until="terminal",
+    failed=status_in("timeout", "exception"),
+    terminal=status_in(*_TERMINAL),
+)
 
 
 class FlowRuns(Listable[FlowRun], Waitable[FlowRun], Deletable[FlowRun]):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 
-from .._resource import ClientCore, Deletable, Listable, Retrievable, resource_id
+from .._core import ClientCore
+from .._ids import resource_id
+from .._resource import Deletable, Listable, Retrievable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from ..models.organization import Organization
 

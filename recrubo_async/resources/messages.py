@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .._resource import Deletable, Listable, Retrievable, id_of
+from .._ids import id_of
+from .._resource import Deletable, Listable, Retrievable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from ..models.message import Message
 from ..models.message_payloads import MessagePayload

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .._resource import Deletable, Listable, Retrievable, ref
+from .._ids import ref
+from .._resource import Deletable, Listable, Retrievable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from ..models.node import Node
 from ..models.node_action import ActionSubType, ActionType, NodeAction

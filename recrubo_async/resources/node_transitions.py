@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .._resource import Deletable, Listable, Retrievable, ref
+from .._ids import ref
+from .._resource import Deletable, Listable, Retrievable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from ..models.node import Node
 from ..models.node_transition import NodeTransition

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .._resource import Deletable, Listable, Retrievable, refs
+from .._ids import refs
+from .._resource import Deletable, Listable, Retrievable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from ..models._base import ResourceIdentifier
 from ..models.candidate import Candidate

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from .._jobs import DEFAULT_WAIT_TIMEOUT, Waitable
 from .._resource import Deletable, Listable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
+from ..models._base import Resource
 from ..models.vacancy_analysis import VacancyAnalysis
-from ..waiters._conditions import VACANCY_ANALYSIS
+from ..waiters._conditions import JobSpec
+from ..waiters._loop import OnStatus
 from ..waiters._protocol import CompletionWaiter
-from ..waiters._run import OnStatus
+from ..waiters._waitable import DEFAULT_WAIT_TIMEOUT, Waitable
+
+
+def _has_analysis(resource: Resource) -> bool:
+    return resource.attribute("analyzeResult") is not None
+
+
+def _analysis_label(resource: Resource) -> str:
+    return "done" if _has_analysis(resource) else "analyzing"
+
+
+#: An analysis has no status: it is done once ``analyzeResult`` is set.
+VACANCY_ANALYSIS = JobSpec(
+    type=VacancyAnalysis.TYPE,
+    untils={"done": _has_analysis},
+    default_until="done",
+    terminal=_has_analysis,
+    label=_analysis_label,
+    supports_sync=True,
+)
 
 
 class VacancyAnalyses(

@@ -1,4 +1,9 @@
-"""What "done" means for each kind of job, as data (success, failure and terminal tests)."""
+"""``JobSpec``: what "done" means for one kind of job, as data, and the predicates it uses.
+
+Each job's spec sits on its resource (``resources/flow_generations.py`` and so on);
+``JOB_SPECS`` is the table of them that a ``WaitToken`` may name, filled in by those
+resources (see ``Waitable``).
+"""
 
 from __future__ import annotations
 
@@ -11,26 +16,20 @@ from ..models._base import Resource
 Predicate = Callable[[Resource], bool]
 
 
-def _status(resource: Resource) -> str | None:
+def status(resource: Resource) -> str | None:
+    """The resource's ``status`` attribute as a string (None when it has none)."""
     value = resource.attribute("status")
     return str(value) if value is not None else None
 
 
-def _status_in(*statuses: str) -> Predicate:
+def status_in(*statuses: str) -> Predicate:
+    """A test that the resource's status is one of ``statuses``."""
     wanted = frozenset(statuses)
-    return lambda resource: _status(resource) in wanted
+    return lambda resource: status(resource) in wanted
 
 
 def _never(resource: Resource) -> bool:
     return False
-
-
-def _has_analysis(resource: Resource) -> bool:
-    return resource.attribute("analyzeResult") is not None
-
-
-def _analysis_label(resource: Resource) -> str:
-    return "done" if _has_analysis(resource) else "analyzing"
 
 
 @attrs.frozen(kw_only=True)
@@ -52,7 +51,7 @@ class JobSpec:
     default_until: str
     failed: Predicate = _never
     terminal: Predicate
-    label: Callable[[Resource], str | None] = _status
+    label: Callable[[Resource], str | None] = status
     supports_sync: bool = False
 
     def check_until(self, until: str | None) -> str:
@@ -66,36 +65,6 @@ class JobSpec:
         return value
 
 
-_FLOW_RUN_TERMINAL = ("finished", "timeout", "exception", "cancelled")
-
-FLOW_GENERATION = JobSpec(
-    type="flowGenerations",
-    untils={"finished": _status_in("finished")},
-    default_until="finished",
-    terminal=_status_in("finished"),
-    supports_sync=True,
-)
-
-FLOW_RUN = JobSpec(
-    type="flowRuns",
-    untils={
-        "started": _status_in("running", *_FLOW_RUN_TERMINAL),
-        "terminal": _status_in(*_FLOW_RUN_TERMINAL),
-    },
-    default_until="terminal",
-    failed=_status_in("timeout", "exception"),
-    terminal=_status_in(*_FLOW_RUN_TERMINAL),
-)
-
-VACANCY_ANALYSIS = JobSpec(
-    type="vacancyAnalyses",
-    untils={"done": _has_analysis},
-    default_until="done",
-    terminal=_has_analysis,
-    label=_analysis_label,
-    supports_sync=True,
-)
-
-JOB_SPECS: Mapping[str, JobSpec] = {
-    spec.type: spec for spec in (FLOW_GENERATION, FLOW_RUN, VACANCY_ANALYSIS)
-}
+#: Every job kind by its JSON:API type. Each ``Waitable`` resource class adds its spec
+#: when it is defined (importing ``recrubo_async`` defines them all); read-only elsewhere.
+JOB_SPECS: dict[str, JobSpec] = {}

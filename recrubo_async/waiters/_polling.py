@@ -30,7 +30,7 @@ _Item = Resource | BaseException
 _Key = tuple[str, str, Hashable]
 
 
-def _own_error(error: BaseException, source: StateSource) -> BaseException:
+def _own_error(error: BaseException, source: StateSource[Resource]) -> BaseException:
     """The error a poll ended with, as a fresh exception for one wait.
 
     Every wait raising the one shared object would add its frames to that object's
@@ -54,11 +54,13 @@ def _own_error(error: BaseException, source: StateSource) -> BaseException:
 class _PollGroup:
     """One poll loop for one resource, fanning each state out to every listener."""
 
-    def __init__(self, waiter: PollingWaiter, source: StateSource, first_delay: float) -> None:
+    def __init__(
+        self, waiter: PollingWaiter, source: StateSource[Resource], first_delay: float
+    ) -> None:
         self._waiter = waiter
         self._source = source
         #: Each listening wait's queue, with the source it came with.
-        self.listeners: dict[asyncio.Queue[_Item], StateSource] = {}
+        self.listeners: dict[asyncio.Queue[_Item], StateSource[Resource]] = {}
         self.last: Resource | None = None
         self.task = asyncio.get_running_loop().create_task(self._run(first_delay))
 
@@ -66,7 +68,7 @@ class _PollGroup:
         for queue in self.listeners:
             queue.put_nowait(item)
 
-    def _client_closed(self, error: ClientClosedError) -> StateSource | None:
+    def _client_closed(self, error: ClientClosedError) -> StateSource[Resource] | None:
         """End the waits whose own client is closed; a live wait's source to poll on with.
 
         Waits of one scope can come from several clients (copies with another timeout,
@@ -76,7 +78,7 @@ class _PollGroup:
             # Its client says it is open, yet refused: nothing tells the waits apart.
             self._broadcast(error)
             return None
-        live: StateSource | None = None
+        live: StateSource[Resource] | None = None
         for queue, source in self.listeners.items():
             if source.client_closed:
                 queue.put_nowait(error)
@@ -181,7 +183,7 @@ class PollingWaiter:
             return interval
         return interval * random.uniform(1 - self.jitter, 1 + self.jitter)
 
-    async def observe(self, source: StateSource) -> AsyncGenerator[Resource, None]:
+    async def observe(self, source: StateSource[Resource]) -> AsyncGenerator[Resource, None]:
         if source.initial is not None:
             yield source.initial
         states = self.poll(source, first_delay=0.0 if source.initial is None else None)
@@ -195,7 +197,7 @@ class PollingWaiter:
             await states.aclose()
 
     async def poll(
-        self, source: StateSource, *, first_delay: float | None = None
+        self, source: StateSource[Resource], *, first_delay: float | None = None
     ) -> AsyncGenerator[Resource, None]:
         """States from the shared poll loop of ``source`` (joined, or started)."""
         key = (source.spec.type, source.id, source.scope)

@@ -1,17 +1,84 @@
-"""``StateSource``: how a waiter reads one resource's state (GET, or a bus event)."""
+"""``StateSource``: how a waiter reads one resource's states (a GET, or a bus event).
+
+The SDK's own waits read through their resource object (``waiters/_waitable.py``);
+``CallableSource`` builds one from two callables, for an integration or a test.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from ..bus import ResourceEvent
 from ..errors import NotFoundError, ResourceDeletedError
 from ..models._base import Resource
 from ._conditions import JobSpec
 
+_M = TypeVar("_M", bound=Resource)
+_M_co = TypeVar("_M_co", bound=Resource, covariant=True)
 
-class StateSource:
-    """One resource's states: the one the create call returned, fetched ones, bus events.
+
+@runtime_checkable
+class StateSource(Protocol[_M_co]):
+    """One resource's states, as a waiter reads them: in hand, fetched, or from the bus.
+
+    What ``CompletionWaiter.observe`` is given. ``fetch`` and ``from_event`` raise
+    ``ResourceDeletedError`` (``deleted()``) when the resource is gone.
+    """
+
+    @property
+    def spec(self) -> JobSpec:
+        """The job kind."""
+
+    @property
+    def id(self) -> str:
+        """The resource id."""
+
+    @property
+    def initial(self) -> _M_co | None:
+        """The state already in hand (the create call's answer), if any."""
+
+    @property
+    def seen(self) -> bool:
+        """Whether this client has seen the resource (``initial``, a model, its own GET).
+
+        A webhook waiter lets bus states settle the wait only once it has, because bus
+        events carry no credentials: a state a client could not GET never reaches it.
+        """
+
+    @property
+    def scope(self) -> Hashable:
+        """What decides which states ``fetch`` can see (base URL and credentials).
+
+        Waits share a poll only with waits of the same scope, so no wait ever sees a
+        state fetched with another organization's key.
+        """
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """``(type, id)``: what the bus is keyed by."""
+
+    @property
+    def client_closed(self) -> bool:
+        """Whether the client ``fetch`` reads through is closed."""
+
+    def fetch(self) -> Awaitable[_M_co]:
+        """The current state (a GET)."""
+
+    def from_event(self, event: ResourceEvent) -> _M_co:
+        """The state a bus event carries."""
+
+    def deleted(self) -> ResourceDeletedError:
+        """The error for a resource that is gone."""
+
+
+def deleted_error(spec: JobSpec, id: str) -> ResourceDeletedError:
+    """A ``StateSource``'s ``deleted()``: the one message for a resource gone mid-wait."""
+    return ResourceDeletedError(f"{spec.type} {id} was deleted while waiting for it")
+
+
+class CallableSource(Generic[_M]):
+    """A ``StateSource`` from callables: a GET and a bus-event decoder.
 
     Args:
         spec: the job kind.
@@ -20,12 +87,8 @@ class StateSource:
         decode: turns a bus event's resource object into the typed model.
         initial: the state already in hand (the POST's answer), if any.
         seen: whether this client has already seen the resource (default: when ``initial``
-            is given). A webhook waiter lets bus states settle the wait only once the
-            wait's own client has seen the resource (this, or its own GET), because bus
-            events carry no credentials: a state a client could not GET never reaches it.
-        scope: what decides which states ``fetch`` can see (the client's base URL and
-            credentials): waits share a poll only with waits of the same scope, so no wait
-            ever sees a state fetched with another organization's key.
+            is given).
+        scope: what decides which states ``fetch`` can see (see ``StateSource.scope``).
     """
 
     __slots__ = ("_decode", "_fetch", "id", "initial", "scope", "seen", "spec")
@@ -35,9 +98,9 @@ class StateSource:
         *,
         spec: JobSpec,
         id: str,
-        fetch: Callable[[], Awaitable[Resource]],
-        decode: Callable[[ResourceEvent], Resource],
-        initial: Resource | None = None,
+        fetch: Callable[[], Awaitable[_M]],
+        decode: Callable[[ResourceEvent], _M],
+        initial: _M | None = None,
         seen: bool | None = None,
         scope: Hashable = None,
     ) -> None:
@@ -55,30 +118,21 @@ class StateSource:
 
     @property
     def client_closed(self) -> bool:
-        """Whether the client ``fetch`` reads through is closed (never, unless told)."""
+        """Never: the callables say nothing of a client."""
         return False
 
     def deleted(self) -> ResourceDeletedError:
-        return ResourceDeletedError(f"{self.spec.type} {self.id} was deleted while waiting for it")
+        return deleted_error(self.spec, self.id)
 
-    async def fetch(self) -> Resource:
+    async def fetch(self) -> _M:
         """The current state; ``ResourceDeletedError`` when the API says it is gone."""
         try:
-            return await self._get()
+            return await self._fetch()
         except NotFoundError as exc:
             raise self.deleted() from exc
 
-    def from_event(self, event: ResourceEvent) -> Resource:
+    def from_event(self, event: ResourceEvent) -> _M:
         """The state a bus event carries; ``ResourceDeletedError`` for a delete."""
         if event.event == "delete":
             raise self.deleted()
-        return self._decode_event(event)
-
-    # The two ways in, as methods a subclass can replace (the SDK's own sources read
-    # through their resource object, so that a pending wait holds no closures).
-
-    def _get(self) -> Awaitable[Resource]:
-        return self._fetch()
-
-    def _decode_event(self, event: ResourceEvent) -> Resource:
         return self._decode(event)

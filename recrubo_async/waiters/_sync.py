@@ -25,7 +25,7 @@ class SyncWaiter:
     def __repr__(self) -> str:
         return f"SyncWaiter(fallback={self.fallback!r})"
 
-    def observe(self, source: StateSource) -> AsyncGenerator[Resource, None]:
+    def observe(self, source: StateSource[Resource]) -> AsyncGenerator[Resource, None]:
         # The sync answer is source.initial; every fallback yields it first, so a final
         # answer ends the wait before the fallback sends anything.
         return self.fallback.observe(source)

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import attrs
 import orjson
 
-from .._converter import format_datetime, parse_datetime
+from .._datetimes import format_datetime, parse_datetime
 from .._validate import Duration, check_duration, check_path_id
 from ._conditions import JOB_SPECS
 

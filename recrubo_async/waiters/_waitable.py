@@ -1,7 +1,8 @@
-"""What job resources (flow generations, flow runs, vacancy analyses) add: waits.
+"""``Waitable``: what a job resource (flow generations, flow runs, vacancy analyses) adds.
 
-``create_and_wait``, ``wait`` and ``watch`` are written once here; each job resource only
-names its ``JobSpec``.
+``wait``, ``watch`` and ``create_and_wait`` are written once here; each job resource names
+its ``JobSpec`` (``_job``). Every wait starts in ``Waitable._wait``: a resource's states
+(``_JobSource``) handed to the wait loop (``run_wait``, ``waiters/_loop.py``).
 """
 
 from __future__ import annotations
@@ -10,40 +11,29 @@ import asyncio
 import inspect
 import sys
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Mapping
-from datetime import datetime, timezone
-from typing import Any, ClassVar, NoReturn, TypeVar
+from collections.abc import AsyncGenerator, Callable, Coroutine, Hashable, Mapping
+from typing import Any, ClassVar, Generic, NoReturn, TypeVar, cast
 
-import aiohttp
-
-from ._jsonapi import RelationshipValue
-from ._pagination import QueryList
-from ._resource import Retrievable, checked_id
-from ._types import NOT_GIVEN, NotGiven, TimeoutLike
-from ._validate import Duration, check_duration
-from .bus import ResourceEvent
-from .errors import (
-    APIConnectionError,
-    APIStatusError,
-    DecodeError,
-    JobMayExistError,
-    ResponseTooLargeError,
-)
-from .models._base import Resource
-from .waiters._conditions import JobSpec
-from .waiters._protocol import CompletionWaiter
-from .waiters._run import OnStatus, run_wait, watch_states
-from .waiters._source import StateSource
-from .waiters._token import WaitToken
+from .._billed import create_once
+from .._ids import checked_id
+from .._jsonapi import RelationshipValue
+from .._pagination import QueryList
+from .._resource import Retrievable
+from .._types import NOT_GIVEN, NotGiven, TimeoutLike
+from .._validate import Duration, check_duration
+from ..bus import ResourceEvent
+from ..errors import NotFoundError, ResourceDeletedError
+from ..models._base import Resource
+from ._conditions import JOB_SPECS, JobSpec
+from ._loop import OnStatus, run_wait, watch_states
+from ._protocol import CompletionWaiter
+from ._source import deleted_error
+from ._token import WaitToken
 
 _M = TypeVar("_M", bound=Resource)
 
 #: The default overall limit of a wait, in seconds (``timeout=None`` waits forever).
 DEFAULT_WAIT_TIMEOUT = 900.0
-
-#: Statuses after which the API provably did not create anything.
-_NOT_CREATED_STATUSES = frozenset(range(400, 500)) - {408}
-
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -61,69 +51,59 @@ async def _raise(exc: Exception) -> NoReturn:
     raise exc
 
 
-def _never_reached(exc: APIConnectionError | APIStatusError | DecodeError) -> bool:
-    """Whether a failed create provably created nothing, so sending it again is safe.
-
-    A 4xx (but 408) or 503 answer, or no connection at all. Anything else (a timeout or a
-    reset after sending, another 5xx, an unreadable or oversized 2xx) may hide a job.
-    """
-    if isinstance(exc, (APIStatusError, ResponseTooLargeError)):
-        return exc.status in _NOT_CREATED_STATUSES or exc.status == 503
-    if isinstance(exc, APIConnectionError):
-        return isinstance(
-            exc.__cause__, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
-        )
-    return False  # a DecodeError: the API answered 2xx, so the job exists
-
-
-def _may_exist(
-    type_name: str, started: datetime, exc: APIConnectionError | APIStatusError | DecodeError
-) -> JobMayExistError:
-    since = started.isoformat()
-    return JobMayExistError(
-        f"creating {type_name} failed ({exc}); the API may have created it anyway, so it "
-        "was NOT sent again (it could be billed twice). Look for it with "
-        f"list(filter={{'created_at': {{'gte': '{since}'}}}}, sort='-created_at') and "
-        "resume with .wait(id) before creating it again",
-        resource_type=type_name,
-        created_after=started,
-    )
-
-
 def _wait_timeout(timeout: Duration | None) -> float | None:
     """A wait's overall limit in seconds; None (no limit) for None or ``inf``."""
     return check_duration("timeout", timeout, allow_zero=True, allow_inf=True, none_ok=True)
 
 
-class _JobSource(StateSource):
-    """The states of one job: GET through its resource, events through the client's codec.
+class _JobSource(Generic[_M]):
+    """A ``StateSource`` of one job: GET through its resource, events through its codec.
 
-    It holds the resource object rather than two closures over it: with 100,000 waits
-    parked, a closure pair per wait is a few hundred KiB more (see benchmarks/waits.py).
+    It holds the resource object rather than two closures over it, and reads the spec and
+    scope through it: with 100,000 waits parked, every slot or closure per wait counts
+    (see benchmarks/waits.py).
     """
 
-    __slots__ = ("_resource",)
+    __slots__ = ("_resource", "id", "initial", "seen")
 
-    def __init__(
-        self, resource: Waitable[Any], id: str, initial: Resource | None, seen: bool
-    ) -> None:
-        # fetch and decode are these methods, not callables stored by StateSource.__init__.
-        self.spec = resource._job
+    def __init__(self, resource: Waitable[_M], id: str, initial: _M | None, seen: bool) -> None:
+        self._resource = resource
         self.id = id
         self.initial = initial
         self.seen = seen or initial is not None
-        self._resource = resource
-        self.scope = resource._core.scope
+
+    @property
+    def spec(self) -> JobSpec:
+        return self._resource._job
+
+    @property
+    def scope(self) -> Hashable:
+        return self._resource._core.scope
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self._resource._job.type, self.id)
 
     @property
     def client_closed(self) -> bool:
         return self._resource._core.http._holder.closed
 
-    def _get(self) -> Awaitable[Resource]:
-        return self._resource.retrieve(self.id)
+    def deleted(self) -> ResourceDeletedError:
+        return deleted_error(self._resource._job, self.id)
 
-    def _decode_event(self, event: ResourceEvent) -> Resource:
-        return self._resource._core.codec.decode_resource(event.resource)
+    async def fetch(self) -> _M:
+        """The current state; ``ResourceDeletedError`` when the API says it is gone."""
+        try:
+            return await self._resource.retrieve(self.id)
+        except NotFoundError as exc:
+            raise self.deleted() from exc
+
+    def from_event(self, event: ResourceEvent) -> _M:
+        """The state a bus event carries; ``ResourceDeletedError`` for a delete."""
+        if event.event == "delete":
+            raise self.deleted()
+        # The bus delivers only this resource's events: its type decodes to its model.
+        return cast(_M, self._resource._core.codec.decode_resource(event.resource))
 
 
 class Waitable(Retrievable[_M]):
@@ -131,13 +111,41 @@ class Waitable(Retrievable[_M]):
 
     _job: ClassVar[JobSpec]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        job: JobSpec | None = cls.__dict__.get("_job")
+        if job is not None:
+            JOB_SPECS[job.type] = job  # what a WaitToken may name
+
     def _resolve_waiter(self, waiter: CompletionWaiter | None) -> CompletionWaiter:
         return waiter if waiter is not None else self._core.waiter
 
-    def _source(
-        self, id: str, initial: Resource | None = None, *, seen: bool = False
-    ) -> StateSource:
+    def _source(self, id: str, initial: _M | None = None, *, seen: bool = False) -> _JobSource[_M]:
         return _JobSource(self, id, initial, seen)
+
+    def _wait(
+        self,
+        id: str,
+        *,
+        until: str,
+        timeout: float | None,
+        waiter: CompletionWaiter | None,
+        on_status: OnStatus | None,
+        initial: _M | None = None,
+        seen: bool = False,
+    ) -> Coroutine[Any, Any, _M]:
+        """The one way a wait starts (``wait``, a resumed token, ``create_and_wait``).
+
+        Arguments already checked. A plain method returning the wait loop's coroutine: no
+        frame of its own stays parked with the wait.
+        """
+        return run_wait(
+            self._resolve_waiter(waiter),
+            self._source(id, initial, seen=seen),
+            until=until,
+            timeout=timeout,
+            on_status=on_status,
+        )
 
     def wait_token(
         self,
@@ -196,14 +204,15 @@ class Waitable(Retrievable[_M]):
             seconds = DEFAULT_WAIT_TIMEOUT if timeout is NOT_GIVEN else _wait_timeout(timeout)
         except (ValueError, TypeError) as exc:
             return _raise(exc)
-        return run_wait(  # type: ignore[return-value]
-            self._resolve_waiter(waiter),
-            # A model of this type was read by a client: this client's own, as far as the
-            # SDK can tell (an id, which anyone can paste, proves nothing).
-            self._source(rid, seen=isinstance(id, Resource) and id.type == self._job.type),
+        return self._wait(
+            rid,
             until=until,
             timeout=seconds,
+            waiter=waiter,
             on_status=on_status,
+            # A model of this type was read by a client: this client's own, as far as the
+            # SDK can tell (an id, which anyone can paste, proves nothing).
+            seen=isinstance(id, Resource) and id.type == self._job.type,
         )
 
     async def _resume(
@@ -220,11 +229,11 @@ class Waitable(Retrievable[_M]):
                 f"this WaitToken is for {token.type}, not {self._job.type}; resume it with "
                 f"the matching resource"
             )
-        return await run_wait(  # type: ignore[return-value]
-            self._resolve_waiter(waiter),
-            self._source(checked_id(token.id, "WaitToken id")),
+        return await self._wait(
+            checked_id(token.id, "WaitToken id"),
             until=self._job.check_until(until if until is not None else token.until),
             timeout=token.remaining() if timeout is NOT_GIVEN else _wait_timeout(timeout),
+            waiter=waiter,
             on_status=on_status,
         )
 
@@ -243,7 +252,7 @@ class Waitable(Retrievable[_M]):
         states = watch_states(self._resolve_waiter(waiter), source)
         try:
             async for state in states:
-                yield state  # type: ignore[misc]
+                yield state
         finally:
             await states.aclose()  # closing this one does not close the one it iterates
 
@@ -255,20 +264,13 @@ class Waitable(Retrievable[_M]):
         params: QueryList | None = None,
         timeout: TimeoutLike | NotGiven,
     ) -> _M:
-        """POST a billed job once: ``create`` and ``create_and_wait`` of every job kind.
+        """POST a billed job once (``_billed.py``): ``create`` of every job kind.
 
         Raises:
             JobMayExistError: it failed in a way that may have created the job anyway.
         """
-        started = datetime.now(timezone.utc)
-        try:
-            return await self._create(
-                attributes, relationships=relationships, params=params, timeout=timeout
-            )
-        except (APIConnectionError, APIStatusError, DecodeError) as exc:
-            if _never_reached(exc):
-                raise
-            raise _may_exist(self._job.type, started, exc) from exc
+        post = self._create(attributes, relationships=relationships, params=params, timeout=timeout)
+        return await create_once(post, self._job.type)
 
     async def _create_and_wait(
         self,
@@ -281,23 +283,27 @@ class Waitable(Retrievable[_M]):
         on_status: OnStatus | None,
         request_timeout: TimeoutLike | NotGiven,
     ) -> _M:
+        """Create the job, then the ordinary wait with the created resource as its first state.
+
+        The arguments are checked before the POST: a bad one bills nothing.
+        """
         spec = self._job
         until = spec.check_until(until)
-        limit = _wait_timeout(timeout)  # before the POST: a bad argument bills nothing
+        limit = _wait_timeout(timeout)
         chosen = self._resolve_waiter(waiter)
-        sync = chosen.sync_create and spec.supports_sync
         started = time.monotonic()
         created = await self._create_job(
             attributes,
             relationships=relationships,
-            params=[("sync", "true")] if sync else None,
+            params=[("sync", "true")] if chosen.sync_create and spec.supports_sync else None,
             timeout=request_timeout,
         )
         remaining = None if limit is None else max(limit - (time.monotonic() - started), 0)
-        return await run_wait(  # type: ignore[return-value]
-            chosen,
-            self._source(created.id, initial=created),
+        return await self._wait(
+            created.id,
             until=until,
             timeout=remaining,
+            waiter=chosen,
             on_status=on_status,
+            initial=created,
         )

@@ -30,7 +30,7 @@ LOOK_AGAIN_MAX = 30.0
 MAX_HELD = 16
 
 
-async def _look(source: StateSource, delay: float = 0.0) -> Resource | None:
+async def _look(source: StateSource[Resource], delay: float = 0.0) -> Resource | None:
     """A GET after subscribing; None when it failed in a way the bus can outlive."""
     if delay:
         await asyncio.sleep(delay)
@@ -69,7 +69,9 @@ async def _stop(task: asyncio.Task[_T]) -> None:
         task.exception()  # its outcome is the caller's to read, or nobody's: not a leak
 
 
-async def _bus_states(bus: CompletionBus, source: StateSource) -> AsyncGenerator[Resource, None]:
+async def _bus_states(
+    bus: CompletionBus, source: StateSource[Resource]
+) -> AsyncGenerator[Resource, None]:
     """Subscribe first, then look: the initial state, the bus's latest, a GET, events.
 
     Subscribing before looking means a change published between the create call and the
@@ -170,7 +172,7 @@ class WebhookWaiter:
     def __repr__(self) -> str:
         return f"WebhookWaiter(bus={self.bus!r}, fallback_poll_after={self.fallback_poll_after})"
 
-    def observe(self, source: StateSource) -> AsyncGenerator[Resource, None]:
+    def observe(self, source: StateSource[Resource]) -> AsyncGenerator[Resource, None]:
         states = _bus_states(self.bus, source)
         if self.fallback_poll_after is None:
             return states
@@ -218,7 +220,7 @@ class HybridWaiter(WebhookWaiter):
     def __repr__(self) -> str:
         return f"HybridWaiter(bus={self.bus!r}, safety_poll_interval={self.safety_poll_interval})"
 
-    def observe(self, source: StateSource) -> AsyncGenerator[Resource, None]:
+    def observe(self, source: StateSource[Resource]) -> AsyncGenerator[Resource, None]:
         polled = delayed(self.fallback.poll(source), self.safety_poll_interval)
         return merge(_bus_states(self.bus, source), polled, settled=self._on_settled)
 

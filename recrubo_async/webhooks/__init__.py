@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..models.webhook import WebhookEvent
 from ._dedupe import Claim, DedupeStore, InMemoryDedupe
-from ._payload import WebhookEvent, WebhookPayload
+from ._payload import WebhookPayload
 from ._receiver import WebhookReceiver, WebhookResult
 from ._verify import SECRET_HEADER
 

@@ -9,11 +9,10 @@ same delivery at once would both see "not yet" and both run the handlers.
 
 from __future__ import annotations
 
-import time
 import warnings
-from collections import OrderedDict
 from typing import Literal, Protocol, runtime_checkable
 
+from .._bounded import BoundedTTLMap, check_max_entries
 from .._validate import Duration, check_duration
 
 #: What :meth:`DedupeStore.claim` answers: ``"claimed"`` (run it, then ``done`` or
@@ -58,39 +57,28 @@ class InMemoryDedupe:
     """
 
     def __init__(self, *, max_entries: int = 100_000, ttl: Duration = DEFAULT_TTL) -> None:
-        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
-            raise ValueError(
-                f"InMemoryDedupe(max_entries=...) must be at least 1; got {max_entries!r}"
-            )
-        self._ttl = check_duration("InMemoryDedupe(ttl=...)", ttl)
-        #: id -> (expiry on the monotonic clock, done); a claim is an entry not done yet.
-        self._entries: OrderedDict[str, tuple[float, bool]] = OrderedDict()
-        self._max = max_entries
+        bound = check_max_entries("InMemoryDedupe(max_entries=...)", max_entries)
+        #: id -> done; a claim is an entry not done yet, living for its lease.
+        self._ids: BoundedTTLMap[str, bool] = BoundedTTLMap(
+            bound, check_duration("InMemoryDedupe(ttl=...)", ttl)
+        )
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._ids)
 
     async def claim(self, key: str, lease: float) -> Claim:
-        now = time.monotonic()
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] >= now:
-            return "done" if entry[1] else "busy"
-        self._put(key, now + lease, done=False)
+        done = self._ids.get(key)
+        if done is not None:
+            return "done" if done else "busy"
+        self._ids.put(key, False, lease)
         return "claimed"
 
     async def done(self, key: str) -> None:
-        self._put(key, time.monotonic() + self._ttl, done=True)
+        self._ids.put(key, True)
 
     async def release(self, key: str) -> None:
-        entry = self._entries.get(key)
-        if entry is not None and not entry[1]:
-            del self._entries[key]
-
-    def _put(self, key: str, expires: float, *, done: bool) -> None:
-        self._entries[key] = (expires, done)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+        if self._ids.get(key) is False:
+            self._ids.discard(key)
 
 
 class _LegacyDedupe:

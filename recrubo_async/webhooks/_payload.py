@@ -10,15 +10,10 @@ import orjson
 
 from .._jsonapi import Codec
 from ..errors import DecodeError
-from ..models._base import OpenEnum, Resource
+from ..models._base import Resource
+from ..models.webhook import WebhookEvent
 
 PAYLOAD_TYPE = "webhookPayload"
-
-
-class WebhookEvent(OpenEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
 
 
 @attrs.frozen(kw_only=True)

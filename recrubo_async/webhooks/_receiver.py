@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
+from .._bounded import BoundedTTLMap
 from .._jsonapi import Codec
+from .._ordering import is_stale
 from .._validate import Duration, check_duration, check_header_secret
 from ..bus import CompletionBus, ResourceEvent
 from ..errors import DecodeError
@@ -68,26 +70,6 @@ class WebhookResult:
     @property
     def ok(self) -> bool:
         return self.status < 300
-
-
-class _Newest:
-    """The newest ``updatedAt`` seen per resource (bounded), to drop late older states."""
-
-    def __init__(self, max_entries: int) -> None:
-        self._seen: OrderedDict[tuple[str, str], ResourceEvent] = OrderedDict()
-        self._max = max_entries
-
-    def is_stale(self, event: ResourceEvent) -> bool:
-        current = self._seen.get(event.key)
-        return current is not None and event.is_older_than(current)
-
-    def record(self, event: ResourceEvent) -> None:
-        current = self._seen.get(event.key)
-        if current is None or not event.is_older_than(current):
-            self._seen[event.key] = event
-            self._seen.move_to_end(event.key)
-            while len(self._seen) > self._max:
-                self._seen.popitem(last=False)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -167,7 +149,11 @@ class WebhookReceiver:
         self.read_timeout = check_duration(
             "WebhookReceiver(read_timeout=...)", read_timeout, allow_inf=True, none_ok=True
         )
-        self._newest = _Newest(track_resources)
+        # Per resource, only what ordering reads (event kind, updatedAt): whole events
+        # for 100,000 resources would be a million objects for the cyclic GC to walk.
+        self._newest: BoundedTTLMap[tuple[str, str], tuple[str, datetime | None]] = BoundedTTLMap(
+            track_resources
+        )
         self._handlers: list[tuple[str | None, str | None, Handler]] = []
         self._in_flight: dict[str, asyncio.Future[bool]] = {}
         self._codec = Codec()
@@ -333,11 +319,16 @@ class WebhookReceiver:
         # Only updates are ordered: a create or delete is an event of its own, never
         # "replaced" by a newer state (a retried create must still reach its handler).
         ordered = event.event == "update"
-        if ordered and self._newest.is_stale(event):
-            return self._stale(payload, event, "a state already received here")
-        # Claim the newest slot before dispatching: an older delivery that arrives while
-        # this one's handlers still run must be seen as stale, not dispatched after it.
-        self._newest.record(event)
+        key = event.key
+        held = self._newest.get(key)
+        if held is not None and is_stale(event.event, event.updated_at, *held):
+            if ordered:
+                return self._stale(payload, event, "a state already received here")
+        else:
+            # Claim the newest slot before dispatching: an older delivery that arrives
+            # while this one's handlers still run must be seen as stale, not dispatched
+            # after it.
+            self._newest.put(key, (event.event, event.updated_at))
         try:
             # Published before dispatching: the bus, shared by every replica, knows
             # whether a newer state reached another one.

@@ -1,0 +1,115 @@
+"""A client's configuration: its arguments resolved (environment variables, defaults),
+checked once, and kept in one frozen ``ClientConfig`` that ``with_options`` evolves."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+
+import attrs
+from yarl import URL
+
+from ._constants import API_KEY_ENV, BASE_URL_ENV, ENVIRONMENT_URLS
+from ._hooks import Hooks
+from ._types import Environment, TimeoutLike
+from .errors import ConfigurationError
+from .waiters._protocol import CompletionWaiter
+
+
+class Secret:
+    """Holds a key so that no repr, log line or traceback local shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+
+@attrs.frozen(kw_only=True)
+class ClientConfig:
+    api_key: Secret
+    base_url: str
+    environment: Environment
+    timeout: TimeoutLike
+    max_retries: int
+    max_retry_time: float | timedelta
+    max_response_size: int | None
+    hooks: Hooks
+    default_headers: Mapping[str, str]
+    waiter: CompletionWaiter
+
+
+def resolve_api_key(api_key: str | None) -> Secret:
+    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    if not key or not key.strip():
+        raise ConfigurationError(
+            f"no API key: pass Client(api_key=...) or set the {API_KEY_ENV} environment "
+            "variable (an organization key; the partner key for client.management)"
+        )
+    return Secret(key.strip())
+
+
+def resolve_base_url(base_url: str | None, environment: str) -> str:
+    if environment not in ENVIRONMENT_URLS:
+        raise ConfigurationError(
+            f"environment must be one of {', '.join(sorted(ENVIRONMENT_URLS))}; got {environment!r}"
+        )
+    url = base_url or os.environ.get(BASE_URL_ENV) or ENVIRONMENT_URLS[environment]
+    return check_base_url(url)
+
+
+def check_base_url(url: object) -> str:
+    """An http(s) URL with a host and a valid port, without its trailing slash."""
+    problem = None
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        problem = "it is not an http(s) URL"
+    else:
+        try:
+            parsed = URL(url)
+            if not parsed.host:
+                problem = "it has no host"
+            elif parsed.port is None or not 0 < parsed.port < 65536:
+                problem = "its port is not valid"
+            elif parsed.query_string or parsed.fragment or parsed.user or parsed.password:
+                problem = "it has a query, a fragment or credentials"
+        except ValueError as exc:
+            problem = f"it does not parse ({exc})"
+    if problem is not None:
+        raise ConfigurationError(
+            f"base_url must be an http(s) URL such as {ENVIRONMENT_URLS['production']}; "
+            f"{problem}: {url!r}"
+        )
+    assert isinstance(url, str)
+    return url.rstrip("/")
+
+
+def check_max_response_size(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(
+            "max_response_size must be a number of bytes, 1 or more (e.g. 64 * 1024 * 1024), "
+            f"or None for no limit; got {value!r}"
+        )
+    return value
+
+
+def visibility_scope(config: ClientConfig) -> tuple[str, str, frozenset[tuple[str, str]]]:
+    """What decides which states a client can see: base URL, credentials, extra headers.
+
+    The key enters only as a digest, so the scope can be compared and hashed (poll
+    groups are keyed by it) without the key itself being kept anywhere else.
+    """
+    digest = hashlib.blake2b(config.api_key.reveal().encode(), digest_size=16).hexdigest()
+    headers = frozenset((k.lower(), v) for k, v in config.default_headers.items())
+    return (config.base_url, digest, headers)

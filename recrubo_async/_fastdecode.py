@@ -1,0 +1,246 @@
+"""Generated fast decoders: a resource object to its model in one straight pass.
+
+The converter (``_converter.py``) is the reference: its structure functions validate each
+field in a ``try`` block, so that a bad document gets an error naming the field. Valid
+documents are the hot path (pages of 1,000 resources, every webhook and bus event), so the
+codec first tries a decoder generated here for the model, which builds the same model
+faster and raises on anything it does not expect; the codec then decodes the same object
+the checked way, which gives the model or the detailed error. tests/test_decode_fast_path.py
+pins each generated decoder to the converter, and runs the decode tests on both paths.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from operator import itemgetter
+from typing import Any
+
+import attrs
+import cattrs
+
+from ._construct import construction_lines
+from ._datetimes import parse_datetime
+from .models._base import (
+    EMPTY,
+    ENVELOPE_FIELDS,
+    GenericResource,
+    OpenEnum,
+    Relationship,
+    Resource,
+    attribute_fields,
+    wire_name_of,
+)
+
+#: The one switch between the decoding paths, read when a ``Codec`` is made (its ``fast``
+#: argument overrides it). True: valid resource objects are decoded by the code generated
+#: here, and identifiers and relationships built by slot stores (``_construct.py``); False:
+#: every resource object goes through the converter and every model through its
+#: ``__init__``, with no generated code. Both give the same models and the same errors.
+FAST_DECODE = True
+
+#: Builds one model from a resource object's parts: ``(id, type, attributes,
+#: relationships, links, meta)``, the last three None when absent.
+ResourceDecoder = Callable[
+    [
+        str,
+        str,
+        Mapping[str, Any],
+        Mapping[str, Any] | None,
+        Mapping[str, Any] | None,
+        Mapping[str, Any] | None,
+    ],
+    Resource,
+]
+
+
+def make_resource_decoder(
+    conv: cattrs.Converter, cls: type[Resource], *, owned: bool = False
+) -> ResourceDecoder | None:
+    """A fast decoder for ``cls``: the same model the converter builds, in one straight pass.
+
+    The generated function reads the resource object's attributes directly (all of them
+    in one ``itemgetter`` call when all were sent, as the API does), converts strings,
+    ints, bools, enums, datetimes and plain mappings inline, and leaves any other type to
+    the converter's own hook for it. It changes nothing it was given, so that the checked
+    path reads what it did. Attribute values that are null are left out (the field keeps
+    its default), and attributes the model does not know go to ``extra``. The model is
+    built by setting its slots when that is exactly what its ``__init__`` does
+    (``_construct.py``).
+
+    ``owned``: the resource object was just parsed from JSON and nothing else holds it, so
+    its dicts (string keys, as JSON has) become the model's without a copy.
+
+    Returns None for a model with a required attribute or a factory default (none of the
+    SDK's): the codec then always takes the checked path for it.
+    """
+    names: dict[str, Any] = {
+        "str_dict": _str_dict,
+        "structure_relationship": conv.get_structure_hook(Relationship),
+        "fromisoformat": datetime.fromisoformat,
+        "utc": timezone.utc,
+        "parse_datetime": parse_datetime,
+        "mapping_hook": conv.get_structure_hook(Mapping[str, Any]),
+        "mapping_type": Mapping[str, Any],
+    }
+
+    def mapping(var: str, hook: str = "mapping_hook", tp: str = "mapping_type") -> str:
+        copy = f"str_dict({var}, {hook}, {tp})"
+        return f"{var} if type({var}) is dict else {copy}" if owned else copy
+
+    envelope = {f.name: f for f in attrs.fields(cls) if f.name in ENVELOPE_FIELDS}
+    fields = () if cls is GenericResource else attribute_fields(cls)
+    defaults = [f.default for f in (*envelope.values(), *fields) if f.name not in ("id", "type")]
+    if any(d is attrs.NOTHING or isinstance(d, attrs.Factory) for d in defaults):  # type: ignore[arg-type]
+        # Absent attributes are passed as their defaults: a required field or a factory
+        # default would need the checked path's care.
+        return None
+    names["EMPTY_REL"] = envelope["relationships"].default
+    names["EMPTY_LINKS"] = envelope["links"].default
+    names["EMPTY_META"] = envelope["meta"].default
+    names["EMPTY_EXTRA"] = envelope["extra"].default
+    lines = ["def decode(rid, rtype, a, rels, links, meta):"]
+    # Model field name -> the local holding its value.
+    values = {"id": "rid", "type": "rtype", "relationships": "rels", "links": "links"}
+    values["meta"] = "meta"
+    if cls is GenericResource:
+        lines.append(f"    a = {mapping('a')}")
+        values["attributes"] = "a"
+    else:
+        lines += _attribute_lines(conv, fields, names, mapping)
+        values["extra"] = "extra"
+        values.update({f.name: f"f{i}" for i, f in enumerate(fields)})
+    lines += _relationships_lines(names, owned=owned)
+    lines += [
+        f"    links = EMPTY_LINKS if links is None else {mapping('links')}",
+        f"    meta = EMPTY_META if meta is None else {mapping('meta')}",
+    ]
+    lines += construction_lines(cls, values, names)
+    lines.append("    return o")
+    code = compile("\n".join(lines), f"<recrubo_async decoder for {cls.__name__}>", "exec")
+    exec(code, names)
+    decode: ResourceDecoder = names["decode"]
+    return decode
+
+
+def _attribute_lines(
+    conv: cattrs.Converter,
+    fields: Sequence[attrs.Attribute[Any]],
+    names: dict[str, Any],
+    mapping: Callable[[str, str, str], str],
+) -> list[str]:
+    """The decoder's lines that set ``f0``, ``f1``, ... and ``extra`` from the attributes ``a``."""
+    wires = [wire_name_of(f) for f in fields]
+    names["known"] = frozenset(wires)
+    unknown = "{k: v for k, v in a.items() if k not in known}"
+    if not fields:
+        return [
+            f"    extra = str_dict({unknown}, mapping_hook, mapping_type) if a else EMPTY_EXTRA"
+        ]
+    names["getter"] = itemgetter(*wires)
+    count = len(fields)
+    lines = [
+        "    n = len(a)",
+        f"    if n >= {count}:",
+        "        try:",
+        # One C call for the usual case, every attribute sent (null or not).
+        f"            {''.join(f'f{i}, ' for i in range(count))}= "
+        + ("getter(a)," if count == 1 else "getter(a)"),
+        "        except KeyError:",
+        "            n = -1",
+        # All known attributes were there: any more are unknown ones.
+        f"    if n == {count}:",
+        "        extra = EMPTY_EXTRA",
+        f"    elif n > {count}:",
+        f"        extra = str_dict({unknown}, mapping_hook, mapping_type)",
+        # Some not sent (no exception raised for it when there are fewer): one by one.
+        "    else:",
+        *(f"        f{i} = a.get({wire!r})" for i, wire in enumerate(wires)),
+        f"        extra = {unknown}",
+        "        extra = str_dict(extra, mapping_hook, mapping_type) if extra else EMPTY_EXTRA",
+    ]
+    for i, field in enumerate(fields):
+        # Every model's annotations are resolved when recrubo_async.models is imported.
+        tp = _non_optional(field.type)
+        names[f"hook{i}"] = conv.get_structure_hook(tp)
+        names[f"type{i}"] = tp
+        names[f"default{i}"] = field.default
+        v = f"f{i}"
+        if tp in (str, int, bool):
+            # What cattrs does for these (``str(v)``), skipped when v already is one.
+            convert = [f"if type({v}) is not type{i}:", f"    {v} = type{i}({v})"]
+        elif tp is datetime:
+            # ``parse_datetime`` inline for RFC 3339 text on Python 3.11+; itself otherwise.
+            convert = [
+                "try:",
+                f"    t = fromisoformat({v})",
+                "except (TypeError, ValueError):",
+                f"    {v} = parse_datetime({v})",
+                "else:",
+                f"    {v} = t if t.tzinfo is not None else t.replace(tzinfo=utc)",
+            ]
+        elif isinstance(tp, type) and issubclass(tp, OpenEnum):
+            names[f"members{i}"] = tp._value2member_map_
+            convert = [f"m = members{i}.get({v})", f"{v} = m if m is not None else type{i}({v})"]
+        elif tp == Mapping[str, Any]:
+            convert = [f"{v} = {mapping(v, f'hook{i}', f'type{i}')}"]
+        else:
+            convert = [f"{v} = hook{i}({v}, type{i})"]
+        lines.append(f"    if {v} is not None:")
+        lines += [f"        {line}" for line in convert]
+        if field.default is not None:
+            # A null attribute, like an absent one, leaves the field at its default.
+            lines += ["    else:", f"        {v} = default{i}"]
+    return lines
+
+
+def _relationships_lines(names: dict[str, Any], *, owned: bool) -> list[str]:
+    """The decoder's lines that structure ``rels`` with the converter's relationship hook.
+
+    A caller's object: every relationship through the hook, its dicts copied. A just-parsed
+    one (``owned``): its dicts kept, and the usual shape of a page's relationships, links
+    only (``{"links": {"related": ...}}``), built here without a call.
+    """
+    if not owned:
+        return [
+            "    if rels is None:",
+            "        rels = EMPTY_REL",
+            "    else:",
+            "        rels = {k if type(k) is str else str(k): structure_relationship(r, None)"
+            " for k, r in rels.items()}",
+        ]
+    names["EMPTY"] = EMPTY
+    values = {"data": "None", "links": "l", "meta": "EMPTY", "loaded": "False"}
+    return [
+        "    if rels is None:",
+        "        rels = EMPTY_REL",
+        "    else:",
+        "        out = {}",
+        "        for k, r in rels.items():",
+        "            if type(r) is dict and len(r) == 1:",
+        "                l = r.get('links')",
+        "                if type(l) is dict and l:",
+        *construction_lines(Relationship, values, names, var="x", prefix="rel_", indent=" " * 20),
+        "                    out[k] = x",
+        "                    continue",
+        "            out[k] = structure_relationship(r, None, True)",
+        "        rels = out",
+    ]
+
+
+def _str_dict(value: Any, hook: Callable[[Any, Any], Any], tp: Any) -> Any:
+    """What cattrs makes of a ``Mapping[str, Any]`` (a dict copy), at C speed when it can."""
+    if type(value) is dict and all(type(k) is str for k in value):
+        return dict(value)
+    return hook(value, tp)
+
+
+def _non_optional(tp: Any) -> Any:
+    """``X`` for ``X | None``; anything else unchanged."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp

@@ -1,0 +1,150 @@
+"""A wait's deadline: a timer on its tracker (3.11+), or ``asyncio.wait_for`` on 3.10.
+
+``WaitTimeoutError`` is raised only for the wait's own deadline, never in place of a
+cancellation of the waiting task, nor for a ``TimeoutError`` raised inside the wait (an
+``on_status`` callback's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sys
+import threading
+from collections.abc import Awaitable
+from typing import Any, NoReturn, Protocol, TypeVar, cast
+
+from ..errors import WaitTimeoutError
+from ..models._base import Resource
+from ._source import StateSource
+from ._tracker import Tracker
+
+_T = TypeVar("_T")
+
+#: Whether tasks count cancellation requests (3.11+), which telling a wait's own timeout
+#: from a cancellation of the waiting task needs.
+COUNTS_CANCELS = sys.version_info >= (3, 11)
+
+
+class _Task(Protocol):
+    """The parts of ``asyncio.Task`` (3.11+) a deadline uses."""
+
+    def cancel(self, msg: Any = None) -> bool: ...
+
+    def cancelling(self) -> int: ...
+
+    def uncancel(self) -> int: ...
+
+
+#: What a deadline's timer callback runs in: it reads no context variable, so one empty
+#: context per thread serves every wait, not the copy of the caller's that ``call_at``
+#: would make per timer.
+_callback_contexts = threading.local()
+
+
+def _callback_context() -> contextvars.Context:
+    context: contextvars.Context | None = getattr(_callback_contexts, "context", None)
+    if context is None:
+        context = _callback_contexts.context = contextvars.Context()
+    return context
+
+
+class Deadline(Tracker):
+    """A timed wait's tracker, which is also its timeout: ``asyncio.timeout``'s semantics.
+
+    At the deadline its timer handle calls it, and it cancels the waiting task;
+    ``run_wait`` then turns that ``CancelledError`` into ``WaitTimeoutError`` unless the
+    task was also cancelled from outside, counting cancellations exactly as
+    ``asyncio.timeout`` does. It costs one timer handle and two more slots on the tracker
+    per wait, where ``asyncio.timeout`` makes a ``Timeout`` object, its ``__dict__``, a
+    bound method, a timer handle and a context copy (about 290 B more with 100,000 waits
+    parked; see benchmarks/waits.py).
+    """
+
+    __slots__ = ("_cancelling", "_handle", "_task", "expired")
+
+    def __init__(self, source: StateSource[Any], timeout: float) -> None:
+        super().__init__(source)
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("Timeout should be used inside a task")
+        loop = task.get_loop()
+        self._task: _Task = cast(_Task, task)
+        # Cancellations requested before the wait began are not the deadline's.
+        self._cancelling = self._task.cancelling()
+        self.expired = False
+        when = loop.time() + timeout
+        context = _callback_context()
+        self._handle: asyncio.Handle = (
+            loop.call_soon(self, context=context)
+            if when <= loop.time()
+            else loop.call_at(when, self, context=context)
+        )
+
+    def __call__(self) -> None:
+        """The deadline passed: cancel the waiting task."""
+        self.expired = True
+        self._task.cancel()
+
+    def cancelled_the_task(self) -> bool:
+        """Whether the task's pending cancellation is this deadline's alone.
+
+        False when the deadline has not passed, or the task was also cancelled from
+        outside: then the ``CancelledError`` must propagate.
+        """
+        return self.expired and self._task.cancelling() - 1 <= self._cancelling
+
+    def stop(self) -> None:
+        """The wait is over: cancel the timer, and withdraw the deadline's cancellation."""
+        self._handle.cancel()
+        if self.expired:
+            self._task.uncancel()
+
+
+def raise_timeout(cancelled: asyncio.CancelledError) -> NoReturn:
+    """What ``asyncio.timeout`` raises at its deadline: kept as the cause, as before."""
+    raise TimeoutError from cancelled
+
+
+def timed_out(
+    source: StateSource[Any], until: str, timeout: float, last: Resource | None
+) -> WaitTimeoutError:
+    """The error of a wait whose deadline passed, with the newest state it saw."""
+    spec = source.spec
+    seen = spec.label(last) if last is not None else "nothing yet"
+    return WaitTimeoutError(
+        f"{spec.type} {source.id} did not reach {until!r} within {timeout:g}s "
+        f"(last seen: {seen}); wait longer with timeout=, or resume later with a WaitToken",
+        last_seen=last,
+    )
+
+
+class _InnerTimeout(Exception):
+    """A ``TimeoutError`` raised inside a Python 3.10 wait, carried past ``wait_for``."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+
+async def _carrying_inner_timeouts(wait: Awaitable[_T]) -> _T:  # pragma: no cover
+    try:
+        return await wait
+    except asyncio.TimeoutError as exc:
+        raise _InnerTimeout(exc) from exc
+
+
+async def with_wait_for(
+    wait: Awaitable[_T], source: StateSource[Any], until: str, timeout: float, tracker: Tracker
+) -> _T:  # pragma: no cover - Python 3.10, whose tasks do not count cancellations
+    """``wait`` (an untimed ``run_wait`` keeping ``tracker``) under ``asyncio.wait_for``.
+
+    Its own timeout is the wait's, and a ``TimeoutError`` from inside the wait (an
+    ``on_status`` callback's) stays that.
+    """
+    try:
+        return await asyncio.wait_for(_carrying_inner_timeouts(wait), timeout)
+    except _InnerTimeout as carried:
+        raise carried.error.with_traceback(carried.error.__traceback__) from carried.error.__cause__
+    except asyncio.TimeoutError as exc:
+        raise timed_out(source, until, timeout, tracker.last) from exc

@@ -28,6 +28,8 @@ STEPS: list[tuple[str, list[str], float]] = [
     ("waits", ["--sizes", "10000", "50000", "100000", "--rounds", "3"], 200),
     ("polling", ["--waits", "100", "--rounds", "3"], 60),
     ("webhook_receiver", ["--requests", "2000", "--rounds", "3"], 90),
+    # Two uvicorn servers and a raw-socket sender process per round: about 40 s.
+    ("asgi_receiver", ["--requests", "3000", "--rounds", "5"], 120),
     # Written separately; run when it is there, with its own defaults.
     ("redis_bus", [], 150),
 ]

@@ -152,7 +152,7 @@ async def child(role: str, count: int) -> None:
 
 @contextmanager
 def redis_server() -> Iterator[str]:
-    """A throwaway redis-server on a free loopback port (as in tests/redis_support.py)."""
+    """A throwaway redis-server on a free loopback port (as in tests/support/redis_server.py)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit("this benchmark needs redis-server on PATH (apt-get install redis-server)")

@@ -21,7 +21,15 @@ README = HERE / "README.md"
 FINDINGS = HERE / "findings.md"
 
 #: The order of the sections, and the command that runs each benchmark alone.
-ORDER = ["requests", "decoding", "waits", "polling", "webhook_receiver", "redis_bus"]
+ORDER = [
+    "requests",
+    "decoding",
+    "waits",
+    "polling",
+    "webhook_receiver",
+    "asgi_receiver",
+    "redis_bus",
+]
 
 Result = dict[str, Any]
 
@@ -229,12 +237,30 @@ def plot_webhook_receiver(plt: Any, r: Result, out: Path) -> None:
     fig.savefig(out, dpi=100)
 
 
+def plot_asgi_receiver(plt: Any, r: Result, out: Path) -> None:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    names = ["receiver", "bare"]
+    left.bar(names, [r["receiver_per_s"], r["bare_per_s"]], color=["#2a6", "#888"])
+    for i, key in enumerate(("rounds_receiver_per_s", "rounds_bare_per_s")):
+        points = r.get(key, [])
+        left.plot([i] * len(points), points, "k.", alpha=0.5)
+    left.set_ylabel("payloads per second (median, dots: rounds)")
+    left.set_title(f"receiver / bare ASGI: x{r['ratio']:.2f} (median of pairs)")
+    cpu = r.get("server_cpu_us", {})
+    right.bar(names, [cpu.get(n, {}).get("median", 0.0) for n in names], color=["#2a6", "#888"])
+    right.set_ylabel("server CPU per delivery (us, median)")
+    right.set_title(str(r.get("server", "uvicorn")))
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+
+
 PLOTS: dict[str, Callable[[Any, Result, Path], None]] = {
     "requests": plot_requests,
     "decoding": plot_decoding,
     "waits": plot_waits,
     "polling": plot_polling,
     "webhook_receiver": plot_webhook_receiver,
+    "asgi_receiver": plot_asgi_receiver,
 }
 
 
@@ -311,6 +337,32 @@ def details(name: str, r: Result) -> list[str]:
             f"receiver {r['receiver_per_s']:,.0f} payloads/s, bare aiohttp "
             f"{r['bare_per_s']:,.0f} payloads/s: x{r['ratio']:.2f}"
         ]
+    if name == "asgi_receiver":
+        rate, cpu = r["spread_per_s"], r.get("server_cpu_us", {})
+        lines = [
+            f"{r['server']}; {r['concurrency']} keep-alive connections from a raw-socket "
+            f"sender process; {r['request_bytes']:,} bytes per request; {r['rounds']} "
+            f"paired rounds of {r['requests_per_round']:,} deliveries"
+        ]
+        for kind in ("receiver", "bare"):
+            spread = rate[kind]
+            line = (
+                f"{kind}: {spread['min']:,.0f} / {spread['median']:,.0f} / "
+                f"{spread['max']:,.0f} payloads/s (min / median / max)"
+            )
+            if kind in cpu:
+                line += f", server CPU {cpu[kind]['median']:,.0f} us per delivery (median)"
+            lines.append(line)
+        ratios = r["ratio_spread"]
+        lines.append(
+            f"receiver / bare, paired rounds: {ratios['min']:.2f} / {ratios['median']:.2f} / "
+            f"{ratios['max']:.2f} (min / median / max)"
+        )
+        if r.get("cpu_ratio") is not None:
+            lines.append(
+                f"server CPU per delivery, bare / receiver (median of pairs): {r['cpu_ratio']:.2f}"
+            )
+        return lines
     lines = []
     for key, value in r.items():
         if isinstance(value, dict):
@@ -342,8 +394,8 @@ def render(results: dict[str, Result], run: Result, plots: dict[str, str], why: 
         "",
         "Each script runs alone with its full default sizes: `python -m benchmarks.requests`, "
         "`benchmarks.decoding`, `benchmarks.waits`, `benchmarks.polling`, "
-        "`benchmarks.webhook_receiver`, `benchmarks.redis_bus`; `make bench` runs all of "
-        "them, the waits at full size and the others at reduced sizes.",
+        "`benchmarks.webhook_receiver`, `benchmarks.asgi_receiver`, `benchmarks.redis_bus`; "
+        "`make bench` runs all of them, the waits at full size and the others at reduced sizes.",
         "",
         "## Results",
         "",

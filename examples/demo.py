@@ -27,6 +27,7 @@ from aiohttp import web
 from recrubo_async import Client
 from recrubo_async.bus import InMemoryBus
 from recrubo_async.models import (
+    AnalyzeResult,
     CandidateField,
     Requirement,
     Resource,
@@ -111,16 +112,20 @@ async def main() -> None:
                 input_text=VACANCY, on_status=line, timeout=60
             )
             line.done()
-            result = analysis.analyze_result or {}
+            result = analysis.analyze_result or AnalyzeResult()
             # Each skill comes with a ready-made requirement sentence for the flow.
             musts = [
-                str(item.get("writtenAsRequirement") or item.get("skill"))
-                for key in ("certifications", "hardSkills")
-                for item in result.get(key, [])
-            ][:3]
+                str(cert.written_as_requirement or cert.certification)
+                for cert in result.certifications or ()
+            ]
+            musts += [
+                str(skill.written_as_requirement or skill.skill)
+                for skill in result.hard_skills or ()
+            ]
+            del musts[3:]
             nice = [
-                str(item.get("writtenAsRequirement") or item.get("skill"))
-                for item in result.get("softSkills", [])
+                str(skill.written_as_requirement or skill.skill)
+                for skill in result.soft_skills or ()
             ][:2]
             print(f"    must have: {musts}")
             print(f"    nice to have: {nice}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import errors, models
 from ._client import Client
-from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent
+from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, WaitEvent
 from ._pagination import Page, Paginator
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
@@ -70,6 +70,7 @@ __all__ = [
     "RetryEvent",
     "ValidationError",
     "WaitError",
+    "WaitEvent",
     "WaitTimeoutError",
     "__version__",
     "errors",

@@ -7,6 +7,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import aiohttp
 import attrs
@@ -31,6 +32,7 @@ from ._core import ClientCore
 from ._hooks import Hooks
 from ._http import HTTPCore
 from ._jsonapi import Codec
+from ._otel import make_telemetry
 from ._retry import RetryPolicy
 from ._session import SessionHolder
 from ._types import NOT_GIVEN, Environment, NotGiven, TimeoutLike, given, to_client_timeout
@@ -55,6 +57,10 @@ from .resources.webhooks import Webhooks
 from .waiters._polling import PollingWaiter
 from .waiters._protocol import CompletionWaiter
 
+if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
+
 
 class Client:
     """The Recrubo API client. Use it as ``async with Client(...) as client:``.
@@ -73,14 +79,18 @@ class Client:
         max_response_size: the largest response body read, in bytes (after
             decompression; default 32 MiB); a larger one raises ``ResponseTooLargeError``.
             ``None`` for no limit.
-        hooks: ``Hooks(on_request=..., on_response=..., on_retry=...)``.
+        hooks: ``Hooks(on_request=..., on_response=..., on_retry=..., on_wait=...)``.
         trace_configs: aiohttp ``TraceConfig``s for the session the client makes.
         default_headers: extra headers sent on every request.
         waiter: how ``create_and_wait``/``wait``/``watch`` observe jobs unless a call passes
             its own (default: ``PollingWaiter()``; see ``recrubo_async.waiters``).
+        tracer_provider, meter_provider: OpenTelemetry providers for the client's spans
+            and metrics (the ``otel`` extra); None uses the global ones. Without the extra
+            nothing is recorded (docs/observability.md).
 
     Raises:
-        ConfigurationError: no API key, or an unknown environment or malformed base URL.
+        ConfigurationError: no API key, or an unknown environment or malformed base URL,
+            or a provider given without the ``otel`` extra.
         ValueError, TypeError: a timeout, retry bound or size that means nothing (NaN,
             negative); the message names the argument.
     """
@@ -100,6 +110,8 @@ class Client:
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
         default_headers: Mapping[str, str] | None = None,
         waiter: CompletionWaiter | None = None,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         config = ClientConfig(
             api_key=resolve_api_key(api_key),
@@ -112,6 +124,8 @@ class Client:
             hooks=hooks or Hooks(),
             default_headers=dict(default_headers or {}),
             waiter=waiter if waiter is not None else PollingWaiter(),
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
         )
         self._configure(config, SessionHolder(session, trace_configs), owner=True)
 
@@ -149,6 +163,7 @@ class Client:
             ),
             hooks=config.hooks,
             max_response_size=config.max_response_size,
+            telemetry=make_telemetry(config.tracer_provider, config.meter_provider),
         )
         self._core = ClientCore(
             base_url=config.base_url,

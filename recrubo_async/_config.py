@@ -7,6 +7,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import attrs
 from yarl import URL
@@ -16,6 +17,10 @@ from ._hooks import Hooks
 from ._types import Environment, TimeoutLike
 from .errors import ConfigurationError
 from .waiters._protocol import CompletionWaiter
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
 
 
 class Secret:
@@ -47,6 +52,9 @@ class ClientConfig:
     hooks: Hooks
     default_headers: Mapping[str, str]
     waiter: CompletionWaiter
+    #: None: the global providers (with the ``otel`` extra; see ``_otel.py``).
+    tracer_provider: TracerProvider | None = None
+    meter_provider: MeterProvider | None = None
 
 
 def resolve_api_key(api_key: str | None) -> Secret:

@@ -2,7 +2,7 @@
 
 A speed trick of the fast decoding path (see ``_fastdecode.py``, where its switch is): a
 model built here is the model its ``__init__`` builds, field for field, frozen, with the
-same eq, hash, repr, pickling and weak references (tests/test_decode_fast_path.py).
+same eq, hash, repr, pickling and weak references (tests/codec/test_decode_fast_path.py).
 """
 
 from __future__ import annotations

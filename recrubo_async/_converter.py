@@ -23,6 +23,7 @@ from .models._base import (
     is_relationship_field,
     wire_name_of,
 )
+from .models._record import Record
 from .models._wire import WireObject
 
 #: Keys under which a resource object's envelope members travel in the flattened dict a
@@ -109,6 +110,12 @@ def make_converter(*, fast: bool = False) -> cattrs.Converter:
 
         return fn
 
+    # Records read themselves leniently (``models._record``): an AI-made object whose shape
+    # varies must not fail the resource that carries it.
+    conv.register_structure_hook_factory(
+        _is_record, lambda cls: lambda value, _: cls.from_wire(value)
+    )
+    conv.register_unstructure_hook_factory(_is_record, lambda cls: Record.to_wire)
     conv.register_structure_hook_factory(_is_resource, resource_structure)
     conv.register_unstructure_hook_factory(_is_resource, resource_unstructure)
     conv.register_unstructure_hook_factory(_is_wire_object, wire_unstructure)
@@ -183,6 +190,10 @@ def _unstructure_relationship(rel: Relationship) -> dict[str, Any]:
 
 def _is_resource(cls: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, Resource) and attrs.has(cls)
+
+
+def _is_record(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, Record)
 
 
 def _is_wire_object(cls: Any) -> bool:

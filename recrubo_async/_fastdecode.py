@@ -5,7 +5,7 @@ field in a ``try`` block, so that a bad document gets an error naming the field.
 documents are the hot path (pages of 1,000 resources, every webhook and bus event), so the
 codec first tries a decoder generated here for the model, which builds the same model
 faster and raises on anything it does not expect; the codec then decodes the same object
-the checked way, which gives the model or the detailed error. tests/test_decode_fast_path.py
+the checked way, which gives the model or the detailed error. tests/codec/test_decode_fast_path.py
 pins each generated decoder to the converter, and runs the decode tests on both paths.
 """
 
@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 import cattrs
 
+from ._compat import enum_members_by_value
 from ._construct import construction_lines
 from ._datetimes import parse_datetime
 from .models._base import (
@@ -182,7 +183,7 @@ def _attribute_lines(
                 f"    {v} = t if t.tzinfo is not None else t.replace(tzinfo=utc)",
             ]
         elif isinstance(tp, type) and issubclass(tp, OpenEnum):
-            names[f"members{i}"] = tp._value2member_map_
+            names[f"members{i}"] = enum_members_by_value(tp)
             convert = [f"m = members{i}.get({v})", f"{v} = m if m is not None else type{i}({v})"]
         elif tp == Mapping[str, Any]:
             convert = [f"{v} = {mapping(v, f'hook{i}', f'type{i}')}"]

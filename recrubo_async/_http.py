@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -28,6 +29,9 @@ from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, emit
 from ._retry import RetryPolicy, Verdict, parse_retry_after
 from ._session import QueryParams, SessionDefaults, SessionHolder, closed_error
 from .errors import APIConnectionError, APIStatusError, ResponseTooLargeError
+
+if TYPE_CHECKING:
+    from ._otel import AttemptNote, Telemetry
 
 logger = logging.getLogger("recrubo_async")
 
@@ -61,6 +65,7 @@ class HTTPCore:
         retry: RetryPolicy,
         hooks: Hooks,
         max_response_size: int | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._holder = holder
         self._defaults = SessionDefaults(holder, headers, timeout)
@@ -68,6 +73,8 @@ class HTTPCore:
         self.max_response_size = max_response_size
         self.retry = retry
         self.hooks = hooks
+        #: OpenTelemetry (``_otel.py``), decided at construction: None without the extra.
+        self.telemetry = telemetry
 
     async def send(
         self,
@@ -85,8 +92,16 @@ class HTTPCore:
         attempt = 1
         #: An earlier attempt may have been carried out by the server (no answer, or 5xx).
         maybe_done = False
+        telemetry = self.telemetry
         while True:
-            outcome = await self._send_once(session, method, url, params, body, timeout, attempt)
+            if telemetry is None:
+                outcome = await self._send_once(
+                    session, method, url, params, body, timeout, attempt
+                )
+            else:
+                outcome = await telemetry.attempt(
+                    self._send_once, session, method, url, params, body, timeout, attempt
+                )
             if isinstance(outcome, bytes):
                 return outcome
             error = outcome.error
@@ -115,8 +130,12 @@ class HTTPCore:
         body: bytes | None,
         timeout: aiohttp.ClientTimeout,
         attempt: int,
+        note: AttemptNote | None = None,
     ) -> bytes | _Failure:
-        """One attempt: the body of a 2xx/3xx answer, or the failure, classified and mapped."""
+        """One attempt: the body of a 2xx/3xx answer, or the failure, classified and mapped.
+
+        ``note``: the attempt's span (with tracing), told the answer; its headers are sent.
+        """
         hooks = self.hooks
         if hooks.on_request:
             await emit(hooks.on_request, RequestEvent(method=method, url=url, attempt=attempt))
@@ -130,7 +149,15 @@ class HTTPCore:
         limit = self.max_response_size
         try:
             try:
-                resp = await self._defaults.request(session, method, url, params, body, timeout)
+                resp = await self._defaults.request(
+                    session,
+                    method,
+                    url,
+                    params,
+                    body,
+                    timeout,
+                    None if note is None else note.headers,
+                )
             except RuntimeError:
                 # aiohttp's "Session is closed": the client was closed while this call was
                 # on its way (an on_request hook, a retry's sleep). Nothing was sent.
@@ -154,6 +181,8 @@ class HTTPCore:
             error = make_connection_error(method, url, exc, sent=True)
             return _Failure(error, _retry.unanswered(method, sent=True))
         status = resp.status
+        if note is not None:
+            note.answered(status, resp.headers)
         if timed:
             elapsed = clock() - sent_at
             request_id = resp.headers.get(REQUEST_ID_HEADER)

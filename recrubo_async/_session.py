@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 from multidict import CIMultiDict
 
+from ._compat import disable_silent_resend, session_loop
 from .errors import ClientClosedError, EventLoopError
 
 QueryParams = Sequence[tuple[str, str]]
@@ -64,7 +65,7 @@ class SessionHolder:
             if running is self._loop:
                 return session
             if self._loop is None:  # a borrowed session's first use: it has its own loop
-                self._loop = getattr(session, "_loop", None) or running
+                self._loop = session_loop(session) or running
                 if running is self._loop:
                     return session
             raise _wrong_loop()
@@ -83,8 +84,7 @@ class SessionHolder:
         # aiohttp silently resends an idempotent request once when a connection drops;
         # the SDK's retry policy must be the only one, so that it knows every attempt
         # (a DELETE whose first attempt may have worked, the retry budget, the hooks).
-        if hasattr(self._session, "_retry_connection"):
-            self._session._retry_connection = False
+        disable_silent_resend(self._session)
         return self._session
 
     async def aclose(self) -> None:
@@ -138,20 +138,26 @@ class SessionDefaults:
         params: QueryParams | None,
         body: bytes | None,
         timeout: aiohttp.ClientTimeout,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Awaitable[aiohttp.ClientResponse]:
         """aiohttp's request, with only the arguments the session does not already assume.
 
         Returned to be awaited rather than entered (``async with`` adds four coroutines
-        per call); the caller reads or releases the response.
+        per call); the caller reads or releases the response. ``extra_headers``: the
+        trace context, with tracing on (aiohttp adds them to the session's defaults).
         """
-        if timeout is self.plain_timeout and not params and body is None:
+        headers = self.headers
+        if extra_headers:
+            headers = CIMultiDict(headers or ())
+            headers.update(extra_headers)
+        elif timeout is self.plain_timeout and not params and body is None:
             return session.request(method, url, allow_redirects=False)
         return session.request(
             method,
             url,
             params=params or None,
             data=body,
-            headers=self.headers,
+            headers=headers,
             timeout=timeout,
             allow_redirects=False,
         )

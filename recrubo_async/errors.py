@@ -1,6 +1,4 @@
-"""Every error the SDK raises.
-
-::
+"""Every error the SDK raises, in this tree:
 
     RecruboError
      +-- ConfigurationError            bad client set-up (no API key, unknown environment)

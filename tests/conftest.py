@@ -1,15 +1,17 @@
-"""Shared fixtures: a scripted loopback server and a client pointed at it."""
+"""Shared fixtures: a scripted loopback server and a client pointed at it, the emulator, and
+a throwaway redis-server."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from recrubo_async import Client
 from recrubo_async.testing import Emulator
 
-from .scripted_server import ScriptedServer
+from .support.redis_server import RedisServer, running_redis
+from .support.scripted_server import ScriptedServer
 
 API_KEY = "org-key-1234567890-very-secret"
 
@@ -39,3 +41,11 @@ async def api(emu: Emulator) -> AsyncIterator[Client]:
     org = await emu.create_organization("Acme")
     async with Client(org.token, base_url=emu.base_url, max_retries=0) as c:
         yield c
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server of the test's own on a free loopback port (skipped when none is
+    installed, failed instead with ``RECRUBO_REQUIRE_REDIS=1``)."""
+    with running_redis() as server:
+        yield server

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 _HARD = {
@@ -92,26 +93,24 @@ def _rating(sentence: str) -> int:
     return 3
 
 
+def _skills(
+    text: str, table: dict[str, str], says: str, requirement: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "skill": label,
+            "rating": _rating(sentence),
+            "reasoning": f'The vacancy {says}: "{sentence[:160]}"',
+            "writtenAsRequirement": requirement(label),
+        }
+        for label, sentence in _found(text, table)
+    ]
+
+
 def analyze(text: str) -> dict[str, Any]:
     """The ``analyzeResult`` for a vacancy text (same text, same result)."""
-    hard = [
-        {
-            "skill": label,
-            "rating": _rating(sentence),
-            "reasoning": f'The vacancy mentions it: "{sentence[:160]}"',
-            "writtenAsRequirement": f"Has experience with {label}.",
-        }
-        for label, sentence in _found(text, _HARD)
-    ]
-    soft = [
-        {
-            "skill": label,
-            "rating": _rating(sentence),
-            "reasoning": f'The vacancy asks for it: "{sentence[:160]}"',
-            "writtenAsRequirement": f"Shows {label.lower()}.",
-        }
-        for label, sentence in _found(text, _SOFT)
-    ]
+    hard = _skills(text, _HARD, "mentions it", lambda label: f"Has experience with {label}.")
+    soft = _skills(text, _SOFT, "asks for it", lambda label: f"Shows {label.lower()}.")
     certs = [
         {
             "required": _rating(sentence) >= 4,

@@ -20,8 +20,9 @@ from ._handlers import Handlers
 from ._ids import IdFactory
 from ._jobs import FLOW_RUN_OUTCOMES, FlowRunScript, Jobs
 from ._openapi import build_openapi
-from ._server import Api
+from ._server import STATS_PATH, Api
 from ._stats import Stats
+from ._store import Store
 from ._webhooks import DEFAULT_RETRY_SCHEDULE, Delivery, WebhookDispatcher
 
 BASE_PATH = "/public/v2"
@@ -59,7 +60,10 @@ class Emulator:
         port: port to listen on (0: any free port).
         start_time: the emulated moment the clock starts at (default: now, UTC).
         webhook_retry_schedule: emulated seconds before each of the retries of a failed
-            delivery (5 by default, over about 24 hours).
+            delivery (5 by default, over about 24 hours: 60, 300, 1800, 7200, 75600).
+            Compress it for rehearsals, e.g. ``(1, 2, 5, 10, 20)``; ``()`` never retries.
+            Each attempt reads the organization's ``webhookUrl`` and ``webhookSecret`` (and
+            the subscription's ``webhookUrl``) when it is sent.
         webhook_timeout: real seconds a webhook receiver may take to answer.
     """
 
@@ -97,7 +101,11 @@ class Emulator:
         self.stats = Stats()
         start = (start_time or datetime.now(timezone.utc)).astimezone(timezone.utc)
         self._clock = Clock(start, None if clock == "manual" else speed)
+        # One store: the engine changes it, the dispatcher reads each attempt's URL and
+        # secret from it at send time.
+        store = Store()
         self._webhooks = WebhookDispatcher(
+            store=store,
             clock=self._clock,
             ids=self._ids,
             dice=dice,
@@ -107,6 +115,7 @@ class Emulator:
             timeout=webhook_timeout,
         )
         self._engine = Engine(
+            store=store,
             clock=self._clock,
             ids=self._ids,
             stats=self.stats,
@@ -179,6 +188,11 @@ class Emulator:
     def base_url(self) -> str:
         """E.g. ``http://127.0.0.1:54321/public/v2``."""
         return f"http://{self.host}:{self._port}{BASE_PATH}"
+
+    @property
+    def stats_url(self) -> str:
+        """Where ``stats`` are served as JSON, e.g. ``http://127.0.0.1:54321/_emulator/stats``."""
+        return f"http://{self.host}:{self._port}{STATS_PATH}"
 
     async def create_organization(
         self,

@@ -11,7 +11,8 @@ import attrs
 from ._clock import Clock
 from ._ids import IdFactory
 from ._jsonapi import Renderer
-from ._schema import BY_TYPE, ORGANIZATIONS, Rel, spec_for
+from ._schema import BY_TYPE, ORGANIZATIONS, spec_for
+from ._spec import Rel
 from ._stats import Stats
 from ._store import OrgData, Record, Store
 from ._webhooks import WebhookDispatcher
@@ -59,12 +60,18 @@ class Timings:
     template_review: float = 2.0
 
 
+def _index_of(rec: Record) -> int:
+    index = rec.data.get("index")
+    return index if isinstance(index, int) else 0
+
+
 class Engine:
     """Owns the store and makes every change through one path, so events are never missed."""
 
     def __init__(
         self,
         *,
+        store: Store,
         clock: Clock,
         ids: IdFactory,
         stats: Stats,
@@ -81,7 +88,7 @@ class Engine:
         self.timings = timings
         self.sandbox = sandbox
         self.strict = strict
-        self.store = Store()
+        self.store = store
         self.renderer = Renderer(base_path)
 
     # -- organizations ---------------------------------------------------------------------
@@ -164,9 +171,9 @@ class Engine:
 
     def delete(self, rec: Record) -> None:
         """Delete a record, and what hangs off it, announcing each deletion."""
-        data = self.store.data.get(rec.org_id)
-        if data is None or data.get(rec.type, rec.id) is not rec:
+        if not self.alive(rec):
             return
+        data = self.store.data[rec.org_id]
         for child_type, field, action in _CASCADE.get(rec.type, ()):
             for child in list(data.where(child_type, field, rec.id)):
                 if action == "delete":
@@ -189,7 +196,13 @@ class Engine:
             value = rec.data.get(rel.key)
             return None if value is None else data.get(rel.target, value)
         if rel.kind == "reverse":
-            return list(data.where(rel.target, rel.key, rec.id))
+            found_many = list(data.where(rel.target, rel.key, rec.id))
+            target = BY_TYPE.get(rel.target)
+            if target is not None and "index" in target.by_name:
+                # Ordered things (a flow's nodes, a node's actions) come in their order, not
+                # in the order they were made (sorted() is stable: ties keep creation order).
+                found_many.sort(key=_index_of)
+            return found_many
         found = (data.get(rel.target, i) for i in rec.data.get(rel.key) or ())
         return [r for r in found if r is not None]
 

@@ -8,14 +8,16 @@ from typing import Any
 
 import attrs
 
-from ._behaviours import WriteContext, behaviour, is_http_url, resolve_values
+from ._behaviours import behaviour
 from ._engine import Engine
 from ._ids import iso
 from ._jobs import Jobs
 from ._jsonapi import ApiError, document, invalid, parse_write
 from ._query import Query, candidates, includes, page_of, parse, select
-from ._schema import MANAGEMENT_ORGANIZATIONS, ORGANIZATIONS, Spec, spec_for
+from ._schema import MANAGEMENT_ORGANIZATIONS, ORGANIZATIONS, spec_for
+from ._spec import Spec
 from ._store import OrgData, Record
+from ._writes import WriteContext, is_http_url, resolve_values
 
 #: Types whose POST honours ``?sync=true`` in sandbox mode.
 SYNC_TYPES = frozenset({"flowGenerations", "vacancyAnalyses"})
@@ -98,11 +100,23 @@ class Handlers:
             raise ApiError.one(404, f"{spec.title} not found")
         return rec
 
-    def _validate(self, ctx: WriteContext) -> None:
+    def _shown(self, spec: Spec, rec: Record, call: Call) -> Reply:
+        self.engine.stats.gets[rec.id] += 1
+        return self._one(spec, rec, call)
+
+    def _checked(
+        self, call: Call, spec: Spec, org: Record, data: OrgData, rec: Record | None = None
+    ) -> WriteContext:
+        """Parse and check a POST (``rec`` None) or PATCH document; raises 400/409/422."""
+        engine = self.engine
+        create, url_id = rec is None, None if rec is None else rec.id
+        write = parse_write(call.body, spec, create=create, url_id=url_id, strict=engine.strict)
+        ctx = WriteContext(engine, org, data, spec, write, {}, rec)
         resolve_values(ctx)
-        behaviour(ctx.spec.type).check(ctx)
+        behaviour(spec.type).check(ctx)
         if ctx.write.errors:
             raise ApiError(422, ctx.write.errors)
+        return ctx
 
     # -- organization-scoped resources -----------------------------------------------------
 
@@ -115,18 +129,14 @@ class Handlers:
 
     async def show(self, call: Call) -> Reply:
         """GET /<type>/{id}."""
-        rec = self._find(call)
-        self.engine.stats.gets[rec.id] += 1
-        return self._one(self._spec(call), rec, call)
+        return self._shown(self._spec(call), self._find(call), call)
 
     async def create(self, call: Call) -> Reply:
         """POST /<type>."""
         spec = self._spec(call)
         assert call.org is not None
         engine = self.engine
-        write = parse_write(call.body, spec, create=True, url_id=None, strict=engine.strict)
-        ctx = WriteContext(engine, call.org, self._data(call), spec, write, {})
-        self._validate(ctx)
+        ctx = self._checked(call, spec, call.org, self._data(call))
         rules = behaviour(spec.type)
         rules.defaults(ctx)
         rules.derive(ctx)
@@ -146,9 +156,7 @@ class Handlers:
         assert call.org is not None
         rec = self._find(call)
         engine = self.engine
-        write = parse_write(call.body, spec, create=False, url_id=rec.id, strict=engine.strict)
-        ctx = WriteContext(engine, call.org, self._data(call), spec, write, {}, rec)
-        self._validate(ctx)
+        ctx = self._checked(call, spec, call.org, self._data(call), rec)
         rules = behaviour(spec.type)
         rules.derive(ctx)
         changed = engine.update(rec, ctx.values)
@@ -174,20 +182,15 @@ class Handlers:
 
     async def org_show(self, call: Call) -> Reply:
         """GET /organizations/{id}."""
-        org = self._own_org(call)
-        self.engine.stats.gets[org.id] += 1
-        return self._one(ORGANIZATIONS, org, call)
+        return self._shown(ORGANIZATIONS, self._own_org(call), call)
 
     async def org_update(self, call: Call) -> Reply:
         """PATCH /organizations/{id}: webhookUrl and webhookSecret, both required."""
         return self._patch_org(call, self._own_org(call), ORGANIZATIONS)
 
     def _patch_org(self, call: Call, org: Record, spec: Spec) -> Reply:
-        engine = self.engine
-        write = parse_write(call.body, spec, create=False, url_id=org.id, strict=engine.strict)
-        ctx = WriteContext(engine, org, engine.store.data[org.id], spec, write, {}, org)
-        self._validate(ctx)
-        engine.update(org, ctx.values)
+        ctx = self._checked(call, spec, org, self.engine.store.data[org.id], org)
+        self.engine.update(org, ctx.values)
         return self._one(spec, org, call)
 
     # -- management (partner key) ----------------------------------------------------------
@@ -204,18 +207,14 @@ class Handlers:
 
     async def mgmt_show(self, call: Call) -> Reply:
         """GET /management/organizations/{id}."""
-        org = self._managed(call)
-        self.engine.stats.gets[org.id] += 1
-        return self._one(MANAGEMENT_ORGANIZATIONS, org, call)
+        return self._shown(MANAGEMENT_ORGANIZATIONS, self._managed(call), call)
 
     async def mgmt_create(self, call: Call) -> Reply:
         """POST /management/organizations."""
         engine = self.engine
         spec = MANAGEMENT_ORGANIZATIONS
-        write = parse_write(call.body, spec, create=True, url_id=None, strict=engine.strict)
         # A throwaway org stands in for the context: the new one does not exist yet.
-        ctx = WriteContext(engine, Record("organizations", "", {}, ""), OrgData(), spec, write, {})
-        self._validate(ctx)
+        ctx = self._checked(call, spec, Record("organizations", "", {}, ""), OrgData())
         org = engine.new_org(ctx.values)
         engine.stats.created["organizations"] += 1
         return self._one(spec, org, call, 201)

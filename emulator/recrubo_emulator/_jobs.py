@@ -69,6 +69,23 @@ def _index(rec: Record) -> int:
     return index if isinstance(index, int) else 0
 
 
+def _sent_texts(actions: list[dict[str, Any]], *, answered: int, finished: bool) -> list[str]:
+    """The texts a run sent, in flow order: every action's when it finished; otherwise up to
+    the question left unanswered (the run stopped waiting for its answer)."""
+    texts: list[str] = []
+    asked = 0
+    for action in actions:
+        value = action.get("value")
+        text = value.get("text") if isinstance(value, dict) else None
+        if isinstance(text, str) and text:
+            texts.append(text)
+        if action.get("actionType") == "ask" and action.get("variableName"):
+            asked += 1
+            if not finished and asked > answered:
+                break
+    return texts
+
+
 class Jobs:
     """Schedules and performs the platform's asynchronous work."""
 
@@ -204,6 +221,9 @@ class Jobs:
         if script.outcome == "queued":
             return
         self.engine.update(run, {"status": "running", "cost": 1})
+        initial_message = run.data.get("initialMessage")
+        if isinstance(initial_message, dict) and initial_message:
+            self._leave_message(run, initial_message)
         if script.outcome == "running":
             return
         delay = script.running_seconds
@@ -217,9 +237,14 @@ class Jobs:
         self.engine.clock.schedule(delay, end)
 
     def _end_run(self, run: Record, script: FlowRunScript) -> None:
-        answers = session_fields(self._flow_actions(run))
+        actions = self._flow_actions(run)
+        answers = session_fields(actions)
         if script.outcome != "finished":
             answers = answers[: len(answers) // 2]
+        for text in _sent_texts(
+            actions, answered=len(answers), finished=script.outcome == "finished"
+        ):
+            self._leave_message(run, {"type": "text", "text": {"value": text}})
         state = dict(run.data.get("state") or {})
         for name, value in answers:
             state.setdefault(name, value)
@@ -227,6 +252,26 @@ class Jobs:
         self._starts.pop(run.id, None)
         self.engine.update(
             run, {"status": script.outcome, "state": state, "cost": max(1, len(answers))}
+        )
+
+    def _leave_message(self, run: Record, payload: Mapping[str, Any]) -> None:
+        """Store a message the run sent on its thread (as the API's bot does), delivered."""
+        org = self.engine.org_of(run)
+        data = self.engine.data_of(run)
+        thread_id = run.data.get("messageThreadId")
+        if org is None or data is None or data.get("messageThreads", str(thread_id)) is None:
+            return
+        self.engine.create(
+            org,
+            "messages",
+            {
+                "sendBy": "Recrubo",
+                "origin": "outbound",
+                "messageThreadId": thread_id,
+                "payload": dict(payload),
+                "deliveryStatus": "delivered",
+                "errorMessages": [],
+            },
         )
 
     def _flow_actions(self, run: Record) -> list[dict[str, Any]]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from ._ids import iso
-from ._schema import BY_TYPE, Field, Rel, Spec
+from ._schema import BY_TYPE
+from ._spec import Field, Rel, Spec
 from ._store import Record
 
 JSONAPI = "application/vnd.api+json"
@@ -286,6 +288,8 @@ def _check_value(f: Field, value: Any) -> str | None:
         return f"{f.name} can't be blank"
     if f.enum and value not in f.enum:
         return f"{f.name} is not included in the list ({', '.join(f.enum)})"
+    if f.pattern is not None and not re.fullmatch(f.pattern, value):
+        return f"{f.name} is invalid: {f.pattern_hint or 'expected ' + f.pattern}"
     return None
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from ._jsonapi import JSONAPI
 from ._query import MAX_PAGE_SIZE, OPERATORS
-from ._schema import MANAGEMENT_ORGANIZATIONS, ORGANIZATIONS, RESOURCES, Field, Spec
+from ._schema import MANAGEMENT_ORGANIZATIONS, ORGANIZATIONS, RESOURCES
+from ._spec import Field, Spec
 
 _ERRORS = {
     "400": "Bad request (malformed JSON or document, bad query parameter)",
@@ -35,6 +36,8 @@ def _kind_schema(f: Field, *, nullable: bool) -> dict[str, Any]:
     base = dict(base)
     if f.enum:
         base["enum"] = [*f.enum, None] if nullable else list(f.enum)
+    if f.pattern is not None:
+        base["pattern"] = f"^(?:{f.pattern})$"
     if nullable and "type" in base:
         base["type"] = [base["type"], "null"]
     return base
@@ -42,6 +45,10 @@ def _kind_schema(f: Field, *, nullable: bool) -> dict[str, Any]:
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _request_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {JSONAPI: {"schema": schema}}}
 
 
 def _write_schema(spec: Spec, *, create: bool) -> dict[str, Any]:
@@ -230,10 +237,7 @@ def _operations(spec: Spec, prefix: str, security: str) -> dict[str, dict[str, A
             "operationId": f"create{title}",
             "security": sec,
             "parameters": params,
-            "requestBody": {
-                "required": True,
-                "content": {JSONAPI: {"schema": _ref(f"{title}Create")}},
-            },
+            "requestBody": _request_body(_ref(f"{title}Create")),
             "responses": _responses("201", f"{title} created", one),
         }
     if "show" in verbs:
@@ -247,10 +251,7 @@ def _operations(spec: Spec, prefix: str, security: str) -> dict[str, dict[str, A
         item["patch"] = {
             "operationId": f"update{title}",
             "security": sec,
-            "requestBody": {
-                "required": True,
-                "content": {JSONAPI: {"schema": _ref(f"{title}Update")}},
-            },
+            "requestBody": _request_body(_ref(f"{title}Update")),
             "responses": _responses("200", f"{title} updated", one),
         }
     if "delete" in verbs:
@@ -324,8 +325,8 @@ def build_openapi(base_path: str) -> dict[str, Any]:
     schemas["OrganizationWebhookUpdate"] = _write_schema(ORGANIZATIONS, create=False)
     paths.update(_operations(MANAGEMENT_ORGANIZATIONS, "management/organizations", "partnerKey"))
     standard = _operations(ORGANIZATIONS, "organizations", "organizationKey")
-    standard["/organizations/{id}"]["patch"]["requestBody"]["content"][JSONAPI]["schema"] = _ref(
-        "OrganizationWebhookUpdate"
+    standard["/organizations/{id}"]["patch"]["requestBody"] = _request_body(
+        _ref("OrganizationWebhookUpdate")
     )
     paths.update(standard)
     paths["/management/refresh-token/{id}"] = {
@@ -342,21 +343,16 @@ def build_openapi(base_path: str) -> dict[str, Any]:
         "post": {
             "operationId": "embedAuthenticate",
             "security": [{"organizationKey": []}],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    JSONAPI: {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "userId": {"type": "string"},
-                                "originUrl": {"type": "string", "format": "uri"},
-                            },
-                            "required": ["userId", "originUrl"],
-                        }
-                    }
-                },
-            },
+            "requestBody": _request_body(
+                {
+                    "type": "object",
+                    "properties": {
+                        "userId": {"type": "string"},
+                        "originUrl": {"type": "string", "format": "uri"},
+                    },
+                    "required": ["userId", "originUrl"],
+                }
+            ),
             "responses": _responses("200", "Embed token", None),
         }
     }

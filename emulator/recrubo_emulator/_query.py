@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 import attrs
 
 from ._jsonapi import ApiError
-from ._schema import Field, Spec, spec_for
+from ._schema import spec_for
+from ._spec import Field, Spec
 from ._store import OrgData, Record
 
 DEFAULT_PAGE_SIZE = 25

@@ -1,106 +1,10 @@
-"""Per-type resource specs: attributes, relationships and verbs, as the docs describe them."""
+"""The resource types as the docs describe them: one ``Spec`` a type, looked up by type or path."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 
-import attrs
-
-#: Value kinds an attribute can hold; checked on writes and used by the OpenAPI document.
-KINDS = ("string", "integer", "number", "boolean", "object", "array", "datetime", "any")
-
-_SNAKE = re.compile(r"_([a-z0-9])")
-
-
-def camelize(name: str) -> str:
-    """Turn ``delivery_status`` into ``deliveryStatus``; camelCase passes unchanged."""
-    return _SNAKE.sub(lambda m: m.group(1).upper(), name)
-
-
-@attrs.frozen
-class Field:
-    """One stored field of a resource.
-
-    Args:
-        name: wire name (camelCase).
-        kind: one of ``KINDS``.
-        post: writable in a POST.
-        patch: writable in a PATCH.
-        required: must be present (and not null) in a POST.
-        visible: rendered under ``attributes``; hidden fields back relationships and filters.
-        enum: allowed values for writes (compared case-sensitively).
-        indexed: keep an index for fast equality filters and reverse relationships.
-    """
-
-    name: str
-    kind: str = "string"
-    post: bool = False
-    patch: bool = False
-    required: bool = False
-    visible: bool = True
-    enum: tuple[str, ...] = ()
-    indexed: bool = False
-    description: str = ""
-
-
-@attrs.frozen
-class Rel:
-    """A relationship.
-
-    Args:
-        name: relationship name on the wire.
-        target: JSON:API type of the related resource(s).
-        kind: ``fk`` (to-one, id stored in ``key`` on this record), ``reverse`` (to-many,
-            records of ``target`` whose ``key`` equals this id) or ``ids`` (to-many, list of
-            ids stored in ``key`` on this record).
-        key: the backing field.
-        post: settable in a POST under ``relationships``.
-        patch: settable in a PATCH under ``relationships``.
-        required: must be given in a POST (as relationship or as its backing attribute).
-    """
-
-    name: str
-    target: str
-    kind: str
-    key: str
-    post: bool = False
-    patch: bool = False
-    required: bool = False
-
-    @property
-    def to_many(self) -> bool:
-        """Whether the relationship holds a list."""
-        return self.kind != "fk"
-
-
-@attrs.frozen
-class Spec:
-    """A resource type: where it lives, what it holds, which verbs it answers."""
-
-    type: str
-    path: str
-    fields: tuple[Field, ...]
-    rels: tuple[Rel, ...] = ()
-    verbs: frozenset[str] = frozenset({"list", "show", "create", "update", "delete"})
-    title: str = ""
-    patch_required: tuple[str, ...] = ()
-    by_name: Mapping[str, Field] = attrs.field(init=False)
-    rel_by_name: Mapping[str, Rel] = attrs.field(init=False)
-    visible: tuple[Field, ...] = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
-        object.__setattr__(self, "rel_by_name", {r.name: r for r in self.rels})
-        object.__setattr__(self, "visible", tuple(f for f in self.fields if f.visible))
-
-    def field(self, name: str) -> Field | None:
-        """Find a field by camelCase or snake_case name (``id`` is not a field)."""
-        return self.by_name.get(name) or self.by_name.get(camelize(name))
-
-    def rel(self, name: str) -> Rel | None:
-        """Find a relationship by camelCase or snake_case name."""
-        return self.rel_by_name.get(name) or self.rel_by_name.get(camelize(name))
+from ._spec import Field, Rel, Spec
 
 
 def _f(
@@ -111,6 +15,8 @@ def _f(
     visible: bool = True,
     enum: tuple[str, ...] = (),
     indexed: bool = False,
+    pattern: str | None = None,
+    pattern_hint: str = "",
 ) -> Field:
     # ``rw`` is a compact form of the docs' HTTP-methods table: "c" = POST, "u" = PATCH, "r" =
     # required on POST.
@@ -123,6 +29,8 @@ def _f(
         visible=visible,
         enum=enum,
         indexed=indexed,
+        pattern=pattern,
+        pattern_hint=pattern_hint,
     )
 
 
@@ -143,8 +51,15 @@ NODE_SUBTYPES = (
     "document",
     "set-variable",
 )
-FLOW_RUN_STATUSES = ("queued", "running", "finished", "timeout", "exception", "cancelled")
 WEBHOOK_EVENTS = ("create", "update", "delete")
+#: MessageThread channels: the docs name WhatsApp, SMS and Facebook Messenger ("e.g. whatsapp
+#: or facebook-messenger"); the SDK's ``Channel`` adds ``messenger`` and ``web``.
+CHANNELS = ("whatsapp", "sms", "messenger", "facebook-messenger", "web")
+#: A phone number as the docs write it (``31612345678``): digits with an optional leading
+#: ``+``, at most 15 of them (E.164's limit); single spaces, dashes or parentheses may separate
+#: them. The docs give no minimum, so short numbers (test data such as ``"1"``) pass.
+PHONE_PATTERN = r"\+?[0-9](?:[ ()-]?[0-9]){0,14}"
+_PHONE_HINT = "expected a phone number: up to 15 digits, e.g. 31612345678 or +31 6 12345678"
 
 ORGANIZATION_FIELDS = (
     _f("name", rw="cur"),
@@ -188,7 +103,7 @@ RESOURCES: tuple[Spec, ...] = (
             _f("firstName", rw="cu"),
             _f("lastName", rw="cu"),
             _f("email", rw="cu"),
-            _f("phone", rw="cur"),
+            _f("phone", rw="cur", pattern=PHONE_PATTERN, pattern_hint=_PHONE_HINT),
             _f("postalCode", rw="cu"),
             _f("candidateStatusId", rw="cu", indexed=True),
             _f("deletedAt", "datetime"),
@@ -322,7 +237,7 @@ RESOURCES: tuple[Spec, ...] = (
         "messageThreads",
         "message-threads",
         (
-            _f("channel", rw="cur"),
+            _f("channel", rw="cur", enum=CHANNELS),
             _f("identifier", rw="cur"),
             _f("chatbotPaused", "boolean", rw="cu"),
             *_TS,
@@ -433,7 +348,7 @@ RESOURCES: tuple[Spec, ...] = (
             _f("lastName", rw="cur"),
             _f("fullName"),
             _f("email", rw="cur"),
-            _f("phone", rw="cu"),
+            _f("phone", rw="cu", pattern=PHONE_PATTERN, pattern_hint=_PHONE_HINT),
             _f("timeZone", rw="cu"),
             _f("externalId", rw="cu", indexed=True),
             *_TS,
@@ -459,7 +374,7 @@ RESOURCES: tuple[Spec, ...] = (
             _ORG,
         ),
         (),
-        frozenset({"list", "show", "create", "delete"}),
+        _NO_PATCH,
         "Webhook",
     ),
 )

@@ -16,7 +16,8 @@ from aiohttp import web
 from ._faults import FaultDice, Faults
 from ._handlers import Call, Handlers, Reply
 from ._jsonapi import JSONAPI, ApiError, error
-from ._schema import BY_PATH, Spec
+from ._schema import BY_PATH
+from ._spec import Spec
 from ._stats import Stats
 from ._store import Record, Store
 
@@ -24,6 +25,8 @@ log = logging.getLogger("recrubo_emulator")
 
 Handler = Callable[[Call], Awaitable[Reply]]
 _VERBS = {"list": "GET", "show": "GET", "create": "POST", "update": "PATCH", "delete": "DELETE"}
+#: Where the emulator's counters are served, outside the API's base path.
+STATS_PATH = "/_emulator/stats"
 _ALLOWED_MEDIA_PARAMS = frozenset({"ext", "profile", "charset"})
 
 
@@ -139,6 +142,8 @@ class Api:
         """Answer one request."""
         request_id = str(uuid.uuid4())
         method = request.method
+        if request.path == STATS_PATH:
+            return self._serve_stats(method, request_id)
         route = self.route(request.path)
         faulted = (
             route is not None
@@ -238,6 +243,25 @@ class Api:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise ApiError.one(400, f"Malformed JSON: {exc}") from exc
+
+    def _serve_stats(self, method: str, request_id: str) -> web.Response:
+        # Outside the API (no key, no faults, not counted): a rehearsal reads what the
+        # emulator saw without changing it. Counters hold no secrets.
+        headers = {"X-Request-Id": request_id}
+        if method not in ("GET", "HEAD"):
+            headers["Allow"] = "GET"
+            body = ApiError.one(405, f"{method} is not allowed here (allowed: GET)").document()
+            return web.Response(
+                status=405,
+                body=orjson.dumps(body),
+                content_type="application/json",
+                headers=headers,
+            )
+        return web.Response(
+            body=orjson.dumps(self._stats.as_dict()),
+            content_type="application/json",
+            headers=headers,
+        )
 
     async def _serve_openapi(self, call: Call) -> Reply:
         return 200, self._openapi

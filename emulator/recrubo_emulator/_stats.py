@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import attrs
 
@@ -21,7 +22,8 @@ class Stats:
             ``reset_before``, ``reset_after``, ``webhook_drop``, ``webhook_duplicate``,
             ``webhook_delay``, ``webhook_reorder``).
         webhooks: delivery attempts: ``attempts``, ``delivered``, ``failed``, ``dropped``,
-            ``duplicated``, ``gave_up``.
+            ``duplicated``, ``gave_up``, ``discarded`` (not sent: the subscription or the
+            organization was deleted before the attempt).
     """
 
     requests: Counter[str] = attrs.field(factory=Counter)
@@ -30,6 +32,22 @@ class Stats:
     gets: Counter[str] = attrs.field(factory=Counter)
     faults: Counter[str] = attrs.field(factory=Counter)
     webhooks: Counter[str] = attrs.field(factory=Counter)
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        """Every counter as a plain mapping with string keys, sorted (the stats endpoint's
+        body: ``GET /_emulator/stats``)."""
+        counters: dict[str, Counter[Any]] = {
+            "requests": self.requests,
+            "responses": self.responses,
+            "created": self.created,
+            "gets": self.gets,
+            "faults": self.faults,
+            "webhooks": self.webhooks,
+        }
+        return {
+            name: {str(key): count for key, count in sorted(counter.items(), key=_key)}
+            for name, counter in counters.items()
+        }
 
     def reset(self) -> None:
         """Set every counter back to zero."""
@@ -42,3 +60,7 @@ class Stats:
             self.webhooks,
         ):
             counter.clear()
+
+
+def _key(item: tuple[Any, int]) -> str:
+    return str(item[0])

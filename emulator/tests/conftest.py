@@ -6,9 +6,8 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp import web
 
-from emu_helpers import Api, Receiver
+from emu_helpers import Api, Receiver, serving_receiver
 from recrubo_emulator import Emulator, Organization
 
 
@@ -47,16 +46,5 @@ def partner(emu: Emulator, session: aiohttp.ClientSession) -> Api:
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     """A running webhook receiver."""
-    rec = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", rec.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    rec.url = f"http://127.0.0.1:{port}/hook"
-    try:
+    async with serving_receiver() as rec:
         yield rec
-    finally:
-        await runner.cleanup()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -109,6 +110,16 @@ def doc(type_: str, attributes: dict[str, Any] | None = None, **extra: Any) -> d
     return {"data": data}
 
 
+async def hook_up(api: Api, url: str, secret: str = "s3cret") -> None:
+    """Point the caller's organization's webhooks at ``url`` (with ``secret``)."""
+    own = (await api.get("/organizations")).data[0]
+    answer = await api.patch(
+        f"/organizations/{own['id']}",
+        doc("organizations", {"webhookUrl": url, "webhookSecret": secret}),
+    )
+    assert answer.status == 200, answer
+
+
 def generation_attributes(**parameters: Any) -> dict[str, Any]:
     """The docs' example FlowGeneration attributes (parameters overridable)."""
     params: dict[str, Any] = {
@@ -166,3 +177,21 @@ class Receiver:
         return [
             b["data"]["attributes"] for _, b in self.received if predicate(b["data"]["attributes"])
         ]
+
+
+@asynccontextmanager
+async def serving_receiver() -> AsyncIterator[Receiver]:
+    """A ``Receiver`` served on a free loopback port at ``/hook`` (its ``url``)."""
+    rec = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", rec.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    rec.url = f"http://127.0.0.1:{port}/hook"
+    try:
+        yield rec
+    finally:
+        await runner.cleanup()

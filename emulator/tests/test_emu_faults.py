@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from emu_helpers import Api, Receiver, doc, generation_attributes
+from emu_helpers import Api, Receiver, doc, generation_attributes, hook_up
 from recrubo_emulator import Emulator, Faults
 
 
@@ -96,18 +96,14 @@ def test_fault_shares_are_validated() -> None:
         Faults(latency=-1)
 
 
-async def _hooked(emu: Emulator, api: Api, url: str) -> None:
-    own = (await api.get("/organizations")).data[0]
-    await api.patch(
-        f"/organizations/{own['id']}",
-        doc("organizations", {"webhookUrl": url, "webhookSecret": "s"}),
-    )
+async def _hooked(api: Api, url: str) -> None:
+    await hook_up(api, url)
     await api.create("webhooks", "webhooks", {"resourceType": "candidates", "event": "create"})
 
 
 async def test_webhook_drop(emu: Emulator, api: Api, receiver: Receiver) -> None:
     """webhook_drop loses payloads for good (logged, never retried)."""
-    await _hooked(emu, api, receiver.url)
+    await _hooked(api, receiver.url)
     emu.faults = Faults(webhook_drop=1.0)
     await api.create("candidates", "candidates", {"phone": "1"})
     await emu.advance(10**6)
@@ -119,7 +115,7 @@ async def test_webhook_drop(emu: Emulator, api: Api, receiver: Receiver) -> None
 
 async def test_webhook_duplicate(emu: Emulator, api: Api, receiver: Receiver) -> None:
     """webhook_duplicate sends a delivered payload twice with the same id."""
-    await _hooked(emu, api, receiver.url)
+    await _hooked(api, receiver.url)
     emu.faults = Faults(webhook_duplicate=1.0)
     await api.create("candidates", "candidates", {"phone": "1"})
     await emu.settle()
@@ -130,7 +126,7 @@ async def test_webhook_duplicate(emu: Emulator, api: Api, receiver: Receiver) ->
 
 async def test_webhook_delay_and_reorder(emu: Emulator, api: Api, receiver: Receiver) -> None:
     """webhook_delay holds every payload back; webhook_reorder lets later ones overtake."""
-    await _hooked(emu, api, receiver.url)
+    await _hooked(api, receiver.url)
     emu.faults = Faults(webhook_delay=5)
     await api.create("candidates", "candidates", {"phone": "1"})
     await emu.advance(4.9)

@@ -8,17 +8,8 @@ from typing import Any
 
 import aiohttp
 
-from emu_helpers import Api, Receiver, doc, generation_attributes
+from emu_helpers import Api, Receiver, doc, generation_attributes, hook_up
 from recrubo_emulator import Emulator
-
-
-async def _hook_up(api: Api, url: str, secret: str = "s3cret") -> None:
-    own = (await api.get("/organizations")).data[0]
-    answer = await api.patch(
-        f"/organizations/{own['id']}",
-        doc("organizations", {"webhookUrl": url, "webhookSecret": secret}),
-    )
-    assert answer.status == 200
 
 
 async def _subscribe(api: Api, resource_type: str, event: str, **extra: Any) -> Any:
@@ -29,7 +20,7 @@ async def _subscribe(api: Api, resource_type: str, event: str, **extra: Any) -> 
 
 async def test_payload_shape_and_secret_header(emu: Emulator, api: Api, receiver: Receiver) -> None:
     """A create is POSTed as a webhookPayload with the secret header and JSON:API type."""
-    await _hook_up(api, receiver.url)
+    await hook_up(api, receiver.url)
     sub = await _subscribe(api, "candidates", "create")
     cand = await api.create("candidates", "candidates", {"phone": "1", "firstName": "A"})
     assert receiver.received == []  # a manual clock sends nothing until it is advanced
@@ -51,7 +42,7 @@ async def test_job_status_changes_are_delivered_in_order(
     emu: Emulator, api: Api, receiver: Receiver
 ) -> None:
     """Clock-driven updates of a generation arrive as update events with changed fields."""
-    await _hook_up(api, receiver.url)
+    await hook_up(api, receiver.url)
     await _subscribe(api, "flowGenerations", "update", fields=["status"])
     await _subscribe(api, "flowGenerations", "create")
     await api.post("/flow-generations", doc("flowGenerations", generation_attributes()))
@@ -67,7 +58,7 @@ async def test_fields_filter_only_narrows_updates(
     emu: Emulator, api: Api, receiver: Receiver
 ) -> None:
     """An update subscription with fields fires only when one of those fields changes."""
-    await _hook_up(api, receiver.url)
+    await hook_up(api, receiver.url)
     await _subscribe(api, "candidates", "update", fields=["email"])
     cand = await api.create("candidates", "candidates", {"phone": "1"})
     url = f"/candidates/{cand['id']}"
@@ -82,7 +73,7 @@ async def test_delete_events_and_subscription_url(
     emu: Emulator, api: Api, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     """A subscription's own webhookUrl wins over the organization's; deletes are delivered."""
-    await _hook_up(api, "http://127.0.0.1:9/unused")
+    await hook_up(api, "http://127.0.0.1:9/unused")
     await _subscribe(api, "vacancies", "delete", webhookUrl=receiver.url)
     vacancy = await api.create("vacancies", "vacancies", {"title": "T", "description": "D"})
     await api.delete(f"/vacancies/{vacancy['id']}")
@@ -97,7 +88,7 @@ async def test_failed_deliveries_are_retried_five_times_with_the_same_id(
     emu: Emulator, api: Api, receiver: Receiver
 ) -> None:
     """Non-2xx answers are retried on the (emulated) schedule, keeping the payload id."""
-    await _hook_up(api, receiver.url)
+    await hook_up(api, receiver.url)
     await _subscribe(api, "candidates", "create")
     receiver.statuses = [500, 503, 404, 500, 500, 500]
     await api.create("candidates", "candidates", {"phone": "1"})
@@ -120,7 +111,7 @@ async def test_failed_deliveries_are_retried_five_times_with_the_same_id(
 
 async def test_retry_succeeds_and_stops(emu: Emulator, api: Api, receiver: Receiver) -> None:
     """After a failure, a 2xx ends the retries; the log shows both attempts."""
-    await _hook_up(api, receiver.url)
+    await hook_up(api, receiver.url)
     await _subscribe(api, "candidates", "create")
     receiver.statuses = [500]
     await api.create("candidates", "candidates", {"phone": "1"})
@@ -141,7 +132,7 @@ async def test_unreachable_receiver_and_missing_url_are_logged(emu: Emulator, ap
     assert first.status is None
     assert first.error is not None
     assert "no webhookUrl" in first.error
-    await _hook_up(api, "http://127.0.0.1:9/closed")
+    await hook_up(api, "http://127.0.0.1:9/closed")
     await api.create("candidates", "candidates", {"phone": "2"})
     await emu.settle()
     assert emu.deliveries[-1].url == "http://127.0.0.1:9/closed"
@@ -193,7 +184,7 @@ async def test_thousand_generations_with_webhooks_are_fast(
     emu: Emulator, api: Api, receiver: Receiver
 ) -> None:
     """1000 flow generations, each delivering 3 webhooks, complete within a few seconds."""
-    await _hook_up(api, receiver.url)
+    await hook_up(api, receiver.url)
     await _subscribe(api, "flowGenerations", "create")
     await _subscribe(api, "flowGenerations", "update", fields=["status"])
     body = doc("flowGenerations", generation_attributes())

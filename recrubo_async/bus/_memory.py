@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
+
+import orjson
 
 from .._bounded import BoundedTTLMap, check_max_entries
 from .._ordering import is_stale
@@ -13,6 +16,19 @@ from ._local import Fanout, Key, LocalSubscription
 
 #: The resource type of ``check()``'s private subscription: no JSON:API type looks like it.
 _CHECK_TYPE = "recrubo.bus-check"
+
+#: A remembered state: (event, updatedAt, status, the resource as JSON). Only atomic
+#: values, so CPython's cyclic GC stops tracking it; the parsed resource would be a couple
+#: of dozen tracked containers per resource, walked by every full collection.
+_Held = tuple[str, datetime | None, str | None, bytes]
+
+#: Anything that would not come back from JSON as it went in raises instead (and the
+#: event is then kept as it is).
+_EXACT_JSON = (
+    orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
 
 
 class InMemoryBus:
@@ -27,7 +43,9 @@ class InMemoryBus:
     """
 
     def __init__(self, *, max_latest: int = 100_000, latest_ttl: Duration = 3600.0) -> None:
-        self._latest: BoundedTTLMap[Key, ResourceEvent] = BoundedTTLMap(
+        # The latest states are read back rarely (once as a wait starts), written on every
+        # publish: they are kept as JSON and parsed again by latest().
+        self._latest: BoundedTTLMap[Key, _Held | ResourceEvent] = BoundedTTLMap(
             check_max_entries("InMemoryBus(max_latest=...)", max_latest),
             check_duration("InMemoryBus(latest_ttl=...)", latest_ttl),
         )
@@ -46,13 +64,16 @@ class InMemoryBus:
     async def publish(self, event: ResourceEvent) -> bool:
         """Remember and deliver ``event``; False (and nothing done) when it is older than
         the remembered state, or an update after a delete."""
-        key = event.key
+        key = (event.type, event.id)
         held = self._latest.get(key)
-        if held is not None and is_stale(
-            event.event, event.updated_at, held.event, held.updated_at
-        ):
-            return False
-        self._latest.put(key, event)
+        if held is not None:
+            if isinstance(held, ResourceEvent):
+                held_event, held_updated_at = held.event, held.updated_at
+            else:
+                held_event, held_updated_at = held[0], held[1]
+            if is_stale(event.event, event.updated_at, held_event, held_updated_at):
+                return False
+        self._latest.put(key, _hold(event))
         self._fanout.deliver(event)
         return True
 
@@ -62,7 +83,18 @@ class InMemoryBus:
         return sub
 
     async def latest(self, type: str, id: str) -> ResourceEvent | None:
-        return self._latest.get((type, id))
+        held = self._latest.get((type, id))
+        if held is None or isinstance(held, ResourceEvent):
+            return held
+        event, updated_at, status, resource = held
+        return ResourceEvent(
+            type=type,
+            id=id,
+            event=event,
+            resource=orjson.loads(resource),
+            status=status,
+            updated_at=updated_at,
+        )
 
     async def check(self, timeout: Duration = 5.0) -> float:
         """A delivery through this bus to a private subscription: the seconds it took.
@@ -92,3 +124,12 @@ class InMemoryBus:
     async def aclose(self) -> None:
         self._fanout.end_all()
         self._latest.clear()
+
+
+def _hold(event: ResourceEvent) -> _Held | ResourceEvent:
+    """What :class:`InMemoryBus` keeps of ``event``: its JSON form where it has one."""
+    try:
+        resource = orjson.dumps(event.resource, option=_EXACT_JSON)
+    except TypeError:
+        return event  # not plain JSON (a hand-made event): kept as it is
+    return (event.event, event.updated_at, event.status, resource)

@@ -39,7 +39,7 @@ _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 # check and the write are one atomic step, so replicas racing on one resource stay ordered.
 # Answers 1 when the state was accepted as the newest, 0 when it was refused. It is
 # ``_ordering.is_stale`` in Lua (a missing ``ts`` is a missing updatedAt), held to
-# ``_ordering.CASES`` by tests/test_redis_bus_ordering.py.
+# ``_ordering.CASES`` by tests/bus/test_redis_bus_ordering.py.
 _PUBLISH_LUA = """
 local current = redis.call('GET', KEYS[1])
 if current then

@@ -26,6 +26,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from .. import _compat
+from .._otel import global_telemetry
 from ._event import ResourceEvent
 from ._local import Fanout, Key, LocalSubscription
 
@@ -223,7 +225,7 @@ class RedisChannels:
             await pubsub.subscribe(*subscribe)
             self._watch_connection()
         # Never an UNSUBSCRIBE with no channel: Redis reads it as "all channels".
-        if unsubscribe and pubsub.connection is not None:
+        if unsubscribe and _compat.pubsub_connection(pubsub) is not None:
             await pubsub.unsubscribe(*unsubscribe)
         if subscribe:
             await self._confirm(pubsub)
@@ -276,17 +278,17 @@ class RedisChannels:
     def _watch_connection(self) -> None:
         # redis-py may reconnect (and resubscribe) the pub/sub connection by itself; be told,
         # so that states published while it was down are re-checked.
-        connection = self._pubsub.connection if self._pubsub is not None else None
+        connection = _compat.pubsub_connection(self._pubsub) if self._pubsub is not None else None
         if connection is not None and connection is not self._watched_connection:
             self._unwatch_connection()
-            connection.register_connect_callback(self._on_connect)
+            _compat.on_reconnect(connection, self._on_connect)
             self._watched_connection = connection
 
     def _unwatch_connection(self) -> None:
         # A released connection goes back to the pool and may serve plain commands later;
         # its reconnects are then no news about pub/sub.
         if self._watched_connection is not None:
-            self._watched_connection.deregister_connect_callback(self._on_connect)
+            _compat.off_reconnect(self._watched_connection, self._on_connect)
             self._watched_connection = None
 
     def _on_connect(self, connection: Any) -> None:
@@ -306,12 +308,7 @@ class RedisChannels:
 
     def _reading(self) -> bool:
         """Whether the pub/sub connection has channels, or confirmations still to read."""
-        pubsub = self._pubsub
-        return (
-            pubsub is not None
-            and pubsub.connection is not None
-            and bool(pubsub.channels or pubsub.pending_unsubscribe_channels)
-        )
+        return self._pubsub is not None and _compat.pubsub_is_reading(self._pubsub)
 
     async def _listen(self) -> None:
         delay = self.reconnect_delay
@@ -391,6 +388,9 @@ class RedisChannels:
                 raise
         if count and lost:
             self.reconnects += 1
+            telemetry = global_telemetry()
+            if telemetry is not None:
+                telemetry.reconnects.add(1)
             logger.warning(
                 "Redis pub/sub connection restored (%s); %d resources resubscribed and re-checked",
                 reason,
@@ -406,12 +406,12 @@ class RedisChannels:
         unwanted: list[str] = []
         if pubsub is not None:
             keep = set(wanted)
-            unwanted = [c for c in map(_text, pubsub.channels) if c not in keep]
+            unwanted = [c for c in map(_text, _compat.pubsub_channels(pubsub)) if c not in keep]
         if wanted:
             pubsub = self._ensure_pubsub()
             await pubsub.subscribe(*wanted)
             self._watch_connection()
-        if unwanted and pubsub is not None and pubsub.connection is not None:
+        if unwanted and pubsub is not None and _compat.pubsub_connection(pubsub) is not None:
             await pubsub.unsubscribe(*unwanted)
         return len(wanted)
 

@@ -116,13 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, parents=[common], help=help, description=help)
         return sub.add_subparsers(dest=f"{name}_action", metavar="ACTION", required=True)
 
-    emulator = add(commands, "emulator", _commands.emulator, "serve the local emulator")
-    hide = argparse.SUPPRESS
-    emulator.add_argument("--host", default=hide, help="interface (default: 127.0.0.1)")
-    emulator.add_argument("--port", type=int, default=hide, help="0: any free port (default 8080)")
-    emulator.add_argument("--mode", choices=("sandbox", "production"), default=hide)
-    emulator.add_argument("--speed", type=_positive_float, default=hide, help="emulated s per s")
-    emulator.add_argument("--seed", type=int, default=hide, help="reproducible ids and keys")
+    # The emulator is a server: no client options here; every argument goes to the
+    # emulator's own parser (`recrubo emulator --help` prints its options).
+    emulator_help = "serve the local emulator, or print its stats: 'emulator stats'"
+    emulator = commands.add_parser(
+        "emulator", help=emulator_help, description=emulator_help, add_help=False
+    )
+    emulator.set_defaults(handler=_commands.emulator)
+    emulator.add_argument("emulator_args", nargs=argparse.REMAINDER, metavar="ARGS")
 
     flows = group("flows", "flows: generate")
     generate = add(flows, "generate", _commands.flows_generate, "generate a flow from a vacancy")
@@ -160,7 +161,27 @@ def build_parser() -> argparse.ArgumentParser:
     list_.add_argument("--page-size", type=int, metavar="N")
     list_.add_argument("--limit", type=_count, default=25, metavar="N", help="0: all (default 25)")
 
-    hooks = group("webhooks", "webhooks: listen")
+    hooks = group("webhooks", "webhooks: ensure, listen")
+    ensure = add(
+        hooks,
+        "ensure",
+        _commands.webhooks_ensure,
+        "make the webhook subscriptions match --subscribe (safe to run on every deploy)",
+    )
+    ensure.add_argument(
+        "--subscribe",
+        action="append",
+        required=True,
+        metavar="TYPE[:EVENTS[:FIELDS]]",
+        help="e.g. flowRuns:update:status,outcome (no EVENTS: all of create,update,delete); "
+        "repeatable",
+    )
+    ensure.add_argument(
+        "--prune", action="store_true", help="delete subscriptions not asked for, and duplicates"
+    )
+    ensure.add_argument(
+        "--webhook-url", metavar="URL", help="deliver there (default: the organization's URL)"
+    )
     listen = add(hooks, "listen", _listen.webhooks_listen, "print verified webhook deliveries")
     listen.add_argument("--port", type=int, required=True, help="0: any free port")
     listen.add_argument(
@@ -185,6 +206,17 @@ def _join_dash_values(argv: Sequence[str]) -> list[str]:
             out.append(arg)
             i += 1
     return out
+
+
+def _split_emulator(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
+    """``[--json] emulator ARGS...`` -> (up to ``emulator``, ARGS): argparse's REMAINDER
+    refuses ARGS that start with an option, and every one of them is the emulator's."""
+    for i, arg in enumerate(argv):
+        if arg == "emulator":
+            return list(argv[: i + 1]), list(argv[i + 1 :])
+        if not arg.startswith("-"):
+            break  # another command (or an option's value): not ours
+    return list(argv), None
 
 
 def _secrets(argv: Sequence[str]) -> list[str]:
@@ -234,7 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     secrets = _secrets(raw)
     try:
         try:
-            args = build_parser().parse_args(_join_dash_values(raw))
+            head, emulator_args = _split_emulator(raw)
+            args = build_parser().parse_args(_join_dash_values(head))
+            if emulator_args is not None:
+                args.emulator_args = emulator_args
         except SystemExit as exc:  # --help and --version print, then exit
             return exc.code if isinstance(exc.code, int) else EXIT_OK
         return asyncio.run(_run(args))

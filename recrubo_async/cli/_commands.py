@@ -1,4 +1,5 @@
-"""The API commands: ``flows generate``, ``flow-runs watch``, ``get``, ``list``, ``emulator``.
+"""The API commands: ``flows generate``, ``flow-runs watch``, ``get``, ``list``,
+``webhooks ensure``, ``emulator``.
 
 Each takes the parsed arguments and an ``Output`` and returns the exit status; failures
 are raised (``UsageError``, SDK errors) and turned into one line by ``_app``.
@@ -7,6 +8,7 @@ are raised (``UsageError``, SDK errors) and turned into one line by ``_app``.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from typing import Any
@@ -17,13 +19,18 @@ from .._query import MAX_PAGE_SIZE, check_page_size, include_paths, sort_param
 from .._types import Environment
 from .._validate import check_path_id
 from ..models import CandidateField, Requirement, TextContext, VacancyApplicationParameters
-from ..models._base import Resource
+from ..models._base import Resource, relationship_specs
+from ..resources import ResourceEntry
 from ..resources.flow_runs import FLOW_RUN
 from ..waiters import PollingWaiter
 from ..waiters._waitable import DEFAULT_WAIT_TIMEOUT
 from ._errors import CommandError, UsageError
 from ._output import Output, Progress
-from ._parsing import ResourceKind, parse_filters, read_text, resolve_kind
+from ._parsing import parse_filters, parse_subscription, read_text, resolve_kind
+
+# The command reports duplicates itself; without this, Python's last-resort handler would
+# print the SDK's warning too. Handlers the user configures still get it.
+logging.getLogger("recrubo_async.webhooks.ensure").addHandler(logging.NullHandler())
 
 
 def make_client(args: argparse.Namespace, *, poll_interval: float | None = None) -> Client:
@@ -70,14 +77,17 @@ async def flows_generate(args: argparse.Namespace, out: Output) -> int:
     if args.timeout is not None and not args.wait:
         raise UsageError("--timeout applies only with --wait")
     text = read_text(args.vacancy)
-    parameters = VacancyApplicationParameters(
-        knockout_requirements=[Requirement(t) for t in args.knockout],
-        preferred_requirements=[Requirement(t) for t in args.preferred],
-        required_fields=[CandidateField(n) for n in args.required_field],
-        optional_fields=[CandidateField(n) for n in args.optional_field] or None,
-        language=args.language,
-        flow_name=args.flow_name,
-    )
+    try:
+        parameters = VacancyApplicationParameters(
+            knockout_requirements=[Requirement(t) for t in args.knockout],
+            preferred_requirements=[Requirement(t) for t in args.preferred],
+            required_fields=[CandidateField(n) for n in args.required_field],
+            optional_fields=[CandidateField(n) for n in args.optional_field] or None,
+            language=args.language,
+            flow_name=args.flow_name,
+        )
+    except ValueError as exc:  # an unknown --required-field/--optional-field name
+        raise UsageError(str(exc)) from exc
     request: dict[str, Any] = {
         "flow_type": "vacancy_application_flow",
         "parameters": parameters,
@@ -113,7 +123,7 @@ async def flow_runs_watch(args: argparse.Namespace, out: Output) -> int:
     return 1 if args.exit_status and failed else 0
 
 
-def _check_include(include: str | None, kind: ResourceKind) -> None:
+def _check_include(include: str | None, kind: ResourceEntry) -> None:
     if include is not None:
         try:
             include_paths(include, kind.model)
@@ -128,8 +138,30 @@ async def get(args: argparse.Namespace, out: Output) -> int:
     _check_include(args.include, kind)
     async with make_client(args) as client:
         resources = getattr(client, kind.attribute)
-        out.resource(await resources.retrieve(resource_id, include=args.include))
+        resource = await resources.retrieve(resource_id, include=args.include)
+    if args.include is None:
+        out.resource(resource)
+    else:
+        out.document(resource, reachable(resource))
     return 0
+
+
+def reachable(resource: Resource) -> list[Resource]:
+    """The models linked from ``resource`` (what its document included), each once, in the
+    order a breadth-first walk meets them; the resource itself is not among them."""
+    seen = {(resource.type, resource.id)}
+    found: list[Resource] = []
+    queue = [resource]
+    while queue:
+        current = queue.pop(0)
+        for spec in relationship_specs(type(current)).values():
+            value = getattr(current, spec.name)
+            for target in value if isinstance(value, tuple) else (value,):
+                if isinstance(target, Resource) and (target.type, target.id) not in seen:
+                    seen.add((target.type, target.id))
+                    found.append(target)
+                    queue.append(target)
+    return found
 
 
 async def list_(args: argparse.Namespace, out: Output) -> int:
@@ -165,19 +197,35 @@ async def list_(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+async def webhooks_ensure(args: argparse.Namespace, out: Output) -> int:
+    """Make the webhook subscriptions match ``--subscribe``; print what it created, kept
+    and deleted."""
+    webhook_url: str | None = args.webhook_url
+    if webhook_url is not None and not webhook_url.strip():
+        raise UsageError("--webhook-url is empty")
+    subscriptions = [parse_subscription(s, webhook_url=webhook_url) for s in args.subscribe]
+    async with make_client(args) as client:
+        result = await client.webhooks.ensure(subscriptions, prune=args.prune)
+    out.ensured(result)
+    return 0
+
+
 async def emulator(args: argparse.Namespace, out: Output) -> int:
-    """Serve the emulator (``python -m recrubo_emulator``) until interrupted."""
+    """Hand the arguments to the emulator's command line (``python -m recrubo_emulator``)."""
     try:
-        from recrubo_emulator.__main__ import parse_args, serve
+        from recrubo_emulator.__main__ import PROG, run
     except ImportError as exc:
         from ..testing import INSTALL_HINT
 
         raise SystemExit(f"recrubo emulator: {INSTALL_HINT}") from exc
 
-    # Only options given are passed on, so the emulator's own defaults apply.
-    argv: list[str] = []
-    for name in ("host", "port", "mode", "speed", "seed"):
-        if name in args:
-            argv += [f"--{name}", str(getattr(args, name))]
-    await serve(parse_args(argv), out=sys.stdout)
-    return 0
+    argv: list[str] = list(args.emulator_args)
+    # `recrubo --json emulator stats`: the global flag was taken before the command.
+    if args.json and argv[:1] == ["stats"] and "--json" not in argv:
+        argv.append("--json")
+    try:
+        return await run(argv, out=sys.stdout)
+    except SystemExit as exc:  # --help, or a usage error the emulator's parser printed
+        if isinstance(exc.code, int):
+            return exc.code
+        raise CommandError(f"{PROG}: {exc.code}") from exc

@@ -3,38 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import signal
 
 from aiohttp import web
 
 from ..webhooks import WebhookPayload, WebhookReceiver
+from ..webhooks.aiohttp import add_routes
 from ._errors import CommandError, UsageError
 from ._output import Output
+from ._signals import wait_for_stop
 
 SECRET_ENV = "RECRUBO_WEBHOOK_SECRET"
-
-
-async def wait_for_stop() -> None:
-    """Return once SIGINT or SIGTERM arrives.
-
-    Where signals cannot be handled (not the main thread), this waits until cancelled.
-    """
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    handled: list[signal.Signals] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            handled.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover
-            pass  # not the main thread, or no signal support: Ctrl+C still interrupts
-    try:
-        await stop.wait()
-    finally:
-        for sig in handled:
-            loop.remove_signal_handler(sig)
 
 
 async def webhooks_listen(args: argparse.Namespace, out: Output) -> int:
@@ -52,7 +31,7 @@ async def webhooks_listen(args: argparse.Namespace, out: Output) -> int:
 
     receiver.add_handler(show)
     app = web.Application()
-    receiver.add_routes(app, path)
+    add_routes(receiver, app, path)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     try:

@@ -14,6 +14,7 @@ import orjson
 
 from .._jsonapi import Codec
 from .._naming import to_snake
+from ..models import EnsureResult, Webhook
 from ..models._base import Relationship, Resource
 from ..webhooks import WebhookPayload
 
@@ -162,6 +163,22 @@ class Output:
             return
         self._print("\n".join(self.describe(resource)))
 
+    def document(self, resource: Resource, included: Sequence[Resource]) -> None:
+        """One resource and what it included: ``{"data": {...}, "included": [...]}``, or its
+        ``key: value`` lines followed by an ``included:`` table."""
+        if self.json:
+            doc = {"data": self.wire(resource), "included": [self.wire(r) for r in included]}
+            self._print(dumps(doc, indent=True))
+            return
+        self._print("\n".join(self.describe(resource)))
+        self._included(included)
+
+    def _included(self, included: Sequence[Resource]) -> None:
+        if included:
+            rows = [{"type": r.type, **self._row(r)} for r in included]
+            self._print("\nincluded:")
+            self._print("\n".join(_table(rows, ["type", "id", "summary"])))
+
     def describe(self, resource: Resource) -> list[str]:
         """``key: value`` lines of a resource with snake_case names."""
         wire = self.wire(resource)
@@ -187,10 +204,7 @@ class Output:
             self.notice(f"no {what} found")
             return
         self._print("\n".join(self.table(items)))
-        if included:
-            rows = [{"type": r.type, **self._row(r)} for r in included]
-            self._print("\nincluded:")
-            self._print("\n".join(_table(rows, ["type", "id", "summary"])))
+        self._included(included)
 
     def _row(self, resource: Resource) -> dict[str, object]:
         attributes = {to_snake(k): v for k, v in self.wire(resource)["attributes"].items()}
@@ -213,6 +227,39 @@ class Output:
         if any(row.get("created_at") is not None for row in rows):
             columns.append("created_at")
         return _table(rows, columns)
+
+    def ensured(self, result: EnsureResult) -> None:
+        """What ``webhooks ensure`` did: ``{"created": [...], "kept": [...], ...}`` (resource
+        objects), or one table row per subscription and notes on standard error."""
+        if self.json:
+            doc = {
+                name: [self.wire(w) for w in getattr(result, name)] for name, _ in _ENSURE_ACTIONS
+            }
+            self._print(dumps(doc, indent=True))
+        else:
+            rows = [
+                _subscription_row(action, webhook)
+                for name, action in _ENSURE_ACTIONS
+                for webhook in getattr(result, name)
+            ]
+            if rows:
+                columns = ["action", "id", "type", "event", "fields", "webhook_url"]
+                self._print("\n".join(_table(rows, columns)))
+        counts = ", ".join(
+            f"{len(getattr(result, name))} {name}" for name, _ in _ENSURE_ACTIONS[:3]
+        )
+        self.notice(f"webhook subscriptions: {counts}")
+        if result.duplicates:
+            self.notice(
+                f"warning: {len(result.duplicates)} duplicate subscription(s) left in place: "
+                "each delivers every matching event again under another delivery id, so "
+                "handlers run twice; run again with --prune to delete them"
+            )
+        if result.unmatched:
+            self.notice(
+                f"{len(result.unmatched)} subscription(s) not asked for left in place "
+                "(--prune deletes them)"
+            )
 
     def state(self, resource: Resource) -> None:
         """One state of a watched job: a JSON line, or its status."""
@@ -241,6 +288,27 @@ class Output:
         self._print(
             f"{payload.event} {resource.type} {resource.id} {'-' if status is None else status}"
         )
+
+
+#: ``EnsureResult`` fields, each with the word its rows are marked with.
+_ENSURE_ACTIONS = (
+    ("created", "created"),
+    ("kept", "kept"),
+    ("deleted", "deleted"),
+    ("duplicates", "duplicate"),
+    ("unmatched", "unmatched"),
+)
+
+
+def _subscription_row(action: str, webhook: Webhook) -> dict[str, object]:
+    return {
+        "action": action,
+        "id": webhook.id,
+        "type": webhook.resource_type,
+        "event": webhook.event,
+        "fields": ",".join(webhook.fields) if webhook.fields else None,
+        "webhook_url": webhook.webhook_url or "(organization's)",
+    }
 
 
 class Progress:

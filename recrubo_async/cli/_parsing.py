@@ -1,70 +1,22 @@
-"""Command-line values to SDK arguments: resource types, filters and the vacancy text."""
+"""Command-line values to SDK arguments: resource types, filters, webhook subscriptions and
+the vacancy text."""
 
 from __future__ import annotations
 
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any, NamedTuple
 
 from .._query import FILTER_OPERATORS
-from .._resource import APIResource
-from ..models._base import Resource
-from ..resources.candidates import Candidates
-from ..resources.conversations import Conversations
-from ..resources.flow_generations import FlowGenerations
-from ..resources.flow_runs import FlowRuns
-from ..resources.flows import Flows
-from ..resources.message_templates import MessageTemplates
-from ..resources.message_threads import MessageThreads
-from ..resources.messages import Messages
-from ..resources.node_actions import NodeActions
-from ..resources.node_transitions import NodeTransitions
-from ..resources.nodes import Nodes
-from ..resources.organizations import Organizations
-from ..resources.users import Users
-from ..resources.vacancies import Vacancies
-from ..resources.vacancy_analyses import VacancyAnalyses
-from ..resources.webhooks import Webhooks
+from ..models import WebhookEvent, WebhookSubscription
+from ..resources import RESOURCES, ResourceEntry
 from ._errors import UsageError
 
-#: ``client.<attribute>`` for every resource ``get`` and ``list`` can reach.
-_RESOURCES: dict[str, type[APIResource[Any]]] = {
-    "candidates": Candidates,
-    "conversations": Conversations,
-    "flow_generations": FlowGenerations,
-    "flow_runs": FlowRuns,
-    "flows": Flows,
-    "message_templates": MessageTemplates,
-    "message_threads": MessageThreads,
-    "messages": Messages,
-    "node_actions": NodeActions,
-    "node_transitions": NodeTransitions,
-    "nodes": Nodes,
-    "organizations": Organizations,
-    "users": Users,
-    "vacancies": Vacancies,
-    "vacancy_analyses": VacancyAnalyses,
-    "webhooks": Webhooks,
-}
+#: The resources ``get`` and ``list`` can reach: the ``RESOURCES`` entries marked ``cli``.
+KINDS = tuple(entry for entry in RESOURCES if entry.cli)
 
 
-class ResourceKind(NamedTuple):
-    """A resource the CLI can reach: its client attribute, JSON:API type and model."""
-
-    attribute: str
-    json_type: str
-    model: type[Resource]
-
-    @property
-    def kebab(self) -> str:
-        return self.attribute.replace("_", "-")
-
-
-KINDS = tuple(ResourceKind(name, cls._model.TYPE, cls._model) for name, cls in _RESOURCES.items())
-
-
-def resolve_kind(name: str) -> ResourceKind:
+def resolve_kind(name: str) -> ResourceEntry:
     """The resource named ``flow_runs``, ``flow-runs`` or ``flowRuns`` (any case).
 
     Raises:
@@ -117,6 +69,44 @@ def parse_filters(items: Sequence[str]) -> FilterArg:
         ops[op] = value
         out[field] = ops
     return out
+
+
+_EVENTS = tuple(str(event) for event in WebhookEvent)
+_SUBSCRIBE_FORM = "write TYPE[:EVENTS[:FIELDS]], e.g. flowRuns:update:status,outcome"
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",")]
+
+
+def parse_subscription(text: str, *, webhook_url: str | None = None) -> WebhookSubscription:
+    """``TYPE[:EVENTS[:FIELDS]]`` (events and fields comma-separated) to a subscription.
+
+    ``flowRuns`` asks every event; ``flowRuns:update:status,outcome`` asks updates of
+    those attributes.
+
+    Raises:
+        UsageError: malformed, or an unknown type or event, or fields without ``update``.
+    """
+    parts = text.split(":")
+    if len(parts) > 3 or not parts[0].strip():
+        raise UsageError(f"bad --subscribe {text!r}: {_SUBSCRIBE_FORM}")
+    kind = resolve_kind(parts[0])
+    events = _names(parts[1]) if len(parts) > 1 else list(_EVENTS)
+    for event in events:
+        if event not in _EVENTS:
+            raise UsageError(
+                f"bad --subscribe {text!r}: unknown event {event!r}; use {', '.join(_EVENTS)}"
+            )
+    fields = _names(parts[2]) if len(parts) > 2 else None
+    if fields is not None:
+        if not all(fields):
+            raise UsageError(f"bad --subscribe {text!r}: a field name is empty; {_SUBSCRIBE_FORM}")
+        if "update" not in events:
+            raise UsageError(f"bad --subscribe {text!r}: fields narrow only 'update' events")
+    return WebhookSubscription(
+        kind.json_type, events=events, fields=fields, webhook_url=webhook_url
+    )
 
 
 def read_text(path: str) -> str:

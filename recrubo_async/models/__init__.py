@@ -11,7 +11,7 @@ from ._base import (
     resolve_model_types,
 )
 from ._wire import WireObject
-from .candidate import Candidate
+from .candidate import Candidate, CandidateStatus
 from .conversation import Conversation, ConversationStatus
 from .embed_token import EmbedToken
 from .flow import Flow
@@ -52,9 +52,9 @@ from .node_action import ActionSubType, ActionType, NodeAction
 from .node_transition import NodeTransition
 from .organization import Organization
 from .user import User
-from .vacancy import Vacancy
-from .vacancy_analysis import VacancyAnalysis
-from .webhook import Webhook, WebhookEvent
+from .vacancy import Location, Vacancy
+from .vacancy_analysis import AnalyzeResult, Certification, Skill, VacancyAnalysis
+from .webhook import EnsureResult, Webhook, WebhookEvent, WebhookSubscription
 
 # Models name each other in relationship fields; resolve those names now all are loaded.
 resolve_model_types()
@@ -62,8 +62,11 @@ resolve_model_types()
 __all__ = [
     "ActionSubType",
     "ActionType",
+    "AnalyzeResult",
     "Candidate",
     "CandidateField",
+    "CandidateStatus",
+    "Certification",
     "Channel",
     "ComponentType",
     "Conversation",
@@ -71,6 +74,7 @@ __all__ = [
     "DeliveryStatus",
     "EmbedToken",
     "EndFlowType",
+    "EnsureResult",
     "ExtraOption",
     "Flow",
     "FlowGeneration",
@@ -79,6 +83,7 @@ __all__ = [
     "FlowRunStatus",
     "FlowType",
     "GenericResource",
+    "Location",
     "MediaBody",
     "MediaMessage",
     "MediaType",
@@ -96,6 +101,7 @@ __all__ = [
     "Requirement",
     "Resource",
     "ResourceIdentifier",
+    "Skill",
     "TemplateCategory",
     "TemplateComponent",
     "TemplateComponentValues",
@@ -112,5 +118,6 @@ __all__ = [
     "VacancyApplicationParameters",
     "Webhook",
     "WebhookEvent",
+    "WebhookSubscription",
     "WireObject",
 ]

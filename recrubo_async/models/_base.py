@@ -100,6 +100,9 @@ class Resource:
     """
 
     TYPE: ClassVar[str] = ""
+    #: Whether the API documents this type's relationships; when not, includes below it
+    #: are passed on unchecked, as for a type the SDK does not model.
+    DOCUMENTED_RELATIONSHIPS: ClassVar[bool] = True
 
     id: str
     #: The JSON:API type; typed models fill it in from ``TYPE``.

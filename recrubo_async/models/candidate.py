@@ -17,6 +17,20 @@ if TYPE_CHECKING:
 
 @register
 @attrs.frozen(kw_only=True)
+class CandidateStatus(Resource):
+    """A candidate's status (``candidateStatuses``), reached as ``candidate.candidate_status``
+    with ``include="candidateStatus"``.
+
+    Its attributes are not documented: read them by wire name with ``attribute("name")``
+    (they are kept in ``extra``).
+    """
+
+    TYPE = "candidateStatuses"
+    DOCUMENTED_RELATIONSHIPS = False
+
+
+@register
+@attrs.frozen(kw_only=True)
 class Candidate(Resource):
     """A candidate; the Inbox needs one linked to a MessageThread."""
 
@@ -32,8 +46,7 @@ class Candidate(Resource):
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
-    #: ``candidateStatuses`` are not modelled: an identifier or a ``GenericResource``.
-    candidate_status: Resource | ResourceIdentifier | None = attrs.field(
+    candidate_status: CandidateStatus | ResourceIdentifier | None = attrs.field(
         default=None, eq=False, repr=False, metadata=REL
     )
     organization: Organization | ResourceIdentifier | None = attrs.field(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
 
@@ -69,11 +69,67 @@ class Requirement(WireObject):
     session_field: str | None = None
 
 
+#: The names ``requiredFields`` and ``optionalFields`` accept (the API answers 422
+#: "requiredFields contains invalid fields: ..." to any other).
+CANDIDATE_FIELDS: frozenset[str] = frozenset(
+    {
+        "name",
+        "firstName",
+        "lastName",
+        "fullName",
+        "email",
+        "phone",
+        "phoneNumber",
+        "address",
+        "postalCode",
+        "city",
+        "location",
+        "dateOfBirth",
+        "birthDate",
+        "gender",
+        "nationality",
+        "linkedin",
+        "website",
+        "portfolio",
+        "cv",
+        "resume",
+        "coverLetter",
+        "photo",
+        "video",
+        "motivation",
+        "availability",
+        "startDate",
+        "salaryExpectation",
+        "driversLicense",
+        "experience",
+        "education",
+    }
+)
+
+
+def _candidate_field_name(_: object, __: object, value: str) -> None:
+    if value not in CANDIDATE_FIELDS:
+        raise ValueError(
+            f"unknown candidate field {value!r}; the valid names are "
+            f"{', '.join(sorted(CANDIDATE_FIELDS))}"
+        )
+
+
 @attrs.frozen
 class CandidateField(WireObject):
-    """A piece of candidate data to collect, e.g. ``CandidateField("email", "email")``."""
+    """A piece of candidate data to collect, e.g. ``CandidateField("email", "email")``.
 
-    value: str
+    ``value`` is one of ``CandidateField.NAMES`` (camelCase, as the API spells it);
+    ``session_field`` names the FlowRun state variable that receives the answer.
+
+    Raises:
+        ValueError: ``value`` is not a field the API knows (the message lists them).
+    """
+
+    #: The names the API accepts.
+    NAMES: ClassVar[frozenset[str]] = CANDIDATE_FIELDS
+
+    value: str = attrs.field(validator=_candidate_field_name)
     session_field: str | None = None
 
 

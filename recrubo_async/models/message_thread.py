@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 
 
 class Channel(OpenEnum):
-    """Communication channels; unknown values are kept."""
+    """The channel of a ``MessageThread``; values the SDK does not know yet are kept.
+
+    ``WHATSAPP`` (``"whatsapp"``, identifier: the phone number), ``SMS`` (``"sms"``, the
+    phone number), ``MESSENGER`` (``"messenger"``, Facebook Messenger, the profile id) and
+    ``WEB`` (``"web"``, the web chat). Pass the member or its string value.
+    """
 
     WHATSAPP = "whatsapp"
     SMS = "sms"

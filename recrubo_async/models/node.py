@@ -27,7 +27,13 @@ class EndFlowType(OpenEnum):
 @register
 @attrs.frozen(kw_only=True)
 class Node(Resource):
-    """A step of a flow (``is_start_flow`` marks the first one, ``is_end_flow`` the ends)."""
+    """A step of a flow (``is_start_flow`` marks the first one, ``is_end_flow`` the ends).
+
+    A node holds no text of its own: what it says or asks is in its ``node_actions``, each
+    ``NodeAction.value`` (e.g. ``{"text": "What is your name?"}``), run in ``index``
+    order. Fetch them with ``include="node_actions"`` (or ``include="nodes.node_actions"``
+    on a flow); ``node_transitions`` say where the candidate goes next.
+    """
 
     TYPE = "nodes"
 

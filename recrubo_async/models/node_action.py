@@ -39,7 +39,11 @@ class ActionSubType(OpenEnum):
 @register
 @attrs.frozen(kw_only=True)
 class NodeAction(Resource):
-    """An action of a Node; ``value`` is its content, e.g. ``{"text": "What is your name?"}``."""
+    """An action of a Node; ``value`` is its content, e.g. ``{"text": "What is your name?"}``.
+
+    The text a candidate sees is ``value["text"]``; a ``list`` action also has
+    ``value["options"]``, and the keys of other sub-types follow the API's documentation.
+    """
 
     TYPE = "nodeActions"
 

@@ -15,6 +15,20 @@ if TYPE_CHECKING:
 
 @register
 @attrs.frozen(kw_only=True)
+class Location(Resource):
+    """A place a vacancy is for (``locations``), reached as ``vacancy.locations`` with
+    ``include="locations"``.
+
+    Its attributes are not documented: read them by wire name with ``attribute("city")``
+    (they are kept in ``extra``).
+    """
+
+    TYPE = "locations"
+    DOCUMENTED_RELATIONSHIPS = False
+
+
+@register
+@attrs.frozen(kw_only=True)
 class Vacancy(Resource):
     """A vacancy; the AI uses ``description`` to answer candidates' questions."""
 
@@ -28,8 +42,7 @@ class Vacancy(Resource):
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
-    #: ``locations`` are not modelled: identifiers or ``GenericResource``s.
-    locations: tuple[Resource | ResourceIdentifier, ...] | None = attrs.field(
+    locations: tuple[Location | ResourceIdentifier, ...] | None = attrs.field(
         default=None, eq=False, repr=False, metadata=REL
     )
     flows: tuple[Flow | ResourceIdentifier, ...] | None = attrs.field(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
+from .._naming import to_camel
 from .._resource import Deletable, Listable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from ..models.flow_generation import (
@@ -28,6 +31,39 @@ FLOW_GENERATION = JobSpec(
 )
 
 
+#: The parameter keys, camelCase as the API reads them (a dict is sent as given).
+_PARAMETER_KEYS = frozenset(to_camel(f.name) for f in attrs.fields(VacancyApplicationParameters))
+_LIST_KEYS = ("knockoutRequirements", "preferredRequirements", "requiredFields", "optionalFields")
+
+
+def _check_wire_keys(parameters: Mapping[str, Any]) -> None:
+    """Refuse a parameters dict written with snake_case keys before it is sent.
+
+    The API ignores keys it does not know, so ``knockout_requirements`` would be answered
+    with "knockoutRequirements can't be blank", which points the wrong way.
+
+    Raises:
+        ValueError: a key (or an item's key) is the snake_case form of a parameter's name.
+    """
+    snake = [
+        key
+        for key in parameters
+        if isinstance(key, str) and "_" in key and to_camel(key) in _PARAMETER_KEYS
+    ]
+    for name in _LIST_KEYS:
+        items = parameters.get(name)
+        if isinstance(items, (list, tuple)) and any(
+            isinstance(item, Mapping) and "session_field" in item for item in items
+        ):
+            snake.append(f"{name}[].session_field")
+    if snake:
+        raise ValueError(
+            f"parameters has snake_case keys ({', '.join(snake)}); a dict is sent as given, "
+            "so use the API's camelCase keys (knockoutRequirements, sessionField, ...) or "
+            "the typed builder, VacancyApplicationParameters(knockout_requirements=...)"
+        )
+
+
 class FlowGenerations(
     Listable[FlowGeneration], Waitable[FlowGeneration], Deletable[FlowGeneration]
 ):
@@ -45,6 +81,8 @@ class FlowGenerations(
     ) -> dict[str, Any]:
         if not flow_type:
             raise ValueError("flow_type is required, e.g. 'vacancy_application_flow'")
+        if isinstance(parameters, Mapping):
+            _check_wire_keys(parameters)
         attributes: dict[str, Any] = {"flow_type": flow_type, "parameters": parameters}
         if context is not None:
             attributes["context"] = context
@@ -69,6 +107,7 @@ class FlowGenerations(
                 production ignores it.
 
         Raises:
+            ValueError: ``parameters`` is a dict with snake_case keys (checked before sending).
             ValidationError: the API rejected the parameters (``errors`` say which).
             JobMayExistError: the POST failed in a way that may have created it anyway (a
                 timeout, a lost connection, a 5xx other than 503, an unreadable answer); it
@@ -102,6 +141,7 @@ class FlowGenerations(
             request_timeout: per HTTP call (default: the client's).
 
         Raises:
+            ValueError: ``parameters`` is a dict with snake_case keys (checked before sending).
             ValidationError: the API rejected the parameters.
             JobMayExistError: the POST failed in a way that may have created it anyway; it
                 was not resent.

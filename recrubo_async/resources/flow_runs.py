@@ -66,9 +66,16 @@ class FlowRuns(Listable[FlowRun], Waitable[FlowRun], Deletable[FlowRun]):
         """Start ``flow_id`` on a thread; the answer is normally ``queued``.
 
         Args:
-            state: initial session variables.
-            initial_message: on WhatsApp a template, e.g. ``TemplateMessage.of(tpl, body=[...])``;
-                ``{}`` sends none.
+            flow_id: the flow to run, as an id or a ``Flow``.
+            message_thread_id: the thread (so the candidate and channel) to run it on, as
+                an id or a ``MessageThread``.
+            state: initial session variables, e.g. ``{"name": "Ada"}``; the flow's ``ask``
+                actions store answers here too (read them on ``FlowRun.state``).
+            initial_message: sent before the flow starts; on WhatsApp outside the 24-hour
+                window a template, e.g. ``TemplateMessage.of(tpl, body=[...])``; ``{}``
+                sends none.
+            timeout: for this HTTP call (default: the client's). To wait for the run to
+                end, use ``create_and_wait`` or ``wait``.
 
         Raises:
             JobMayExistError: the POST failed in a way that may have created it anyway (a

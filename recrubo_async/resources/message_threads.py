@@ -27,7 +27,16 @@ class MessageThreads(Listable[MessageThread], Retrievable[MessageThread], Deleta
         """Open a thread, e.g. ``channel="whatsapp", identifier="31612345678"``.
 
         Args:
-            candidate: the candidate to link (needed by the Inbox; cannot change later).
+            channel: how the candidate is reached: a ``Channel`` (``whatsapp``, ``sms``,
+                ``messenger``, ``web``) or its string value.
+            identifier: the candidate's address on that channel: the phone number (digits
+                with country code, e.g. ``"31612345678"``) for WhatsApp and SMS, the
+                profile id for Messenger.
+            chatbot_paused: true to keep the chatbot from starting or continuing flows on
+                this thread (default: the API's, not paused).
+            candidate: the candidate to link, as an id or a ``Candidate`` (needed by the
+                Inbox; cannot change later).
+            timeout: for this HTTP call (default: the client's).
         """
         return await self._create(
             {"channel": channel, "identifier": identifier, "chatbot_paused": chatbot_paused},

@@ -24,13 +24,18 @@ class Messages(Listable[Message], Retrievable[Message], Deletable[Message]):
         payload: MessagePayload,
         timeout: TimeoutLike | NotGiven = NOT_GIVEN,
     ) -> Message:
-        """Send a message.
+        """Send a message on a thread.
 
         Args:
-            send_by: the sender's display name.
+            send_by: who the message is from, as shown with it in the thread and the Inbox:
+                a display name such as ``"Recrubo"`` or a recruiter's name (``"John"``).
+                It is a label only: every message created through the API is
+                ``outbound`` (see ``Message.origin``).
+            message_thread_id: the thread to send on, as an id or a ``MessageThread``.
             payload: ``TextMessage("Hi")``, ``TemplateMessage.of(...)``, ``MediaMessage.of(...)``
                 or wire JSON as a dict. On WhatsApp, outside the 24-hour window only a
                 template is delivered.
+            timeout: for this HTTP call (default: the client's).
         """
         return await self._create(
             {

@@ -1,4 +1,5 @@
-"""``client.organizations``: the organization of the key (GET list/one, PATCH webhooks)."""
+"""``client.organizations``: the organization of the key (GET list/one, PATCH its webhook
+URL and secret)."""
 
 from __future__ import annotations
 
@@ -31,15 +32,38 @@ class Organizations(Listable[Organization], Retrievable[Organization]):
             ValueError: ``url`` is not http(s), or ``secret`` is empty or could not travel
                 in a header (surrounding whitespace, control characters).
         """
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ValueError(f"url must be an http(s) URL; got {url!r}")
-        # Never echo the value: it is the secret.
-        check_header_secret("secret", secret)
+        _check_webhook("url", url, "secret", secret)
         if id is None:
             page = await self.list(page_size=1, timeout=timeout)
             if not page.items:
                 raise LookupError("the API listed no organization for this key")
             id = page.items[0]
+        return await self.update(id, webhook_url=url, webhook_secret=secret, timeout=timeout)
+
+    async def update(
+        self,
+        id: str | Organization,
+        *,
+        webhook_url: str,
+        webhook_secret: str,
+        timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+    ) -> Organization:
+        """PATCH the organization: its two writable fields, which the API wants together.
+
+        ``configure_webhooks`` does the same and finds the key's organization itself.
+
+        Raises:
+            ValueError: ``webhook_url`` is not http(s), or ``webhook_secret`` is empty or
+                could not travel in a header.
+        """
+        _check_webhook("webhook_url", webhook_url, "webhook_secret", webhook_secret)
         return await self._update(
-            id, {"webhook_url": url, "webhook_secret": secret}, timeout=timeout
+            id, {"webhook_url": webhook_url, "webhook_secret": webhook_secret}, timeout=timeout
         )
+
+
+def _check_webhook(url_name: str, url: str, secret_name: str, secret: str) -> None:
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ValueError(f"{url_name} must be an http(s) URL; got {url!r}")
+    # Never echo the value: it is the secret.
+    check_header_secret(secret_name, secret)

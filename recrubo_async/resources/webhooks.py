@@ -1,14 +1,26 @@
-"""``client.webhooks``: /webhooks subscriptions (GET list/one, POST, DELETE)."""
+"""``client.webhooks``: /webhooks subscriptions (GET list/one, POST, DELETE), and
+``ensure()``, which makes them match a declared set."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import NamedTuple
 
 from .._naming import to_camel
+from .._query import MAX_PAGE_SIZE
 from .._resource import Deletable, Listable, Retrievable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
+from ..errors import NotFoundError
 from ..models._base import Resource
-from ..models.webhook import Webhook, WebhookEvent
+from ..models.webhook import EnsureResult, Webhook, WebhookEvent, WebhookSubscription
+
+logger = logging.getLogger("recrubo_async.webhooks.ensure")
+
+_EVENTS = tuple(str(e) for e in WebhookEvent)
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
 
 
 def _type_name(resource_type: str | type[Resource]) -> str:
@@ -22,6 +34,69 @@ def _type_name(resource_type: str | type[Resource]) -> str:
             f"got {resource_type!r}"
         )
     return to_camel(resource_type.strip())
+
+
+class _Key(NamedTuple):
+    """What makes two subscriptions deliver the same thing to the same place."""
+
+    resource_type: str
+    event: str
+    #: Only an ``update`` is narrowed by fields; None (or empty) means any change.
+    fields: frozenset[str] | None
+    webhook_url: str | None
+
+
+def _key(resource_type: str, event: str, fields: Iterable[str] | None, url: str | None) -> _Key:
+    narrowed = frozenset(fields or ()) if event == "update" else frozenset()
+    return _Key(resource_type, event, narrowed or None, url or None)
+
+
+def _asked(subscriptions: Iterable[WebhookSubscription]) -> dict[_Key, None]:
+    """The subscriptions asked for, one key per event, in order and without repeats.
+
+    Raises:
+        TypeError, ValueError: an entry is not a valid ``WebhookSubscription``.
+    """
+    if isinstance(subscriptions, (str, bytes, WebhookSubscription)) or not isinstance(
+        subscriptions, Iterable
+    ):
+        raise TypeError(
+            "subscriptions must be a list of WebhookSubscription, e.g. "
+            "[WebhookSubscription('flowRuns', events=['update'], fields=['status'])]"
+        )
+    asked: dict[_Key, None] = {}
+    for sub in subscriptions:
+        if not isinstance(sub, WebhookSubscription):
+            raise TypeError(f"expected a WebhookSubscription, got {sub!r}")
+        resource_type = _type_name(sub.resource_type)
+        events = [str(e).strip().lower() for e in sub.events]
+        if not events:
+            raise ValueError(f"{resource_type}: events is empty; name at least one of {_EVENTS}")
+        for event in events:
+            if event not in _EVENTS:
+                raise ValueError(f"{resource_type}: unknown event {event!r}; use {_EVENTS}")
+        if sub.fields and "update" not in events:
+            raise ValueError(
+                f"{resource_type}: fields narrow only 'update' events; add 'update' to events "
+                "or drop fields"
+            )
+        fields = None if sub.fields is None else [to_camel(f.strip()) for f in sub.fields]
+        if fields is not None and not all(fields):
+            raise ValueError(f"{resource_type}: a field name is empty")
+        for event in events:
+            asked[_key(resource_type, event, fields, sub.webhook_url)] = None
+    return asked
+
+
+def _existing_key(webhook: Webhook) -> _Key | None:
+    if not webhook.resource_type or webhook.event is None:
+        return None  # not a subscription ensure() could have asked for: never "kept"
+    return _key(webhook.resource_type, str(webhook.event), webhook.fields, webhook.webhook_url)
+
+
+def _describe(key: _Key) -> str:
+    fields = f" on {','.join(sorted(key.fields))}" if key.fields else ""
+    return f"{key.resource_type} {key.event}{fields}"
 
 
 class Webhooks(Listable[Webhook], Retrievable[Webhook], Deletable[Webhook]):
@@ -83,3 +158,105 @@ class Webhooks(Listable[Webhook], Retrievable[Webhook], Deletable[Webhook]):
             )
             for event in events
         ]
+
+    async def ensure(
+        self,
+        subscriptions: Iterable[WebhookSubscription],
+        *,
+        prune: bool = False,
+        timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+    ) -> EnsureResult:
+        """Make the organization's subscriptions match ``subscriptions``; safe to run on
+        every deploy.
+
+        Lists every existing subscription, keeps one that matches each asked
+        (resource type, event, fields as a set, webhook URL) exactly, and creates only the
+        missing ones. With ``prune``, then deletes the rest: extra copies of a kept one
+        (each would deliver every event again under another delivery id, which dedupe
+        cannot catch) and those not asked for. Creates come before deletes, so a changed
+        subscription never misses an event while it is replaced. Everything is checked
+        before the first request; after a failure, running it again carries on.
+
+        Args:
+            subscriptions: what should exist, e.g.
+                ``[WebhookSubscription(FlowRun, events=["update"], fields=["status"])]``.
+            prune: delete every subscription not asked for, and duplicates. Without it they
+                stay, are reported in the result, and duplicates are logged as a warning.
+            timeout: per HTTP call.
+
+        Raises:
+            TypeError, ValueError: ``subscriptions`` is malformed (nothing was sent).
+        """
+        asked = _asked(subscriptions)
+        matching: dict[_Key, list[Webhook]] = {}
+        unmatched: list[Webhook] = []
+        async for webhook in self.list(page_size=MAX_PAGE_SIZE, timeout=timeout):
+            key = _existing_key(webhook)
+            if key is not None and key in asked:
+                matching.setdefault(key, []).append(webhook)
+            else:
+                unmatched.append(webhook)
+        kept: list[Webhook] = []
+        duplicates: list[Webhook] = []
+        for same in matching.values():
+            # The oldest is kept, so concurrent or repeated runs agree on which one stays.
+            same.sort(key=lambda w: (w.created_at or _NEVER, w.id))
+            kept.append(same[0])
+            duplicates.extend(same[1:])
+        created = [
+            await self.create(
+                resource_type=key.resource_type,
+                event=key.event,
+                fields=None if key.fields is None else sorted(key.fields),
+                webhook_url=key.webhook_url,
+                timeout=timeout,
+            )
+            for key in asked
+            if key not in matching
+        ]
+        deleted: list[Webhook] = []
+        if prune:
+            for webhook in (*duplicates, *unmatched):
+                # Deleted meanwhile (by another run?): gone either way.
+                with contextlib.suppress(NotFoundError):
+                    await self.delete(webhook, timeout=timeout)
+                deleted.append(webhook)
+            duplicates, unmatched = [], []
+        else:
+            _warn(duplicates, unmatched, asked)
+        return EnsureResult(
+            created=tuple(created),
+            kept=tuple(kept),
+            deleted=tuple(deleted),
+            duplicates=tuple(duplicates),
+            unmatched=tuple(unmatched),
+        )
+
+
+def _warn(duplicates: list[Webhook], unmatched: list[Webhook], asked: dict[_Key, None]) -> None:
+    """Log what, left in place, delivers an asked event more than once."""
+    if duplicates:
+        keys = sorted({_describe(k) for k in map(_existing_key, duplicates) if k is not None})
+        logger.warning(
+            "%d duplicate webhook subscription(s) (%s): each delivers every matching event "
+            "again under another delivery id, so handlers run twice; "
+            "ensure(..., prune=True) deletes them",
+            len(duplicates),
+            "; ".join(keys),
+        )
+    # Another subscription to an asked (type, event, url), with other fields, also delivers
+    # (some of) the same changes: a leftover of an earlier deploy asking other fields.
+    targets = {(k.resource_type, k.event, k.webhook_url) for k in asked}
+    overlapping = [
+        w
+        for w in unmatched
+        if (k := _existing_key(w)) is not None
+        and (k.resource_type, k.event, k.webhook_url) in targets
+    ]
+    if overlapping:
+        logger.warning(
+            "%d other webhook subscription(s) (%s) deliver the same events as those asked, "
+            "so handlers may run twice; ensure(..., prune=True) deletes them",
+            len(overlapping),
+            ", ".join(w.id for w in overlapping),
+        )

@@ -2,7 +2,7 @@
 
 The emulator is the ``recrubo-emulator`` distribution (package ``recrubo_emulator``),
 installed apart from the SDK so that production installs carry no test server and no
-pytest plugin. Its main names are re-exported here for convenience::
+pytest plugin. Its main names are re-exported here for convenience:
 
     from recrubo_async.testing import Emulator, Faults
 

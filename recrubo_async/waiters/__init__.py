@@ -1,11 +1,11 @@
 """Completion waiters: how a job that the API finishes later becomes an awaitable.
 
-=================  ==============================================================
-``PollingWaiter``  GETs with backoff; concurrent waits on one id share one poll
-``WebhookWaiter``  webhook events from a ``CompletionBus`` (optional fallback poll)
-``HybridWaiter``   webhooks first, plus a slow safety-net poll for lost webhooks
-``SyncWaiter``     the sandbox's ``?sync=true``, falling back when not final
-=================  ==============================================================
+| waiter            | how it learns that a job is done                                 |
+| ----------------- | ---------------------------------------------------------------- |
+| ``PollingWaiter`` | GETs with backoff; concurrent waits on one id share one poll     |
+| ``WebhookWaiter`` | webhook events from a ``CompletionBus`` (optional fallback poll) |
+| ``HybridWaiter``  | webhooks first, plus a slow safety-net poll for lost webhooks    |
+| ``SyncWaiter``    | the sandbox's ``?sync=true``, falling back when not final        |
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import sys
 import threading
 from collections.abc import Awaitable
@@ -109,11 +110,18 @@ def raise_timeout(cancelled: asyncio.CancelledError) -> NoReturn:
 def timed_out(
     source: StateSource[Any], until: str, timeout: float, last: Resource | None
 ) -> WaitTimeoutError:
-    """The error of a wait whose deadline passed, with the newest state it saw."""
+    """The error of a wait whose deadline passed, with the newest state it saw.
+
+    It names the timeout the caller asked for when the source carries one (``asked``: a
+    ``create_and_wait`` waits for what is left after its create), else ``timeout``, rounded
+    to the millisecond (a resumed ``WaitToken`` waits for its remaining time).
+    """
     spec = source.spec
     seen = spec.label(last) if last is not None else "nothing yet"
+    asked: float | None = getattr(source, "asked", None)
+    shown = round(timeout, 3) if asked is None else asked
     return WaitTimeoutError(
-        f"{spec.type} {source.id} did not reach {until!r} within {timeout:g}s "
+        f"{spec.type} {source.id} did not reach {until!r} within {shown:g}s "
         f"(last seen: {seen}); wait longer with timeout=, or resume later with a WaitToken",
         last_seen=last,
     )
@@ -148,3 +156,9 @@ async def with_wait_for(
         raise carried.error.with_traceback(carried.error.__traceback__) from carried.error.__cause__
     except asyncio.TimeoutError as exc:
         raise timed_out(source, until, timeout, tracker.last) from exc
+    finally:
+        # With a deadline already passed (timeout 0), 3.10's wait_for cancels the task
+        # before its first step: the wait's coroutine was never started, and would warn
+        # "never awaited" when collected. wait_for has ended the task, so this is safe.
+        if inspect.iscoroutine(wait):
+            wait.close()

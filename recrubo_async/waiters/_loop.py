@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TypeVar, cast
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar, cast
 
-from ..errors import JobFailedError
+from .._hooks import Hook, SettledBy, WaitEvent, WaitOutcome, emit_logged
+from ..errors import JobFailedError, ResourceDeletedError, WaitTimeoutError
 from ..models._base import Resource
 from ._deadline import COUNTS_CANCELS, Deadline, raise_timeout, timed_out, with_wait_for
 from ._protocol import CompletionWaiter
-from ._source import StateSource
+from ._source import GET_ORIGINS, StateSource, origin_of
 from ._tracker import Tracker
+
+if TYPE_CHECKING:
+    from .._otel import Telemetry
 
 _M = TypeVar("_M", bound=Resource)
 
@@ -95,6 +100,123 @@ async def run_wait(
     finally:
         if deadline is not None:
             deadline.stop()
+
+
+class _Noting:
+    """A waiter passing another's states through, noting what a ``WaitEvent`` reports.
+
+    Made only for waits with ``on_wait`` hooks: the others pay nothing for reporting
+    beyond the origin slot their waiter rewrites on the source.
+    """
+
+    __slots__ = ("_initial_origin", "_waiter", "gets", "origin")
+
+    def __init__(self, waiter: CompletionWaiter, initial_origin: SettledBy) -> None:
+        self._waiter = waiter
+        self._initial_origin = initial_origin
+        self.gets = 0
+        #: The origin of the last state passed on, or of the delete raised.
+        self.origin: str | None = None
+
+    #: Read only before a create, which this waiter is never asked about.
+    sync_create = False
+
+    def _note(self, source: StateSource[Resource], state: Resource | None) -> None:
+        # Read as the state arrives: the waiter tagged it just before, and nothing else has
+        # run since. The create's answer is recognised by identity: waiters do not tag it.
+        initial = state is not None and state is source.initial
+        origin = self._initial_origin if initial else origin_of(source)
+        if origin in GET_ORIGINS:
+            self.gets += 1
+        self.origin = origin
+
+    async def observe(self, source: StateSource[Resource]) -> AsyncGenerator[Resource, None]:
+        states = self._waiter.observe(source)
+        try:
+            async for state in states:
+                self._note(source, state)
+                yield state
+        except ResourceDeletedError:
+            self._note(source, None)
+            raise
+        finally:
+            await states.aclose()
+
+
+def _settled_by(origin: str | None) -> SettledBy | None:
+    if origin in ("webhook", "poll", "safety_poll", "sync", "create"):
+        return cast("SettledBy", origin)
+    return None
+
+
+async def run_reported_wait(
+    waiter: CompletionWaiter,
+    source: StateSource[_M],
+    *,
+    until: str,
+    timeout: float | None,
+    on_status: OnStatus | None,
+    on_wait: Sequence[Hook[WaitEvent]],
+    initial_origin: SettledBy = "create",
+    started: float | None = None,
+    telemetry: Telemetry | None = None,
+) -> _M:
+    """``run_wait``, then one ``WaitEvent`` to the ``on_wait`` hooks, however it ended.
+
+    With ``telemetry``, the wait is also a span (current while it runs, so its GETs are
+    its children; each status an event on it) that the same ``WaitEvent`` ends.
+
+    Args:
+        initial_origin: what ``source.initial`` came from: a ``?sync=true`` create
+            (``"sync"``) or a plain one.
+        started: the wait's start (``time.monotonic()``); now when None.
+    """
+    if started is None:
+        started = time.monotonic()
+    noting = _Noting(waiter, initial_origin)
+    outcome: WaitOutcome = "error"
+    span = None
+    if telemetry is not None:
+        span = telemetry.start_wait(source.spec.type, source.id, until, waiter)
+        on_status = span.on_status(on_status)
+    try:
+        if span is None:
+            state = await run_wait(
+                noting, source, until=until, timeout=timeout, on_status=on_status
+            )
+        else:
+            with span.current():
+                state = await run_wait(
+                    noting, source, until=until, timeout=timeout, on_status=on_status
+                )
+    except JobFailedError:
+        outcome = "failed"
+        raise
+    except ResourceDeletedError:
+        outcome = "deleted"
+        raise
+    except WaitTimeoutError:
+        outcome = "timed_out"
+        raise
+    except asyncio.CancelledError:
+        outcome = "cancelled"
+        raise
+    else:
+        outcome = "done"
+        return state
+    finally:
+        settled = noting.origin if outcome in ("done", "failed", "deleted") else None
+        event = WaitEvent(
+            type=source.spec.type,
+            id=source.id,
+            outcome=outcome,
+            settled_by=_settled_by(settled),
+            duration=time.monotonic() - started,
+            gets=noting.gets,
+        )
+        if span is not None:
+            span.end(event)
+        await emit_logged(on_wait, event)
 
 
 async def watch_states(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from ._source import StateSource, origin_of, tag
 
 _T = TypeVar("_T")
 
@@ -18,7 +20,9 @@ _END = _End()
 
 
 async def merge(
-    *streams: AsyncGenerator[_T, None], settled: Callable[[int], object] | None = None
+    *streams: AsyncGenerator[_T, None],
+    settled: Callable[[int], object] | None = None,
+    source: StateSource[Any] | None = None,
 ) -> AsyncGenerator[_T, None]:
     """Items of every stream as they arrive; the first error from any stream is raised.
 
@@ -29,36 +33,44 @@ async def merge(
         settled: called with the index of the stream whose item was the last one taken,
             when the consumer closes the merged iterator right after taking it (the item
             ended the consumer's wait).
+        source: the source the streams tag (``_source.tag``): each item's origin is read
+            as its stream yields it and tagged again as it is passed on, since the
+            streams, pumped concurrently, rewrite that one slot in between.
     """
-    queue: asyncio.Queue[tuple[int, _T] | BaseException | _End] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[int, _T | BaseException, str | None] | _End] = asyncio.Queue()
 
-    async def pump(index: int, stream: AsyncGenerator[_T, None]) -> None:
+    async def pump(
+        index: int, stream: AsyncGenerator[_T, None], source: StateSource[Any] | None
+    ) -> None:
         try:
             async for item in stream:
-                queue.put_nowait((index, item))
+                queue.put_nowait((index, item, None if source is None else origin_of(source)))
         except Exception as exc:
-            queue.put_nowait(exc)
+            queue.put_nowait((index, exc, None if source is None else origin_of(source)))
         finally:
             await stream.aclose()
         queue.put_nowait(_END)
 
     loop = asyncio.get_running_loop()
-    tasks = [loop.create_task(pump(i, s)) for i, s in enumerate(streams)]
+    tasks = [loop.create_task(pump(i, s, source)) for i, s in enumerate(streams)]
     live = len(tasks)
     try:
         while live:
             got = await queue.get()
             if isinstance(got, _End):
                 live -= 1
-            elif isinstance(got, BaseException):
-                raise got
-            else:
-                try:
-                    yield got[1]
-                except GeneratorExit:
-                    if settled is not None:
-                        settled(got[0])
-                    raise
+                continue
+            index, item, origin = got
+            if source is not None:
+                tag(source, origin)
+            if isinstance(item, BaseException):
+                raise item
+            try:
+                yield item
+            except GeneratorExit:
+                if settled is not None:
+                    settled(index)
+                raise
     finally:
         for task in tasks:
             task.cancel()

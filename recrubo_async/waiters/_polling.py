@@ -17,7 +17,7 @@ from ..errors import (
     ResourceDeletedError,
 )
 from ..models._base import Resource
-from ._source import StateSource
+from ._source import POLL, StateSource, tag
 
 logger = logging.getLogger("recrubo_async.waiters")
 
@@ -68,13 +68,17 @@ class _PollGroup:
         for queue in self.listeners:
             queue.put_nowait(item)
 
-    def _client_closed(self, error: ClientClosedError) -> StateSource[Resource] | None:
+    def _client_closed(
+        self, error: ClientClosedError, failed: StateSource[Resource]
+    ) -> StateSource[Resource] | None:
         """End the waits whose own client is closed; a live wait's source to poll on with.
 
         Waits of one scope can come from several clients (copies with another timeout,
         two clients with one key): one of them closing must not end the others' waits.
+        ``failed`` is the source the GET went through: the wait it came with may have
+        left (and the group moved to another source) while the GET was on its way.
         """
-        if not self._source.client_closed:
+        if not failed.client_closed:
             # Its client says it is open, yet refused: nothing tells the waits apart.
             self._broadcast(error)
             return None
@@ -93,13 +97,14 @@ class _PollGroup:
             if delay > 0:
                 await asyncio.sleep(delay)
             waiter.polls += 1
+            source = self._source
             try:
-                state = await self._source.fetch()
+                state = await source.fetch()
             except ResourceDeletedError as exc:
                 self._broadcast(exc)
                 return
             except ClientClosedError as exc:
-                live = self._client_closed(exc)
+                live = self._client_closed(exc, source)
                 if live is None:
                     return
                 self._source = live
@@ -197,9 +202,12 @@ class PollingWaiter:
             await states.aclose()
 
     async def poll(
-        self, source: StateSource[Resource], *, first_delay: float | None = None
+        self, source: StateSource[Resource], *, first_delay: float | None = None, origin: str = POLL
     ) -> AsyncGenerator[Resource, None]:
-        """States from the shared poll loop of ``source`` (joined, or started)."""
+        """States from the shared poll loop of ``source`` (joined, or started).
+
+        Each is tagged on ``source`` with ``origin`` (``"safety_poll"`` beside webhooks).
+        """
         key = (source.spec.type, source.id, source.scope)
         queue: asyncio.Queue[_Item] = asyncio.Queue()
         group = self._groups.get(key)
@@ -213,6 +221,7 @@ class PollingWaiter:
         try:
             while True:
                 item = await queue.get()
+                tag(source, origin)
                 if isinstance(item, BaseException):
                     raise _own_error(item, source)
                 yield item

@@ -7,7 +7,7 @@ The SDK's own waits read through their resource object (``waiters/_waitable.py``
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from ..bus import ResourceEvent
 from ..errors import NotFoundError, ResourceDeletedError
@@ -24,6 +24,9 @@ class StateSource(Protocol[_M_co]):
 
     What ``CompletionWaiter.observe`` is given. ``fetch`` and ``from_event`` raise
     ``ResourceDeletedError`` (``deleted()``) when the resource is gone.
+
+    Optional, outside the protocol: a writable ``origin`` attribute, where the SDK's
+    waiters record what delivered each state (``tag``) for ``Hooks(on_wait=...)``.
     """
 
     @property
@@ -72,6 +75,36 @@ class StateSource(Protocol[_M_co]):
         """The error for a resource that is gone."""
 
 
+#: Where a state came from, as a waiter records it on its source (``tag``) just before it
+#: yields the state (or raises the delete): ``WaitEvent.settled_by``'s values. A source's
+#: ``initial`` needs no tag: it is the create's answer ("sync" or "create").
+WEBHOOK = "webhook"
+POLL = "poll"
+SAFETY_POLL = "safety_poll"
+#: The origins that are GET answers (what ``WaitEvent.gets`` counts).
+GET_ORIGINS = frozenset((POLL, SAFETY_POLL))
+
+
+def tag(source: StateSource[Any], origin: str | None) -> None:
+    """Record on ``source`` where the state about to be yielded (or raised) came from.
+
+    One slot per source (``origin``), rewritten per state, rather than an object per
+    state. A source of its own making may have no such attribute: then nothing is
+    recorded (a ``WaitEvent`` says ``settled_by=None``).
+    """
+    # Not contextlib.suppress: this runs for every state, and suppress makes an object.
+    try:  # noqa: SIM105
+        source.origin = origin  # type: ignore[attr-defined]
+    except AttributeError:
+        pass
+
+
+def origin_of(source: StateSource[Any]) -> str | None:
+    """The origin last recorded on ``source`` (None when it records none)."""
+    value: str | None = getattr(source, "origin", None)
+    return value
+
+
 def deleted_error(spec: JobSpec, id: str) -> ResourceDeletedError:
     """A ``StateSource``'s ``deleted()``: the one message for a resource gone mid-wait."""
     return ResourceDeletedError(f"{spec.type} {id} was deleted while waiting for it")
@@ -91,7 +124,7 @@ class CallableSource(Generic[_M]):
         scope: what decides which states ``fetch`` can see (see ``StateSource.scope``).
     """
 
-    __slots__ = ("_decode", "_fetch", "id", "initial", "scope", "seen", "spec")
+    __slots__ = ("_decode", "_fetch", "id", "initial", "origin", "scope", "seen", "spec")
 
     def __init__(
         self,
@@ -111,6 +144,8 @@ class CallableSource(Generic[_M]):
         self.initial = initial
         self.seen = initial is not None if seen is None else seen
         self.scope = scope
+        #: Where the state last yielded from it came from (see ``tag``).
+        self.origin: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:

@@ -93,17 +93,24 @@ class WaitToken:
         return orjson.dumps(fields).decode()
 
     @classmethod
-    def loads(cls, text: str | bytes, *, key: bytes | None = None) -> WaitToken:
+    def loads(
+        cls, text: str | bytes, *, key: bytes | None = None, allow_no_deadline: bool = False
+    ) -> WaitToken:
         """Parse :meth:`dumps` output, strictly.
 
         Args:
             text: the JSON.
             key: the key it was signed with; then an unsigned or altered token is refused.
+            allow_no_deadline: accept an unsigned token without a deadline. Refused by
+                default: the deadline bound (``MAX_DEADLINE_AHEAD``) exists so that a
+                tampered token cannot hold a worker for ever, and dropping the deadline
+                would do just that. A signed token may leave it out (its signer chose to).
 
         Raises:
             ValueError: not a wait token (unknown keys, wrong types, an unsafe id, an
                 ``until`` its type does not have, a deadline more than
-                ``MAX_DEADLINE_AHEAD`` from now), or a bad signature.
+                ``MAX_DEADLINE_AHEAD`` from now, no deadline in an unsigned token unless
+                allowed), or a bad signature.
         """
         secret = None if key is None else _check_key(key)
         try:
@@ -127,6 +134,12 @@ class WaitToken:
             until=data["until"],
             deadline=_parse_deadline(data.get("deadline")),
         )
+        if token.deadline is None and secret is None and not allow_no_deadline:
+            raise ValueError(
+                "not a trusted wait token: it has no deadline and is not signed; sign tokens "
+                "that wait without a deadline (dumps(key=...), loads(key=...)), or pass "
+                "allow_no_deadline=True if this one comes from a trusted place"
+            )
         if token.deadline is not None and token.deadline > datetime.now(timezone.utc) + (
             cls.MAX_DEADLINE_AHEAD
         ):

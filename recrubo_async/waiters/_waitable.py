@@ -7,14 +7,12 @@ its ``JobSpec`` (``_job``). Every wait starts in ``Waitable._wait``: a resource'
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import sys
 import time
-from collections.abc import AsyncGenerator, Callable, Coroutine, Hashable, Mapping
+from collections.abc import AsyncGenerator, Coroutine, Hashable, Mapping
 from typing import Any, ClassVar, Generic, NoReturn, TypeVar, cast
 
 from .._billed import create_once
+from .._compat import mark_coroutine_function
 from .._ids import checked_id
 from .._jsonapi import RelationshipValue
 from .._pagination import QueryList
@@ -25,7 +23,7 @@ from ..bus import ResourceEvent
 from ..errors import NotFoundError, ResourceDeletedError
 from ..models._base import Resource
 from ._conditions import JOB_SPECS, JobSpec
-from ._loop import OnStatus, run_wait, watch_states
+from ._loop import OnStatus, run_reported_wait, run_wait, watch_states
 from ._protocol import CompletionWaiter
 from ._source import deleted_error
 from ._token import WaitToken
@@ -34,17 +32,6 @@ _M = TypeVar("_M", bound=Resource)
 
 #: The default overall limit of a wait, in seconds (``timeout=None`` waits forever).
 DEFAULT_WAIT_TIMEOUT = 900.0
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-if sys.version_info >= (3, 12):
-    _coroutine_function = inspect.markcoroutinefunction
-else:
-
-    def _coroutine_function(func: _F) -> _F:
-        # What asyncio.iscoroutinefunction (and so unittest.mock) looks for before 3.12.
-        func._is_coroutine = asyncio.coroutines._is_coroutine  # type: ignore[attr-defined]
-        return func
 
 
 async def _raise(exc: Exception) -> NoReturn:
@@ -64,13 +51,15 @@ class _JobSource(Generic[_M]):
     (see benchmarks/waits.py).
     """
 
-    __slots__ = ("_resource", "id", "initial", "seen")
+    __slots__ = ("_resource", "id", "initial", "origin", "seen")
 
     def __init__(self, resource: Waitable[_M], id: str, initial: _M | None, seen: bool) -> None:
         self._resource = resource
         self.id = id
         self.initial = initial
         self.seen = seen or initial is not None
+        #: Where the state its waiter last yielded came from (``_source.tag``).
+        self.origin: str | None = None
 
     @property
     def spec(self) -> JobSpec:
@@ -106,6 +95,22 @@ class _JobSource(Generic[_M]):
         return cast(_M, self._resource._core.codec.decode_resource(event.resource))
 
 
+class _CreatedJobSource(_JobSource[_M]):
+    """The source of a ``create_and_wait``, which waits for the time left after the create:
+    a timeout's message reports the timeout asked for (``asked``), not that remainder.
+
+    A subclass, so the waits that need no such slot do not carry one.
+    """
+
+    __slots__ = ("asked",)
+
+    def __init__(
+        self, resource: Waitable[_M], id: str, initial: _M | None, seen: bool, asked: float
+    ) -> None:
+        super().__init__(resource, id, initial, seen)
+        self.asked = asked
+
+
 class Waitable(Retrievable[_M]):
     """A resource whose jobs finish later: ``wait``, ``watch`` and ``create_and_wait``."""
 
@@ -120,7 +125,11 @@ class Waitable(Retrievable[_M]):
     def _resolve_waiter(self, waiter: CompletionWaiter | None) -> CompletionWaiter:
         return waiter if waiter is not None else self._core.waiter
 
-    def _source(self, id: str, initial: _M | None = None, *, seen: bool = False) -> _JobSource[_M]:
+    def _source(
+        self, id: str, initial: _M | None = None, *, seen: bool = False, asked: float | None = None
+    ) -> _JobSource[_M]:
+        if asked is not None:
+            return _CreatedJobSource(self, id, initial, seen, asked)
         return _JobSource(self, id, initial, seen)
 
     def _wait(
@@ -133,15 +142,36 @@ class Waitable(Retrievable[_M]):
         on_status: OnStatus | None,
         initial: _M | None = None,
         seen: bool = False,
+        synced: bool = False,
+        started: float | None = None,
+        asked: float | None = None,
     ) -> Coroutine[Any, Any, _M]:
         """The one way a wait starts (``wait``, a resumed token, ``create_and_wait``).
 
         Arguments already checked. A plain method returning the wait loop's coroutine: no
-        frame of its own stays parked with the wait.
+        frame of its own stays parked with the wait. With ``on_wait`` hooks or
+        OpenTelemetry (``_otel.py``), the loop is
+        ``run_reported_wait`` (``synced``: ``initial`` answered a ``?sync=true`` create;
+        ``started``: the wait's start, before its create; ``asked``: the timeout the caller
+        gave, which a timeout's message reports in place of the time left after the create).
         """
+        http = self._core.http
+        on_wait = http.hooks.on_wait
+        if on_wait or http.telemetry is not None:
+            return run_reported_wait(
+                self._resolve_waiter(waiter),
+                self._source(id, initial, seen=seen, asked=asked),
+                until=until,
+                timeout=timeout,
+                on_status=on_status,
+                on_wait=on_wait,
+                initial_origin="sync" if synced else "create",
+                started=started,
+                telemetry=http.telemetry,
+            )
         return run_wait(
             self._resolve_waiter(waiter),
-            self._source(id, initial, seen=seen),
+            self._source(id, initial, seen=seen, asked=asked),
             until=until,
             timeout=timeout,
             on_status=on_status,
@@ -165,7 +195,7 @@ class Waitable(Retrievable[_M]):
             timeout=_wait_timeout(timeout),
         )
 
-    @_coroutine_function
+    @mark_coroutine_function
     def wait(
         self,
         id: str | Resource | WaitToken,
@@ -292,10 +322,11 @@ class Waitable(Retrievable[_M]):
         limit = _wait_timeout(timeout)
         chosen = self._resolve_waiter(waiter)
         started = time.monotonic()
+        synced = chosen.sync_create and spec.supports_sync
         created = await self._create_job(
             attributes,
             relationships=relationships,
-            params=[("sync", "true")] if chosen.sync_create and spec.supports_sync else None,
+            params=[("sync", "true")] if synced else None,
             timeout=request_timeout,
         )
         remaining = None if limit is None else max(limit - (time.monotonic() - started), 0)
@@ -306,4 +337,7 @@ class Waitable(Retrievable[_M]):
             waiter=chosen,
             on_status=on_status,
             initial=created,
+            synced=synced,
+            started=started,
+            asked=limit,
         )

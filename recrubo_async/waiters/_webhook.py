@@ -12,7 +12,7 @@ from ..bus import CompletionBus, ResourceEvent, Subscription
 from ..models._base import Resource
 from ._merge import delayed, merge
 from ._polling import TRANSIENT_ERRORS, PollingWaiter, logger
-from ._source import StateSource
+from ._source import POLL, SAFETY_POLL, WEBHOOK, StateSource, tag
 
 _T = TypeVar("_T")
 
@@ -69,6 +69,12 @@ async def _stop(task: asyncio.Task[_T]) -> None:
         task.exception()  # its outcome is the caller's to read, or nobody's: not a leak
 
 
+def _from_event(source: StateSource[Resource], event: ResourceEvent) -> Resource:
+    """The state a bus event carries (a delete raises), tagged as a webhook's."""
+    tag(source, WEBHOOK)
+    return source.from_event(event)
+
+
 async def _bus_states(
     bus: CompletionBus, source: StateSource[Resource]
 ) -> AsyncGenerator[Resource, None]:
@@ -97,7 +103,7 @@ async def _bus_states(
         latest = await bus.latest(*source.key)
         if latest is not None:
             if held is None:
-                yield source.from_event(latest)
+                yield _from_event(source, latest)
             else:
                 held.append(latest)
         delay = 0.0
@@ -113,22 +119,24 @@ async def _bus_states(
                 if event is None:
                     continue
                 if held is None:
-                    yield source.from_event(event)
+                    yield _from_event(source, event)
                 else:
                     held.append(event)
                     del held[:-MAX_HELD]
+            tag(source, POLL)  # the look's answer, or the 404 it raises
             state = look.result()
             look = None
             if state is not None:
                 for event in held or ():
-                    yield source.from_event(event)
+                    yield _from_event(source, event)
                 held = None
+                tag(source, POLL)
                 yield state
             if held is None:
                 break
             delay = min(max(delay * 2, LOOK_AGAIN_FIRST), LOOK_AGAIN_MAX)
         while True:
-            yield source.from_event(await sub.get())
+            yield _from_event(source, await sub.get())
     finally:
         try:
             if look is not None:
@@ -147,7 +155,7 @@ class WebhookWaiter:
     Args:
         bus: the bus a ``WebhookReceiver`` publishes to (in this or another process).
         fallback_poll_after: seconds (or a ``timedelta``) after which to also poll
-            (None: never).
+            (None: never); a wait it settles reports ``settled_by="safety_poll"``.
         fallback: the poller used then.
     """
 
@@ -176,8 +184,8 @@ class WebhookWaiter:
         states = _bus_states(self.bus, source)
         if self.fallback_poll_after is None:
             return states
-        polled = delayed(self.fallback.poll(source), self.fallback_poll_after)
-        return merge(states, polled)
+        polled = delayed(self.fallback.poll(source, origin=SAFETY_POLL), self.fallback_poll_after)
+        return merge(states, polled, source=source)
 
 
 class HybridWaiter(WebhookWaiter):
@@ -221,8 +229,8 @@ class HybridWaiter(WebhookWaiter):
         return f"HybridWaiter(bus={self.bus!r}, safety_poll_interval={self.safety_poll_interval})"
 
     def observe(self, source: StateSource[Resource]) -> AsyncGenerator[Resource, None]:
-        polled = delayed(self.fallback.poll(source), self.safety_poll_interval)
-        return merge(_bus_states(self.bus, source), polled, settled=self._on_settled)
+        polled = delayed(self.fallback.poll(source, origin=SAFETY_POLL), self.safety_poll_interval)
+        return merge(_bus_states(self.bus, source), polled, settled=self._on_settled, source=source)
 
     def _settled(self, stream: int) -> None:
         """A wait ended on a state from stream ``stream`` (0: the bus, 1: the safety poll)."""

@@ -1,7 +1,8 @@
 """Receiving Recrubo webhooks: verify the secret, decode, dedupe, publish, dispatch.
 
 ``WebhookReceiver.asgi_app()`` is an ASGI application (mount it in Starlette or FastAPI,
-or serve it with uvicorn); ``add_routes(app, path)`` mounts the receiver on an aiohttp
+or serve it with uvicorn); ``recrubo_async.webhooks.aiohttp.add_routes(receiver, app,
+path)`` (or ``receiver.add_routes(app, path)``) mounts the receiver on an aiohttp
 application. Both check the secret before reading the body and bound its size and read
 time. For other frameworks the core is ``authorize(headers)`` then ``handle_body(body)``.
 """
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from ..models.webhook import WebhookEvent
 from ._dedupe import Claim, DedupeStore, InMemoryDedupe
 from ._payload import WebhookPayload
-from ._receiver import WebhookReceiver, WebhookResult
+from ._receiver import WebhookReceiver
+from ._result import WebhookResult
 from ._verify import SECRET_HEADER
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ import orjson
 from ._body import NOT_POST, TIMED_OUT, TOO_LARGE, UNAUTHORIZED, declared_too_large, within
 
 if TYPE_CHECKING:
-    from ._receiver import WebhookReceiver, WebhookResult
+    from ._receiver import WebhookReceiver
+    from ._result import WebhookResult
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -115,10 +116,22 @@ def _content_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
     return None
 
 
-async def _answer(send: Send, result: WebhookResult, *extra: tuple[bytes, bytes]) -> None:
-    body = orjson.dumps({"status": result.reason})
+#: Each answer's body and Content-Length header, by reason: a handful of fixed words, so
+#: encoded once rather than per delivery.
+_encoded: dict[str, tuple[bytes, tuple[bytes, bytes]]] = {}
+
+
+def _encode(reason: str) -> tuple[bytes, tuple[bytes, bytes]]:
+    body = orjson.dumps({"status": reason})
     # A Content-Length, not chunked framing: the answer is small and known in full.
-    length = (b"content-length", str(len(body)).encode("ascii"))
+    encoded = (body, (b"content-length", str(len(body)).encode("ascii")))
+    if len(_encoded) < 64:
+        _encoded[reason] = encoded
+    return encoded
+
+
+async def _answer(send: Send, result: WebhookResult, *extra: tuple[bytes, bytes]) -> None:
+    body, length = _encoded.get(result.reason) or _encode(result.reason)
     headers = [_JSON, length, *extra]
     await send({"type": "http.response.start", "status": result.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -15,6 +15,10 @@ from ..models.webhook import WebhookEvent
 
 PAYLOAD_TYPE = "webhookPayload"
 
+#: The known events by value: a dict lookup, where ``WebhookEvent(value)`` goes through
+#: the enum machinery on every delivery (an unknown value still does).
+_EVENTS: dict[str, WebhookEvent] = {member.value: member for member in WebhookEvent}
+
 
 @attrs.frozen(kw_only=True)
 class WebhookPayload:
@@ -71,7 +75,7 @@ def decode_payload(body: bytes, codec: Codec) -> WebhookPayload:
     return WebhookPayload(
         id=pid,
         webhook_id=webhook_id if isinstance(webhook_id, str) else None,
-        event=WebhookEvent(event),
+        event=_EVENTS.get(event) or WebhookEvent(event),
         fields=tuple(fields),
         resource=resource,
         raw_resource=raw_resource,

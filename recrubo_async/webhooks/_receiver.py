@@ -3,8 +3,11 @@
 The core is framework-neutral, in two steps so an adapter can refuse a sender before
 reading its body: :meth:`WebhookReceiver.authorize` (the secret header), then
 :meth:`WebhookReceiver.handle_body`. :meth:`WebhookReceiver.handle` does both for a body
-already read. None of them raises into the framework. ``asgi_app()`` and
-``add_routes()`` are complete adapters that also bound the body's size and read time.
+already read. None of them raises into the framework. The adapters, which also bound the
+body's size and read time, depend on this module and not the other way round:
+``asgi_app()`` (``_asgi.py``) and ``recrubo_async.webhooks.aiohttp`` (``add_routes()``
+here delegates to it). Both are imported on first use, so an application on one
+framework never loads the other.
 """
 
 from __future__ import annotations
@@ -12,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import attrs
-
+from .. import _otel
 from .._bounded import BoundedTTLMap
+from .._compat import mark_coroutine_function
 from .._jsonapi import Codec
 from .._ordering import is_stale
 from .._validate import Duration, check_duration, check_header_secret
@@ -26,6 +29,7 @@ from ..bus import CompletionBus, ResourceEvent
 from ..errors import DecodeError
 from ._dedupe import Claim, DedupeStore, InMemoryDedupe, as_dedupe_store
 from ._payload import WebhookPayload, decode_payload
+from ._result import WebhookResult
 from ._verify import SECRET_HEADER, raw_secret_header, secret_matches
 
 if TYPE_CHECKING:
@@ -48,28 +52,6 @@ DEFAULT_READ_TIMEOUT = 10.0
 #: Request headers as frameworks give them: a mapping of decoded ``str`` values, or the
 #: raw ``(name, value)`` byte pairs (ASGI ``scope["headers"]``, aiohttp ``raw_headers``).
 Headers = Mapping[str, str] | Iterable[tuple[bytes, bytes]]
-
-
-@attrs.frozen(kw_only=True)
-class WebhookResult:
-    """What to answer Recrubo, and what was received.
-
-    Attributes:
-        status: the HTTP status to send (200, 400, 401, 413, 500, or 503 while another
-            replica handles the same delivery; the adapters also
-            answer 405 to other methods and 408 to a body not sent within
-            ``read_timeout``).
-        reason: a short word for logs and the response body (never a secret).
-        payload: the decoded payload, when it got that far.
-    """
-
-    status: int
-    reason: str
-    payload: WebhookPayload | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status < 300
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -155,8 +137,13 @@ class WebhookReceiver:
             track_resources
         )
         self._handlers: list[tuple[str | None, str | None, Handler]] = []
-        self._in_flight: dict[str, asyncio.Future[bool]] = {}
+        #: Deliveries being handled, by id: a future for their outcome once a concurrent
+        #: copy waits for it (None until then: most deliveries never have one).
+        self._in_flight: dict[str, asyncio.Future[bool] | None] = {}
         self._codec = Codec()
+        #: OpenTelemetry on the global providers (``_otel.py``), decided now: None without
+        #: the extra or while no global provider is set.
+        self._telemetry = _otel.global_telemetry()
 
     def __repr__(self) -> str:
         return f"<WebhookReceiver secrets={len(self._secrets)} handlers={len(self._handlers)}>"
@@ -207,6 +194,8 @@ class WebhookReceiver:
         Anyone can send these, so one WARNING each would let strangers fill the logs.
         """
         self.rejected += 1
+        if self._telemetry is not None:
+            self._telemetry.rejected_delivery()
         now = time.monotonic()
         if now - self._rejection_logged_at >= REJECTION_LOG_EVERY:
             logger.warning(
@@ -218,14 +207,28 @@ class WebhookReceiver:
             self._rejection_logged_at = now
             self._rejected_reported = self.rejected
 
-    async def handle_body(self, body: bytes) -> WebhookResult:
+    @mark_coroutine_function
+    def handle_body(self, body: bytes) -> Coroutine[Any, Any, WebhookResult]:
         """Process the body of a delivery that :meth:`authorize` accepted; never raises.
 
         Read the body with a limit of :attr:`max_body` bytes and a deadline of
-        :attr:`read_timeout` first: this takes it whole.
+        :attr:`read_timeout` first: this takes it whole. A coroutine method.
         """
+        # A plain method returning the coroutine: no frame of its own without telemetry.
+        if self._telemetry is None:
+            return self._handle_body(body)
+        return self._telemetry.traced_delivery(self._handle_body(body))
+
+    async def _handle_body(self, body: bytes) -> WebhookResult:
         try:
-            return await self._handle_body(body)
+            if len(body) > self.max_body:
+                return WebhookResult(status=413, reason="body too large")
+            try:
+                payload = decode_payload(body, self._codec)
+            except DecodeError as exc:
+                logger.warning("webhook delivery rejected: %s", exc)
+                return WebhookResult(status=400, reason="bad payload")
+            return await self._process(payload)
         except Exception:  # the framework must get an answer, whatever broke
             logger.exception("webhook delivery failed unexpectedly")
             return WebhookResult(status=500, reason="internal error")
@@ -240,28 +243,24 @@ class WebhookReceiver:
             return WebhookResult(status=401, reason="unauthorized")
         return await self.handle_body(body)
 
-    async def _handle_body(self, body: bytes) -> WebhookResult:
-        if len(body) > self.max_body:
-            return WebhookResult(status=413, reason="body too large")
-        try:
-            payload = decode_payload(body, self._codec)
-        except DecodeError as exc:
-            logger.warning("webhook delivery rejected: %s", exc)
-            return WebhookResult(status=400, reason="bad payload")
-        return await self._process(payload)
-
     async def _process(self, payload: WebhookPayload) -> WebhookResult:
-        while (pending := self._in_flight.get(payload.id)) is not None:
+        in_flight = self._in_flight
+        while payload.id in in_flight:
             # The same delivery is being handled right now: its outcome decides ours.
+            pending = in_flight[payload.id]
+            if pending is None:
+                pending = asyncio.get_running_loop().create_future()
+                in_flight[payload.id] = pending
             if await asyncio.shield(pending):
                 return WebhookResult(status=200, reason="duplicate", payload=payload)
         # Noted before the (possibly remote, awaited) claim, so a copy arriving here
         # meanwhile waits for this one's outcome instead of asking the store too.
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._in_flight[payload.id] = done
+        in_flight[payload.id] = None
         handled = False
         try:
-            claim = await self._claim(payload.id)
+            claim = await self._dedupe.claim(payload.id, self.dedupe_lease)
+            if claim == "busy":
+                claim = await self._claim_when_free(payload.id)
             if claim == "done":
                 handled = True
                 return WebhookResult(status=200, reason="duplicate", payload=payload)
@@ -283,21 +282,24 @@ class WebhookReceiver:
                 await self._release(payload.id)
             return result
         finally:
-            del self._in_flight[payload.id]
-            done.set_result(handled)
+            waiting = in_flight.pop(payload.id)
+            if waiting is not None:
+                waiting.set_result(handled)
 
-    async def _claim(self, key: str) -> Claim:
-        """Claim ``key``; while another replica holds it, re-ask for up to ``busy_wait``."""
+    async def _claim_when_free(self, key: str) -> Claim:
+        """Another replica holds ``key``: re-ask for up to ``busy_wait`` (from now)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.busy_wait
         pause = 0.05
         while True:
-            claim = await self._dedupe.claim(key, self.dedupe_lease)
             remaining = deadline - loop.time()
-            if claim != "busy" or remaining <= 0:
-                return claim
+            if remaining <= 0:
+                return "busy"
             await asyncio.sleep(min(pause, remaining))
             pause = min(pause * 2, 0.5)
+            claim = await self._dedupe.claim(key, self.dedupe_lease)
+            if claim != "busy":
+                return claim
 
     async def _mark_done(self, key: str) -> None:
         try:
@@ -375,20 +377,13 @@ class WebhookReceiver:
         return WebhookASGIApp(self)
 
     async def aiohttp_handler(self, request: web.Request) -> web.StreamResponse:
-        """An aiohttp request handler for this receiver (see :meth:`add_routes`)."""
-        from ._aiohttp import handle_request
+        """An aiohttp request handler for this receiver (``webhooks.aiohttp.handler``)."""
+        from .aiohttp import _handle
 
-        return await handle_request(self, request)
-
-    async def _aiohttp_expect(self, request: web.Request) -> web.StreamResponse | None:
-        from ._aiohttp import expect_continue
-
-        return await expect_continue(self, request)
+        return await _handle(self, request)
 
     def add_routes(self, app: web.Application, path: str = "/webhooks") -> None:
-        """Add ``POST path`` to an aiohttp application (other methods get 405).
+        """Add ``POST path`` to an aiohttp application: ``webhooks.aiohttp.add_routes``."""
+        from .aiohttp import add_routes
 
-        A sender asking ``Expect: 100-continue`` is invited to send the body only when its
-        secret header is right.
-        """
-        app.router.add_post(path, self.aiohttp_handler, expect_handler=self._aiohttp_expect)
+        add_routes(self, app, path)

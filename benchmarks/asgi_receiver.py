@@ -1,0 +1,241 @@
+"""ASGI receiver throughput: ``WebhookReceiver.asgi_app()`` vs a bare ASGI handler, under uvicorn.
+
+Three kinds of process, so that no two of them share a core's time unmeasured:
+
+* two servers (``benchmarks/_asgi_servers.py``), up for the whole run, under the same
+  uvicorn configuration: the bare handler (reads the body, answers 200 with a small JSON
+  body) and the receiver's ASGI app doing its whole job (secret check, bounded body read,
+  decode into a typed ``FlowGeneration``, dedupe claim, ordering, publish to an
+  ``InMemoryBus``, JSON answer);
+* the load: a raw-socket sender (``benchmarks/_raw_sender.py``), one process per
+  measurement, over keep-alive connections, one request at a time per connection, every
+  delivery its own (payload id, resource id, ``updatedAt``), shaped like the emulator's
+  FlowGeneration deliveries with the seed's parameters and a vacancy text (about 2.3 KB
+  per request);
+* this process, which only starts them and waits.
+
+Rounds are paired and alternated (bare then receiver, then receiver then bare, ...), and
+the verdict is the median of each round's receiver / bare ratio: the two halves of a pair
+run seconds apart, so drift on a noisy machine hits both. Throughput and the servers' CPU
+per delivery are reported as min / median / max. A fixed number of rounds of a fixed
+number of requests, each sender process under a time limit: the run stops by itself.
+Target: at least 0.8 of the bare handler.
+
+``--in-process`` measures the receiver's own CPU per delivery instead: its ASGI app called
+in a loop with the sender's deliveries and an immediate ``receive`` (no server, no
+sockets), best and mean of rounds by ``time.process_time``, and the cyclic GC's share
+(``gc.callbacks``). Nothing is written to ``results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import subprocess
+import sys
+import time
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from benchmarks._common import free_port, median, server_process, verdict, write_results
+
+TARGET = 0.8
+KINDS = ("bare", "receiver")
+#: A sender that takes longer than this has stalled (a round takes a few seconds).
+SENDER_LIMIT = 120.0
+
+
+def send(port: int, pid: int, total: int, concurrency: int, warmup: int) -> dict[str, Any]:
+    """One measurement: a fresh sender process against the server on ``port``."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
+    args = [str(port), str(total), str(concurrency), str(warmup), str(pid)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks._raw_sender", *args],
+        env=env,
+        capture_output=True,
+        timeout=SENDER_LIMIT,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"the sender failed:\n{proc.stderr.decode()}")
+    result: dict[str, Any] = orjson.loads(proc.stdout.splitlines()[-1])
+    return result
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"min": min(values), "median": median(values), "max": max(values)}
+
+
+def uvicorn_stack() -> str:
+    """What uvicorn's ``auto`` settings pick here (the same for both servers)."""
+    import importlib.util
+
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"uvicorn, http={http}, loop={loop}"
+
+
+def main(total: int, rounds: int, concurrency: int, warmup: int) -> dict[str, Any]:
+    ports = {kind: free_port() for kind in KINDS}
+    runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+    with (
+        server_process(
+            ["benchmarks._asgi_servers", "bare", str(ports["bare"])], ports["bare"]
+        ) as bare_proc,
+        server_process(
+            ["benchmarks._asgi_servers", "receiver", str(ports["receiver"])], ports["receiver"]
+        ) as receiver_proc,
+    ):
+        pids = {"bare": bare_proc.pid, "receiver": receiver_proc.pid}
+        for number in range(rounds):
+            for kind in KINDS if number % 2 == 0 else KINDS[::-1]:
+                run = send(ports[kind], pids[kind], total, concurrency, warmup)
+                runs[kind].append(run)
+                print(
+                    f"round {number + 1} {kind:8}: {run['per_s']:7,.0f} payloads/s, server "
+                    f"{run['server_cpu_us'] or float('nan'):5.0f} us CPU per delivery",
+                    flush=True,
+                )
+    rate = {kind: [run["per_s"] for run in runs[kind]] for kind in KINDS}
+    paired = [r / b for r, b in zip(rate["receiver"], rate["bare"], strict=True)]
+    ratio = median(paired)
+    cpu = {
+        kind: [run["server_cpu_us"] for run in runs[kind] if run["server_cpu_us"] is not None]
+        for kind in KINDS
+    }
+    # The servers' CPU per delivery, paired the same way: steadier than throughput when
+    # other work shares the machine (it still moves with what that work does to caches).
+    cpu_paired = (
+        [b / r for r, b in zip(cpu["receiver"], cpu["bare"], strict=True)]
+        if len(cpu["receiver"]) == len(cpu["bare"]) == rounds
+        else []
+    )
+    sender_busy = max(
+        run["sender_cpu_us"] * run["per_s"] / 1e6 for kind in KINDS for run in runs[kind]
+    )
+    stack = uvicorn_stack()
+    print(f"{stack}; {runs['bare'][0]['request_bytes']:,} bytes per request")
+    for kind in KINDS:
+        s = spread(rate[kind])
+        print(
+            f"{kind:8}: {s['min']:,.0f} / {s['median']:,.0f} / {s['max']:,.0f} payloads/s "
+            "(min / median / max)"
+        )
+    print(
+        f"ratio receiver/bare: {ratio:.2f} (target >= {TARGET}); rounds "
+        + ", ".join(f"{p:.2f}" for p in paired)
+    )
+    if cpu_paired:
+        print(
+            f"server CPU per delivery, bare / receiver: {median(cpu_paired):.2f} "
+            f"(median of rounds {', '.join(f'{p:.2f}' for p in cpu_paired)})"
+        )
+    if sender_busy > 0.8:
+        print(f"warning: the sender used {sender_busy:.0%} of a core; it may set the pace")
+    result: dict[str, Any] = {
+        "benchmark": "asgi_receiver",
+        "title": "ASGI receiver: receiver.asgi_app() vs a bare ASGI handler, under uvicorn",
+        "server": stack,
+        "request_bytes": runs["bare"][0]["request_bytes"],
+        "receiver_per_s": median(rate["receiver"]),
+        "bare_per_s": median(rate["bare"]),
+        "rounds_receiver_per_s": rate["receiver"],
+        "rounds_bare_per_s": rate["bare"],
+        "spread_per_s": {kind: spread(rate[kind]) for kind in KINDS},
+        "paired_ratios": paired,
+        "ratio": ratio,
+        "ratio_spread": spread(paired),
+        "server_cpu_us": {kind: spread(cpu[kind]) for kind in KINDS if cpu[kind]},
+        "paired_cpu_ratios": cpu_paired,
+        "cpu_ratio": median(cpu_paired) if cpu_paired else None,
+        "sender_busy_max": sender_busy,
+        "target": TARGET,
+        "rounds": rounds,
+        "requests_per_round": total,
+        "warmup_per_round": warmup,
+        "concurrency": concurrency,
+        "verdicts": [
+            verdict(
+                "webhook payloads/s under uvicorn: receiver.asgi_app() / bare ASGI handler",
+                ratio,
+                target=TARGET,
+            )
+        ],
+    }
+    write_results("asgi_receiver", result)
+    return result
+
+
+def in_process(total: int, rounds: int, warmup: int) -> None:
+    """CPU per delivery of ``receiver.asgi_app()`` as benchmarked, without a server."""
+    from benchmarks._asgi_servers import SECRET
+    from benchmarks._raw_sender import delivery
+    from recrubo_async.bus import InMemoryBus
+    from recrubo_async.webhooks import WebhookReceiver
+
+    app = WebhookReceiver(secret=SECRET, bus=InMemoryBus()).asgi_app()
+    headers = [(b"x-recrubo-webhook-secret", SECRET.encode()), (b"content-length", b"2855")]
+    statuses: set[int] = set()
+    in_gc = [0.0, 0.0]
+
+    def note_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            in_gc[1] = time.process_time()
+        else:
+            in_gc[0] += time.process_time() - in_gc[1]
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.add(message["status"])
+
+    async def batch(first: int, count: int) -> tuple[float, float]:
+        bodies = [delivery(first + n) for n in range(count)]  # made outside the timing
+        in_gc[0] = 0.0
+        started = time.process_time()
+        for body in bodies:
+            message = {"type": "http.request", "body": body, "more_body": False}
+
+            async def receive(message: dict[str, Any] = message) -> dict[str, Any]:
+                return message
+
+            await app({"type": "http", "method": "POST", "headers": headers}, receive, send)
+        return (time.process_time() - started) / count * 1e6, in_gc[0] / count * 1e6
+
+    async def run() -> list[tuple[float, float]]:
+        for n in range(0, warmup, total):
+            await batch(n, total)
+        return [await batch(warmup + n * total, total) for n in range(rounds)]
+
+    gc.callbacks.append(note_gc)
+    try:
+        runs = asyncio.run(run())
+    finally:
+        gc.callbacks.remove(note_gc)
+    assert statuses == {200}, statuses
+    cpu = [c for c, _ in runs]
+    print(
+        f"in-process, {rounds} rounds of {total:,} after {warmup:,}: CPU per delivery best "
+        f"{min(cpu):.1f} us, mean {sum(cpu) / len(cpu):.1f} us; of which the cyclic GC "
+        f"{sum(g for _, g in runs) / len(runs):.1f} us (mean)"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument(
+        "--in-process", action="store_true", help="the receiver's CPU per delivery, no server"
+    )
+    args = parser.parse_args()
+    if args.in_process:
+        in_process(args.requests, args.rounds, args.warmup)
+    else:
+        main(args.requests, args.rounds, args.concurrency, args.warmup)

@@ -1,0 +1,78 @@
+"""One ordering rule (an older ``updatedAt`` never overwrites a newer state; a delete is
+final), held to its table of cases wherever a newest state is kept in this process."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from recrubo_async._ordering import CASES, Case, is_stale
+from recrubo_async.bus import InMemoryBus, ResourceEvent
+from recrubo_async.webhooks import WebhookReceiver
+
+from ..support.deliveries import SECRET, delivery, headers
+
+
+def resource(gid: str, updated_at: datetime | None) -> dict[str, Any]:
+    attributes: dict[str, Any] = {"status": "processing", "flowType": "x"}
+    if updated_at is not None:
+        attributes["updatedAt"] = updated_at.isoformat()
+    return {"type": "flowGenerations", "id": gid, "attributes": attributes}
+
+
+def held_and_new(case: Case, gid: str = "g1") -> tuple[ResourceEvent, ResourceEvent]:
+    held = ResourceEvent.from_resource(resource(gid, case.held_updated_at), event=case.held_kind)
+    new = ResourceEvent.from_resource(resource(gid, case.updated_at), event=case.kind)
+    return held, new
+
+
+def case_id(case: Case) -> str:
+    def when(value: datetime | None) -> str:
+        return "none" if value is None else f"{value.microsecond}us"
+
+    return (
+        f"{case.kind}@{when(case.updated_at)}-after-{case.held_kind}@{when(case.held_updated_at)}"
+    )
+
+
+cases = pytest.mark.parametrize("case", CASES, ids=case_id)
+
+
+@cases
+def test_the_rule_is_its_table(case: Case) -> None:
+    stale = is_stale(case.kind, case.updated_at, case.held_kind, case.held_updated_at)
+    assert stale is case.stale
+
+
+@cases
+def test_a_resource_event_is_older_exactly_when_the_table_says(case: Case) -> None:
+    held, new = held_and_new(case)
+    assert new.is_older_than(held) is case.stale
+
+
+@cases
+async def test_the_in_memory_bus_keeps_the_newest_state_by_the_table(case: Case) -> None:
+    bus = InMemoryBus()
+    held, new = held_and_new(case)
+    assert await bus.publish(held) is True
+    assert await bus.publish(new) is (not case.stale)
+    assert await bus.latest("flowGenerations", "g1") == (held if case.stale else new)
+
+
+@cases
+async def test_the_receiver_drops_an_update_the_table_calls_stale(case: Case) -> None:
+    """Only updates are dropped: a create or delete is an event of its own and is
+    dispatched whatever it follows."""
+    bus = InMemoryBus()
+    receiver = WebhookReceiver(secret=SECRET, bus=bus)
+    first = delivery(resource("g1", case.held_updated_at), event=case.held_kind)
+    assert (await receiver.handle(headers(), first)).reason == "ok"
+    second = delivery(resource("g1", case.updated_at), event=case.kind)
+    result = await receiver.handle(headers(), second)
+    dropped = case.stale and case.kind == "update"
+    assert result.reason == ("stale" if dropped else "ok")
+    # What the receiver keeps per resource is what the rule reads, never the whole event.
+    newest = (case.held_kind, case.held_updated_at) if case.stale else (case.kind, case.updated_at)
+    assert receiver._newest.get(("flowGenerations", "g1")) == newest

@@ -1,0 +1,68 @@
+"""What CI promises about Pythons and packages, pinned where a quiet edit could break it.
+
+The classifiers of both distributions list exactly the versions CI tests (from
+``requires-python`` up), ``.ci/find_pythons.py`` finds the interpreter running the suite,
+and ``make test`` runs the suite on every found version and the package check (building,
+twine-checking, installing and exercising the wheels is ``.ci/package-check``'s job: it is
+too slow for every suite run).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ..support import ROOT
+
+PYPROJECTS = [ROOT / "pyproject.toml", ROOT / "emulator" / "pyproject.toml"]
+
+
+def _minor(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
+@pytest.mark.parametrize("pyproject", PYPROJECTS, ids=lambda p: p.parent.name)
+def test_classifiers_list_every_version_from_requires_python_up(pyproject: Path) -> None:
+    text = pyproject.read_text(encoding="utf-8")
+    floor = re.search(r'^requires-python = ">=(3\.\d+)"$', text, re.MULTILINE)
+    assert floor is not None, "requires-python must read >=3.X"
+    listed = [_minor(v) for v in re.findall(r'"Programming Language :: Python :: (3\.\d+)"', text)]
+    assert listed, "no Programming Language :: Python :: 3.X classifier"
+    assert listed[0] == _minor(floor.group(1))
+    # No gap: every version between the floor and the newest classifier is one CI tests.
+    assert listed == [(3, minor) for minor in range(listed[0][1], listed[-1][1] + 1)]
+
+
+def test_both_distributions_list_the_same_versions() -> None:
+    pattern = r'"Programming Language :: Python :: 3\.\d+"|^requires-python = .*$'
+    sdk, emulator = (re.findall(pattern, p.read_text(encoding="utf-8"), re.M) for p in PYPROJECTS)
+    assert sdk == emulator
+
+
+def test_find_pythons_lists_the_running_interpreter_once_per_version() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "find_pythons.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    versions = [_minor(line.split(" ", 1)[0]) for line in out.splitlines()]
+    assert sys.version_info[:2] in versions
+    assert versions == sorted(set(versions))
+    assert all(v >= (3, 10) for v in versions)
+
+
+def test_make_test_runs_the_package_check_and_every_version_has_a_target() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    target = re.search(r"^test:(.*)$", makefile, re.MULTILINE)
+    assert target is not None
+    assert {"lint", "typecheck", "pytest", "package-check"} <= set(target.group(1).split())
+    # The other Pythons' suites (make pytest-versions) run beside it until they are green
+    # on every version (see CHANGELOG).
+    assert re.search(r"^pytest-versions:", makefile, re.MULTILINE)

@@ -1,0 +1,234 @@
+"""``client.webhooks.ensure()`` against the emulator: idempotent on every deploy, prunes on
+request, and after it one state change is delivered once per (type, event)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import attrs
+import pytest
+
+from recrubo_async import Client
+from recrubo_async.models import (
+    Candidate,
+    EnsureResult,
+    FlowRun,
+    Webhook,
+    WebhookSubscription,
+)
+from recrubo_async.testing import Emulator
+from recrubo_async.webhooks import WebhookPayload, WebhookReceiver
+
+from ..support.servers import receiver_app, serve
+
+SECRET = "whsec-ensure-test-0123456789"
+ASKED = [
+    WebhookSubscription(FlowRun, events=["update"], fields=["status", "state"]),
+    WebhookSubscription("flow_generations", events=["update", "delete"]),
+]
+
+
+async def subscriptions(api: Client) -> list[Webhook]:
+    return [w async for w in api.webhooks.list(page_size=200)]
+
+
+def ids(webhooks: tuple[Webhook, ...] | list[Webhook]) -> set[str]:
+    return {w.id for w in webhooks}
+
+
+async def test_the_first_run_creates_one_subscription_per_event_asked(api: Client) -> None:
+    result = await api.webhooks.ensure(ASKED)
+    assert result.kept == result.deleted == result.duplicates == result.unmatched == ()
+    assert result.changed
+    made = {(w.resource_type, str(w.event), frozenset(w.fields or ())) for w in result.created}
+    assert made == {
+        ("flowRuns", "update", frozenset({"status", "state"})),
+        ("flowGenerations", "update", frozenset()),
+        ("flowGenerations", "delete", frozenset()),
+    }
+    assert ids(await subscriptions(api)) == ids(result.created)
+
+
+async def test_a_second_run_creates_nothing_and_keeps_what_the_first_made(api: Client) -> None:
+    first = await api.webhooks.ensure(ASKED)
+    second = await api.webhooks.ensure(ASKED)
+    assert second.created == second.deleted == second.duplicates == ()
+    assert not second.changed
+    assert ids(second.kept) == ids(first.created)
+    assert len(await subscriptions(api)) == 3
+
+
+async def test_spellings_field_order_and_case_match_the_same_subscription(api: Client) -> None:
+    """Model class, ``flowRuns`` or ``flow_runs``; fields as a set, snake_case or camelCase."""
+    await api.webhooks.create(
+        resource_type="flowRuns", event="update", fields=["updatedAt", "status"]
+    )
+    for asked in (
+        WebhookSubscription(FlowRun, events=["update"], fields=["status", "updated_at"]),
+        WebhookSubscription("flow_runs", events=["UPDATE"], fields=["updatedAt", "status"]),
+        WebhookSubscription("flowRuns", events=["update"], fields=("status", "updatedAt")),
+    ):
+        result = await api.webhooks.ensure([asked])
+        assert (len(result.created), len(result.kept)) == (0, 1), asked
+
+
+async def test_other_fields_or_url_are_another_subscription(
+    api: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A leftover with other fields also delivers some of the same changes: a warning."""
+    old = await api.webhooks.create(resource_type="flowRuns", event="update", fields=["status"])
+    with caplog.at_level(logging.WARNING, "recrubo_async.webhooks.ensure"):
+        result = await api.webhooks.ensure(
+            [
+                WebhookSubscription(FlowRun, events=["update"], fields=["status", "state"]),
+                WebhookSubscription(
+                    FlowRun, events=["update"], fields=["status"], webhook_url="https://a.example/h"
+                ),
+            ]
+        )
+    assert len(result.created) == 2 and result.kept == ()
+    assert ids(result.unmatched) == {old.id}
+    assert f"({old.id}) deliver the same events" in caplog.text
+
+
+async def test_duplicates_are_reported_and_logged_without_prune(
+    api: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Identical copies deliver every event once each under other delivery ids."""
+    copies = [
+        await api.webhooks.create(resource_type="candidates", event="update") for _ in range(3)
+    ]
+    with caplog.at_level(logging.WARNING, "recrubo_async.webhooks.ensure"):
+        result = await api.webhooks.ensure([WebhookSubscription(Candidate, events=["update"])])
+    assert result.created == result.deleted == ()
+    assert len(result.kept) == 1 and len(result.duplicates) == 2
+    assert ids(result.kept) | ids(result.duplicates) == ids(copies)
+    assert "2 duplicate webhook subscription(s)" in caplog.text
+    assert "prune=True" in caplog.text
+    assert len(await subscriptions(api)) == 3
+
+
+async def test_prune_deletes_duplicates_and_what_is_not_asked(api: Client) -> None:
+    for _ in range(2):
+        await api.webhooks.create(resource_type="candidates", event="update")
+    stray = await api.webhooks.create(resource_type="vacancies", event="create")
+    result = await api.webhooks.ensure(
+        [WebhookSubscription(Candidate, events=["update", "delete"])], prune=True
+    )
+    assert len(result.created) == 1 and len(result.kept) == 1
+    assert len(result.deleted) == 2 and stray.id in ids(result.deleted)
+    assert result.duplicates == result.unmatched == ()
+    assert ids(await subscriptions(api)) == ids(result.created) | ids(result.kept)
+    again = await api.webhooks.ensure(
+        [WebhookSubscription(Candidate, events=["update", "delete"])], prune=True
+    )
+    assert not again.changed and len(again.kept) == 2
+
+
+async def test_without_prune_nothing_is_deleted(api: Client) -> None:
+    stray = await api.webhooks.create(resource_type="vacancies", event="create")
+    result = await api.webhooks.ensure(ASKED)
+    assert result.deleted == () and ids(result.unmatched) == {stray.id}
+    assert stray.id in ids(await subscriptions(api))
+
+
+async def test_it_reads_every_page_of_subscriptions(api: Client) -> None:
+    """More subscriptions than one page (200) holds: the one asked is on the second page."""
+    await asyncio.gather(
+        *(api.webhooks.create(resource_type="vacancies", event="update") for _ in range(200))
+    )
+    wanted = await api.webhooks.create(resource_type="candidates", event="delete")
+    first_page = await api.webhooks.list(page_size=200)
+    assert wanted.id not in ids(list(first_page.items))
+    result = await api.webhooks.ensure([WebhookSubscription(Candidate, events=["delete"])])
+    assert result.created == () and ids(result.kept) == {wanted.id}
+    assert len(result.unmatched) == 200
+
+
+async def test_prune_with_nothing_asked_deletes_everything(api: Client) -> None:
+    await api.webhooks.ensure(ASKED)
+    result = await api.webhooks.ensure([], prune=True)
+    assert len(result.deleted) == 3
+    assert await subscriptions(api) == []
+
+
+@pytest.mark.parametrize(
+    ("subscriptions_arg", "error"),
+    [
+        ("flowRuns", TypeError),
+        (WebhookSubscription(FlowRun), TypeError),
+        ([{"resource_type": "flowRuns"}], TypeError),
+        ([WebhookSubscription(FlowRun, events=[])], ValueError),
+        ([WebhookSubscription(FlowRun, events=["updated"])], ValueError),
+        ([WebhookSubscription(FlowRun, events=["create"], fields=["status"])], ValueError),
+        ([WebhookSubscription("", events=["create"])], ValueError),
+        ([WebhookSubscription(FlowRun), WebhookSubscription(FlowRun, events=["nope"])], ValueError),
+    ],
+)
+async def test_a_malformed_request_fails_before_anything_is_sent(
+    api: Client, subscriptions_arg: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        await api.webhooks.ensure(subscriptions_arg, prune=True)  # type: ignore[arg-type]
+    assert await subscriptions(api) == []
+
+
+def test_one_string_is_refused_where_a_list_is_meant() -> None:
+    with pytest.raises(TypeError, match="not one string"):
+        WebhookSubscription(FlowRun, events="update")
+    with pytest.raises(TypeError, match="not one string"):
+        WebhookSubscription(FlowRun, fields="status")
+
+
+def test_the_request_and_the_result_are_frozen() -> None:
+    sub = WebhookSubscription(FlowRun, events=["update"], fields=["status"])
+    assert sub.events == ("update",) and sub.fields == ("status",)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        sub.events = ()  # type: ignore[misc]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        EnsureResult().created = ()  # type: ignore[misc]
+
+
+@pytest.fixture
+async def delivered(emu: Emulator, api: Client) -> AsyncIterator[Counter[tuple[str, str, str]]]:
+    """(event, type, resource id) of each delivery the organization's receiver handled."""
+    seen: Counter[tuple[str, str, str]] = Counter()
+    receiver = WebhookReceiver(secret=SECRET)
+
+    async def count(payload: WebhookPayload) -> None:
+        seen[(str(payload.event), payload.resource.type, payload.resource.id)] += 1
+
+    receiver.add_handler(count)
+    async with serve(receiver_app(receiver)) as served:
+        await api.organizations.configure_webhooks(url=served.url("/webhooks"), secret=SECRET)
+        yield seen
+
+
+async def change_a_candidate(emu: Emulator, api: Client) -> Candidate:
+    """Create a candidate and change it once; every delivery is made before it returns."""
+    candidate = await api.candidates.create(phone="31600000042")
+    await api.candidates.update(candidate, first_name="Ada")
+    await emu.settle()
+    return candidate
+
+
+async def test_duplicates_deliver_twice_until_ensure_prunes_them(
+    emu: Emulator, api: Client, delivered: Counter[tuple[str, str, str]]
+) -> None:
+    """The emulator, like the API, delivers once per matching subscription; after
+    ``ensure(prune=True)`` each change arrives once per (type, event)."""
+    asked = [WebhookSubscription(Candidate, events=["create", "update"])]
+    for _ in range(3):  # three deploys of a service that called subscribe() each time
+        await api.webhooks.subscribe(Candidate, events=["create", "update"])
+    before = await change_a_candidate(emu, api)
+    assert delivered[("create", "candidates", before.id)] == 3
+    assert delivered[("update", "candidates", before.id)] == 3
+
+    await api.webhooks.ensure(asked, prune=True)
+    await api.webhooks.ensure(asked, prune=True)  # the next deploy
+    after = await change_a_candidate(emu, api)
+    assert delivered[("create", "candidates", after.id)] == 1
+    assert delivered[("update", "candidates", after.id)] == 1

@@ -1,0 +1,65 @@
+"""The aiohttp adapter, over real loopback sockets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from recrubo_async.bus import InMemoryBus
+from recrubo_async.webhooks import WebhookPayload, WebhookReceiver
+
+from ..support.deliveries import SECRET, delivery, generation, headers
+from ..support.servers import receiver_app, serve
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[str, WebhookReceiver, list[WebhookPayload]]]:
+    receiver = WebhookReceiver(secret=SECRET, bus=InMemoryBus(), max_body=4096)
+    received: list[WebhookPayload] = []
+
+    @receiver.on()
+    async def record(payload: WebhookPayload) -> None:
+        received.append(payload)
+
+    async with serve(receiver_app(receiver, "/hooks/recrubo")) as served:
+        yield served.url("/hooks/recrubo"), receiver, received
+
+
+async def test_aiohttp_route_accepts_a_verified_delivery(
+    served: tuple[str, WebhookReceiver, list[WebhookPayload]],
+) -> None:
+    url, _, received = served
+    async with aiohttp.ClientSession() as session:
+        body = delivery(generation("g1", "finished"))
+        async with session.post(url, data=body, headers=headers()) as resp:
+            assert resp.status == 200
+            assert await resp.json() == {"status": "ok"}
+        async with session.post(url, data=body, headers=headers()) as resp:
+            assert await resp.json() == {"status": "duplicate"}
+        async with session.post(url, data=body, headers=headers("nope")) as resp:
+            assert resp.status == 401
+            text = await resp.text()
+            assert SECRET not in text
+    assert len(received) == 1
+
+
+async def test_aiohttp_route_refuses_large_bodies_by_header_and_by_stream(
+    served: tuple[str, WebhookReceiver, list[WebhookPayload]],
+) -> None:
+    url, _, received = served
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield b"x" * 1024
+
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, data=b"x" * 5000, headers=headers()) as resp:
+            assert resp.status == 413
+        # No Content-Length (chunked): the adapter stops reading at the limit.
+        async with session.post(url, data=chunks(), headers=headers()) as resp:
+            assert resp.status == 413
+        async with session.post(url, data=b"{}", headers=headers()) as resp:
+            assert resp.status == 400
+    assert received == []

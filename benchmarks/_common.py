@@ -77,12 +77,27 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """``{"min", "median", "max"}`` of a figure's rounds."""
+    return {"min": min(values), "median": median(values), "max": max(values)}
+
+
 def verdict(
-    what: str, value: float, *, target: float, higher_is_better: bool = True, unit: str = "x"
+    what: str,
+    value: float,
+    *,
+    target: float,
+    higher_is_better: bool = True,
+    unit: str = "x",
+    rounds: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """One line of the README's table: a measured figure against its target."""
+    """One line of the README's table: a measured figure against its target.
+
+    ``rounds``: the figure of each round (``value`` is usually their median); the line
+    then shows their min / median / max.
+    """
     met = value >= target if higher_is_better else value <= target
-    return {
+    out: dict[str, Any] = {
         "what": what,
         "value": value,
         "target": target,
@@ -90,10 +105,13 @@ def verdict(
         "unit": unit,
         "met": met,
     }
+    if rounds:
+        out.update(spread(rounds))
+    return out
 
 
 def optional_module(name: str) -> Any:
-    """Import a bench-only dependency (pydantic, msgspec, httpx, matplotlib) as ``Any``.
+    """Import a bench-only dependency (pydantic, httpx, matplotlib) as ``Any``.
 
     ``make test`` type-checks the benchmarks without the bench extra installed, so these
     are never imported statically.

@@ -12,11 +12,14 @@ import sys
 import orjson
 from aiohttp import web
 
+from benchmarks._compound_page import PARAMETERS, VACANCY
+
 BASE_PATH = "/public/v2"
 GENERATION_ID = "6d8f0c2e-8d84-4b52-9a43-5f3c1f0f4a11"
 FLOW_ID = "123e4567-e89b-12d3-a456-426614174000"
 
-#: A finished generation as the API returns it (attributes as in the API docs' example).
+#: A finished generation as the API returns it: the seed's parameters (``seeds/``, the
+#: example POST body) and a vacancy text of a realistic length as its context.
 DOCUMENT = orjson.dumps(
     {
         "data": {
@@ -24,13 +27,8 @@ DOCUMENT = orjson.dumps(
             "type": "flowGenerations",
             "attributes": {
                 "flowType": "vacancy_application_flow",
-                "parameters": {
-                    "knockoutRequirements": [{"value": "Driving licence B"}],
-                    "preferredRequirements": [{"value": "Forklift certificate"}],
-                    "requiredFields": [{"value": "email", "sessionField": "email"}],
-                    "language": "nl",
-                },
-                "context": {"type": "text", "value": "We are hiring drivers in Utrecht. " * 4},
+                "parameters": PARAMETERS,
+                "context": {"type": "text", "value": VACANCY},
                 "flowId": FLOW_ID,
                 "status": "finished",
                 "cost": 3,

@@ -1,4 +1,9 @@
-"""Servers for the webhook benchmark: a bare aiohttp handler, and the receiver's adapter."""
+"""Servers of the aiohttp receiver benchmark: a bare aiohttp handler, and the receiver's
+adapter (``add_routes``).
+
+Run as ``python -m benchmarks._webhook_servers bare|receiver PORT``. Both are a plain
+``web.run_app`` with the access log off, so the only difference is the handler.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,15 @@ import sys
 
 from aiohttp import web
 
+from benchmarks._raw_sender import SECRET
 from recrubo_async.bus import InMemoryBus
 from recrubo_async.webhooks import WebhookReceiver
 
-SECRET = "bench-secret"
-
 
 async def bare(request: web.Request) -> web.Response:
+    """The floor: read the whole body, answer 200 with a small JSON body; nothing else."""
     await request.read()
-    return web.Response(status=200, body=b'{"status": "ok"}', content_type="application/json")
+    return web.Response(status=200, body=b'{"status":"ok"}', content_type="application/json")
 
 
 def main() -> None:

@@ -19,7 +19,9 @@ the verdict is the median of each round's receiver / bare ratio: the two halves 
 run seconds apart, so drift on a noisy machine hits both. Throughput and the servers' CPU
 per delivery are reported as min / median / max. A fixed number of rounds of a fixed
 number of requests, each sender process under a time limit: the run stops by itself.
-Target: at least 0.8 of the bare handler.
+Target: at least 0.8 of the bare handler, both in payloads/s and in payloads per server
+CPU second (``_paired.receiver_verdicts``: a lucky throughput median on a busy machine
+cannot pass alone). The rounds themselves are ``benchmarks/_paired.py``.
 
 ``--in-process`` measures the receiver's own CPU per delivery instead: its ASGI app called
 in a loop with the sender's deliveries and an immediate ``receive`` (no server, no
@@ -32,43 +34,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
-import subprocess
-import sys
 import time
 from collections.abc import MutableMapping
-from pathlib import Path
 from typing import Any
 
-import orjson
-
-from benchmarks._common import free_port, median, server_process, verdict, write_results
+from benchmarks._common import write_results
+from benchmarks._paired import paired_rounds, receiver_verdicts
 
 TARGET = 0.8
-KINDS = ("bare", "receiver")
-#: A sender that takes longer than this has stalled (a round takes a few seconds).
-SENDER_LIMIT = 120.0
-
-
-def send(port: int, pid: int, total: int, concurrency: int, warmup: int) -> dict[str, Any]:
-    """One measurement: a fresh sender process against the server on ``port``."""
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
-    args = [str(port), str(total), str(concurrency), str(warmup), str(pid)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks._raw_sender", *args],
-        env=env,
-        capture_output=True,
-        timeout=SENDER_LIMIT,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"the sender failed:\n{proc.stderr.decode()}")
-    result: dict[str, Any] = orjson.loads(proc.stdout.splitlines()[-1])
-    return result
-
-
-def spread(values: list[float]) -> dict[str, float]:
-    return {"min": min(values), "median": median(values), "max": max(values)}
 
 
 def uvicorn_stack() -> str:
@@ -81,91 +54,22 @@ def uvicorn_stack() -> str:
 
 
 def main(total: int, rounds: int, concurrency: int, warmup: int) -> dict[str, Any]:
-    ports = {kind: free_port() for kind in KINDS}
-    runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
-    with (
-        server_process(
-            ["benchmarks._asgi_servers", "bare", str(ports["bare"])], ports["bare"]
-        ) as bare_proc,
-        server_process(
-            ["benchmarks._asgi_servers", "receiver", str(ports["receiver"])], ports["receiver"]
-        ) as receiver_proc,
-    ):
-        pids = {"bare": bare_proc.pid, "receiver": receiver_proc.pid}
-        for number in range(rounds):
-            for kind in KINDS if number % 2 == 0 else KINDS[::-1]:
-                run = send(ports[kind], pids[kind], total, concurrency, warmup)
-                runs[kind].append(run)
-                print(
-                    f"round {number + 1} {kind:8}: {run['per_s']:7,.0f} payloads/s, server "
-                    f"{run['server_cpu_us'] or float('nan'):5.0f} us CPU per delivery",
-                    flush=True,
-                )
-    rate = {kind: [run["per_s"] for run in runs[kind]] for kind in KINDS}
-    paired = [r / b for r, b in zip(rate["receiver"], rate["bare"], strict=True)]
-    ratio = median(paired)
-    cpu = {
-        kind: [run["server_cpu_us"] for run in runs[kind] if run["server_cpu_us"] is not None]
-        for kind in KINDS
-    }
-    # The servers' CPU per delivery, paired the same way: steadier than throughput when
-    # other work shares the machine (it still moves with what that work does to caches).
-    cpu_paired = (
-        [b / r for r, b in zip(cpu["receiver"], cpu["bare"], strict=True)]
-        if len(cpu["receiver"]) == len(cpu["bare"]) == rounds
-        else []
-    )
-    sender_busy = max(
-        run["sender_cpu_us"] * run["per_s"] / 1e6 for kind in KINDS for run in runs[kind]
-    )
     stack = uvicorn_stack()
-    print(f"{stack}; {runs['bare'][0]['request_bytes']:,} bytes per request")
-    for kind in KINDS:
-        s = spread(rate[kind])
-        print(
-            f"{kind:8}: {s['min']:,.0f} / {s['median']:,.0f} / {s['max']:,.0f} payloads/s "
-            "(min / median / max)"
-        )
-    print(
-        f"ratio receiver/bare: {ratio:.2f} (target >= {TARGET}); rounds "
-        + ", ".join(f"{p:.2f}" for p in paired)
+    print(stack, flush=True)
+    figures = paired_rounds(
+        "benchmarks._asgi_servers",
+        total=total,
+        rounds=rounds,
+        concurrency=concurrency,
+        warmup=warmup,
+        target=TARGET,
     )
-    if cpu_paired:
-        print(
-            f"server CPU per delivery, bare / receiver: {median(cpu_paired):.2f} "
-            f"(median of rounds {', '.join(f'{p:.2f}' for p in cpu_paired)})"
-        )
-    if sender_busy > 0.8:
-        print(f"warning: the sender used {sender_busy:.0%} of a core; it may set the pace")
     result: dict[str, Any] = {
         "benchmark": "asgi_receiver",
         "title": "ASGI receiver: receiver.asgi_app() vs a bare ASGI handler, under uvicorn",
         "server": stack,
-        "request_bytes": runs["bare"][0]["request_bytes"],
-        "receiver_per_s": median(rate["receiver"]),
-        "bare_per_s": median(rate["bare"]),
-        "rounds_receiver_per_s": rate["receiver"],
-        "rounds_bare_per_s": rate["bare"],
-        "spread_per_s": {kind: spread(rate[kind]) for kind in KINDS},
-        "paired_ratios": paired,
-        "ratio": ratio,
-        "ratio_spread": spread(paired),
-        "server_cpu_us": {kind: spread(cpu[kind]) for kind in KINDS if cpu[kind]},
-        "paired_cpu_ratios": cpu_paired,
-        "cpu_ratio": median(cpu_paired) if cpu_paired else None,
-        "sender_busy_max": sender_busy,
-        "target": TARGET,
-        "rounds": rounds,
-        "requests_per_round": total,
-        "warmup_per_round": warmup,
-        "concurrency": concurrency,
-        "verdicts": [
-            verdict(
-                "webhook payloads/s under uvicorn: receiver.asgi_app() / bare ASGI handler",
-                ratio,
-                target=TARGET,
-            )
-        ],
+        **figures,
+        "verdicts": receiver_verdicts(figures, "receiver.asgi_app() / bare ASGI handler"),
     }
     write_results("asgi_receiver", result)
     return result

@@ -29,6 +29,8 @@ ORDER = [
     "webhook_receiver",
     "asgi_receiver",
     "redis_bus",
+    "e2e",
+    "otel",
 ]
 
 Result = dict[str, Any]
@@ -72,8 +74,9 @@ def fmt(value: float, unit: str) -> str:
 
 def table(results: dict[str, Result], run: Result) -> list[str]:
     lines = [
-        "| benchmark | measured (side by side, one run) | value | target | met |",
-        "| --- | --- | --- | --- | --- |",
+        "| benchmark | measured (side by side, one run) | value | rounds: min / median / max "
+        "| target | met |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     steps = run.get("steps", {})
     for name in ORDER + sorted(set(results) - set(ORDER)):
@@ -82,12 +85,13 @@ def table(results: dict[str, Result], run: Result) -> list[str]:
             step = steps.get(name, {})
             if step:
                 lines.append(
-                    f"| {name} | {step.get('status', 'not run')}: {step.get('reason', '')} | | | |"
+                    f"| {name} | {step.get('status', 'not run')}: {step.get('reason', '')} "
+                    "| | | | |"
                 )
             continue
         verdicts = verdicts_of(result)
         if not verdicts:
-            lines.append(f"| {name} | (no ratio in its results) | | | |")
+            lines.append(f"| {name} | (no ratio in its results) | | | | |")
         for v in verdicts:
             unit = str(v.get("unit", "x"))
             if "target" in v:
@@ -95,8 +99,14 @@ def table(results: dict[str, Result], run: Result) -> list[str]:
                 met = "yes" if v.get("met") else "**no**"
             else:
                 target, met = "(none set)", "n/a"
+            rounds = (
+                " / ".join(fmt(float(v[key]), unit) for key in ("min", "median", "max"))
+                if all(key in v for key in ("min", "median", "max"))
+                else "(one figure)"
+            )
             lines.append(
-                f"| {name} | {v['what']} | {fmt(float(v['value']), unit)} | {target} | {met} |"
+                f"| {name} | {v['what']} | {fmt(float(v['value']), unit)} | {rounds} "
+                f"| {target} | {met} |"
             )
     return lines
 
@@ -107,7 +117,7 @@ def table(results: dict[str, Result], run: Result) -> list[str]:
 def plot_requests(plt: Any, r: Result, out: Path) -> None:
     levels = r.get("levels") or [r]
     names = list(r["per_s"])
-    colors = {"sdk": "#2a6", "aiohttp": "#888", "httpx": "#c84"}
+    colors = {"sdk": "#2a6", "lean": "#555", "aiohttp": "#888", "httpx": "#c84"}
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     width = 0.8 / len(names)
     for j, name in enumerate(names):
@@ -116,7 +126,7 @@ def plot_requests(plt: Any, r: Result, out: Path) -> None:
             xs,
             # The SDK's bar is its verdict (the median of paired rounds), the dots its rounds.
             [
-                lv["ratio"] if name == "sdk" else lv["per_s"][name] / lv["per_s"]["aiohttp"]
+                lv["ratio"] if name == "sdk" else lv["per_s"][name] / lv["per_s"]["lean"]
                 for lv in levels
             ],
             width,
@@ -138,12 +148,12 @@ def plot_requests(plt: Any, r: Result, out: Path) -> None:
     for ax in (left, right):
         ax.set_xticks(range(len(levels)), ticks)
     left.axhline(float(r.get("target", 0.85)), color="#c22", linestyle="--", linewidth=1)
-    left.set_title("throughput relative to raw aiohttp (dots: SDK rounds)")
+    left.set_title("throughput relative to lean raw aiohttp (dots: SDK rounds)")
     left.legend(fontsize=8)
     right.set_yscale("log")
     right.set_title("client CPU per request (us, log)")
     fig.suptitle(
-        "GET one FlowGeneration: SDK / raw aiohttp throughput "
+        "GET one FlowGeneration: SDK / lean raw aiohttp throughput "
         + ", ".join(f"x{lv['ratio']:.2f} at {lv['concurrency']}" for lv in levels)
     )
     fig.tight_layout()
@@ -151,17 +161,30 @@ def plot_requests(plt: Any, r: Result, out: Path) -> None:
 
 
 def plot_decoding(plt: Any, r: Result, out: Path) -> None:
-    names = list(r["ms"])
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    ax.bar(names, [r["ms"][n] for n in names], color=["#2a6", "#c84", "#48c", "#888"])
-    for i, n in enumerate(names):
-        points = r.get("rounds_ms", {}).get(n, [])
-        ax.plot([i] * len(points), points, "k.", alpha=0.5)
-    ax.set_ylabel("ms per page (median, dots: rounds)")
-    ax.set_title(
-        f"Decode a {r['resources']:,}-resource page into typed models "
-        f"(SDK x{r['ratio']:.2f} pydantic's speed)"
-    )
+    rows = r.get("rows") or [r]
+    sizes = [row["resources"] for row in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    colors = {"sdk": "#2a6", "pydantic": "#c84", "orjson": "#888"}
+    for name in rows[0]["us_per_resource"]:
+        left.plot(
+            sizes,
+            [row["us_per_resource"][name] for row in rows],
+            "o-",
+            label=name,
+            color=colors.get(name, "#48c"),
+        )
+    left.set_xscale("log")
+    left.set_xlabel("resources in the page (data + included)")
+    left.set_ylabel("us per resource (median)")
+    left.set_title("decode and link, per resource")
+    left.legend(fontsize=8)
+    for i, row in enumerate(rows):
+        points = row.get("paired_ratios", [])
+        right.plot([i] * len(points), points, "k.", alpha=0.5)
+    right.bar(range(len(rows)), [row["ratio"] for row in rows], color="#2a6")
+    right.axhline(float(r.get("target", 1.5)), color="#c22", linestyle="--", linewidth=1)
+    right.set_xticks(range(len(rows)), [f"{n:,}" for n in sizes])
+    right.set_title("SDK speed / pydantic v2 (bars: median, dots: rounds)")
     fig.tight_layout()
     fig.savefig(out, dpi=100)
 
@@ -177,19 +200,17 @@ def plot_waits(plt: Any, r: Result, out: Path) -> None:
     left.set_ylabel("seconds to resolve all")
     left.set_title("cost vs N (at or under the line: linear or better)")
     left.legend()
-    for api, style in (
-        ("run_wait", "o-"),
-        ("wait", "s-"),
-        ("wait_default_timeout", "^-"),
+    for key, style, label in (
+        ("bytes_per_wait", "o-", "awaiting task excluded"),
+        ("bytes_per_wait_with_task", "s-", "awaiting task included"),
     ):
-        key = f"bytes_per_wait_{api}"
         if all(key in row for row in rows):
-            right.plot(ns, [row[key] for row in rows], style, label=api)
+            right.plot(ns, [row[key] for row in rows], style, label=label)
     right.axhline(r["target_bytes_per_wait"], color="#c44", linestyle="--", label="target")
     right.set_ylim(bottom=0)
     right.set_xlabel("concurrent waits N")
     right.set_ylabel("bytes per pending wait")
-    right.set_title("memory per pending wait (excl. its task)")
+    right.set_title("memory per pending wait, after a real GET")
     right.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=100)
@@ -303,25 +324,43 @@ def details(name: str, r: Result) -> list[str]:
                 f"{lv['cpu_us_per_request'][n]:,.0f} us client CPU per request"
                 for n in lv["per_s"]
             ]
+            ratios = lv.get("ratio_spread")
             lines.append(
-                f"concurrency {lv['concurrency']}, SDK / raw aiohttp: throughput "
-                f"x{lv['ratio']:.2f}, CPU efficiency x{lv['cpu_ratio']:.2f}; httpx / raw "
-                f"aiohttp: x{lv['httpx_ratio']:.2f}"
+                f"concurrency {lv['concurrency']}, SDK / lean raw aiohttp: throughput "
+                + (
+                    f"{ratios['min']:.2f} / {ratios['median']:.2f} / {ratios['max']:.2f} "
+                    "(min / median / max of paired rounds)"
+                    if ratios
+                    else f"x{lv['ratio']:.2f}"
+                )
+                + f", CPU efficiency x{lv['cpu_ratio']:.2f}; SDK / aiohttp with `async with`: "
+                f"x{lv.get('plain_aiohttp_ratio', float('nan')):.2f}; httpx / lean raw: "
+                f"x{lv['httpx_ratio']:.2f}"
             )
         return lines
     if name == "decoding":
-        return [
-            f"{n}: {ms:.2f} ms per page ({ms / r['resources'] * 1e3:.2f} us per resource)"
-            for n, ms in r["ms"].items()
-        ]
+        lines = []
+        for row in r.get("rows") or [r]:
+            ratios = row.get("ratio_spread", {})
+            lines.append(
+                f"{row['resources']:,} resources ({row['bytes'] / 1024:,.0f} KiB): "
+                + ", ".join(f"{n} {ms:.3g} ms" for n, ms in row["ms"].items())
+                + (
+                    f"; SDK / pydantic {ratios['min']:.2f} / {ratios['median']:.2f} / "
+                    f"{ratios['max']:.2f} (min / median / max of rounds)"
+                    if ratios
+                    else ""
+                )
+            )
+        return lines
     if name == "waits":
         return [
             f"N={row['n']:,}: all resolved in {row['resolve_all_s']:.2f} s "
             f"({row['per_wait_us']:.1f} us per wait), p50 {row['p50_ms']:.2f} ms, "
             f"p99 {row['p99_ms']:.2f} ms; {row['bytes_per_wait']:,.0f} B per pending "
-            f"wait() with its default 900 s timeout (without a timeout: "
-            f"{row.get('bytes_per_wait_wait', float('nan')):,.0f} B; the wait loop alone: "
-            f"{row.get('bytes_per_wait_run_wait', float('nan')):,.0f} B)"
+            f"wait() with its default 900 s timeout and the state of its real GET, the "
+            f"awaiting task excluded ({row.get('bytes_per_wait_with_task', float('nan')):,.0f}"
+            " B with it)"
             for row in r["rows"]
         ]
     if name == "polling":
@@ -363,6 +402,11 @@ def details(name: str, r: Result) -> list[str]:
                 f"server CPU per delivery, bare / receiver (median of pairs): {r['cpu_ratio']:.2f}"
             )
         return lines
+    return generic_details(r)
+
+
+def generic_details(r: Result) -> list[str]:
+    """Up to twelve of a result's figures, for a benchmark the report has no lines for."""
     lines = []
     for key, value in r.items():
         if isinstance(value, dict):
@@ -386,7 +430,9 @@ def render(results: dict[str, Result], run: Result, plots: dict[str, str], why: 
         "",
         "Generated by `make bench` (`python -m benchmarks`, then `benchmarks/report.py`); do "
         "not edit by hand. Every figure is a ratio measured side by side in one run, "
-        "alternating rounds on a noisy 2-core machine and taking medians.",
+        "alternating rounds on a noisy 2-core machine; the verdict is the median of the "
+        "rounds (or the worst round, where the line says so), with the rounds' min / median "
+        "/ max beside it. `make bench` exits non-zero when any target is not met.",
         "",
         f"Last run: {when}, Python {platform.python_version()}, {platform.machine()}"
         + (f", {run['seconds']:.0f} s for the suite" if "seconds" in run else "")
@@ -394,7 +440,8 @@ def render(results: dict[str, Result], run: Result, plots: dict[str, str], why: 
         "",
         "Each script runs alone with its full default sizes: `python -m benchmarks.requests`, "
         "`benchmarks.decoding`, `benchmarks.waits`, `benchmarks.polling`, "
-        "`benchmarks.webhook_receiver`, `benchmarks.asgi_receiver`, `benchmarks.redis_bus`; "
+        "`benchmarks.webhook_receiver`, `benchmarks.asgi_receiver`, `benchmarks.redis_bus`, "
+        "`benchmarks.e2e`, `benchmarks.otel`; "
         "`make bench` runs all of them, the waits at full size and the others at reduced sizes.",
         "",
         "## Results",
@@ -411,7 +458,13 @@ def render(results: dict[str, Result], run: Result, plots: dict[str, str], why: 
         lines += [f"## {r.get('title', name)}", ""]
         if name in plots:
             lines += [f"![{name}]({plots[name]})", ""]
-        lines += [f"- {line}" for line in details(name, r)]
+        try:
+            found = details(name, r)
+        except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+            # A results file in a newer shape than this report knows: its figures, plainly.
+            print(f"report: plain figures for {name} ({type(exc).__name__}: {exc})")
+            found = generic_details(r)
+        lines += [f"- {line}" for line in found]
         lines.append("")
     if FINDINGS.exists():
         lines += [FINDINGS.read_text().rstrip(), ""]

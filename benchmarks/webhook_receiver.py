@@ -1,107 +1,56 @@
 """Webhook receiver throughput: the SDK's aiohttp adapter vs a bare aiohttp handler.
 
-Both servers run in a child process, one at a time, driven by the same load generator in
-this process; rounds alternate so drift on a noisy machine hits both. The receiver does
-the full job (verify the secret, decode, dedupe, publish to an in-memory bus).
-Target: at least 0.7 of the bare handler.
+Measured as issue 15 asks (``benchmarks/_paired.py``): both servers
+(``benchmarks/_webhook_servers.py``) up for the whole run, each a plain ``web.run_app``;
+the load from a raw-socket sender in its own process (``benchmarks/_raw_sender.py``: keep-
+alive connections, one request at a time per connection, every delivery its own payload
+id, resource id and ``updatedAt``, a finished FlowGeneration with the seed's parameters
+and a vacancy text); paired rounds alternating which server goes first; min / median /
+max; the servers' CPU per delivery read from ``/proc``. The floor reads the body and
+answers 200 with a small JSON body; the receiver does its whole job with its defaults
+(secret check, bounded read, typed decode, dedupe claim and done, ordering, publish to an
+``InMemoryBus``, JSON answer). Target: at least 0.7 of the bare handler, both in payloads/s
+and in payloads per server CPU second (``_paired.receiver_verdicts``).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import uuid
 from typing import Any
 
 import aiohttp
-import orjson
 
-from benchmarks._common import (
-    free_port,
-    median,
-    run_load,
-    server_process,
-    verdict,
-    write_results,
-)
-from benchmarks._webhook_servers import SECRET
+from benchmarks._common import write_results
+from benchmarks._paired import paired_rounds, receiver_verdicts
 
 TARGET = 0.7
 
 
-def payload() -> bytes:
-    return orjson.dumps(
-        {
-            "data": {
-                "type": "webhookPayload",
-                "id": str(uuid.uuid4()),
-                "attributes": {
-                    "webhookId": str(uuid.uuid4()),
-                    "event": "update",
-                    "fields": ["status"],
-                    "resource": {
-                        "type": "flowGenerations",
-                        "id": str(uuid.uuid4()),
-                        "attributes": {
-                            "flowType": "vacancy_application_flow",
-                            "status": "finished",
-                            "flowId": str(uuid.uuid4()),
-                            "cost": 3,
-                            "parameters": {"language": "nl", "knockoutRequirements": []},
-                            "context": {"type": "text", "value": "A vacancy text. " * 20},
-                            "createdAt": "2026-01-01T12:00:00Z",
-                            "updatedAt": "2026-01-01T12:00:05Z",
-                        },
-                    },
-                },
-            }
-        }
+def aiohttp_stack() -> str:
+    """aiohttp's version and HTTP parser (its C parser unless ``AIOHTTP_NO_EXTENSIONS``)."""
+    from aiohttp import http_parser
+
+    parser = "C" if http_parser.HttpRequestParser is not http_parser.HttpRequestParserPy else "Py"
+    return f"aiohttp {aiohttp.__version__} web.run_app, {parser} HTTP parser, asyncio loop"
+
+
+def main(total: int, rounds: int, concurrency: int, warmup: int) -> dict[str, Any]:
+    stack = aiohttp_stack()
+    print(stack, flush=True)
+    figures = paired_rounds(
+        "benchmarks._webhook_servers",
+        total=total,
+        rounds=rounds,
+        concurrency=concurrency,
+        warmup=warmup,
+        target=TARGET,
     )
-
-
-async def measure(kind: str, total: int, concurrency: int) -> float:
-    port = free_port()
-    bodies = [payload() for _ in range(total)]
-    headers = {"X-Recrubo-Webhook-Secret": SECRET, "Content-Type": "application/vnd.api+json"}
-    with server_process(["benchmarks._webhook_servers", kind, str(port)], port):
-        url = f"http://127.0.0.1:{port}/webhooks"
-        connector = aiohttp.TCPConnector(limit=concurrency)
-        async with aiohttp.ClientSession(connector=connector) as session:
-
-            async def call(i: int) -> None:
-                async with session.post(url, data=bodies[i], headers=headers) as resp:
-                    await resp.read()
-                    if resp.status != 200:
-                        raise RuntimeError(f"{kind}: status {resp.status}")
-
-            await run_load(call, total=min(200, total), concurrency=concurrency)  # warm up
-            return await run_load(call, total=total, concurrency=concurrency)
-
-
-async def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
-    bare, receiver = [], []
-    for _ in range(rounds):
-        bare.append(await measure("bare", total, concurrency))
-        receiver.append(await measure("receiver", total, concurrency))
-    ratio = median(receiver) / median(bare)
-    print(f"webhook receiver: {median(receiver):,.0f} payloads/s")
-    print(f"bare aiohttp:     {median(bare):,.0f} payloads/s")
-    print(f"ratio receiver/bare: {ratio:.2f} (target >= {TARGET})")
-    result = {
+    result: dict[str, Any] = {
         "benchmark": "webhook_receiver",
         "title": "Webhook receiver: SDK aiohttp adapter vs a bare aiohttp handler",
-        "receiver_per_s": median(receiver),
-        "rounds_receiver_per_s": receiver,
-        "rounds_bare_per_s": bare,
-        "bare_per_s": median(bare),
-        "ratio": ratio,
-        "target": TARGET,
-        "rounds": rounds,
-        "requests_per_round": total,
-        "concurrency": concurrency,
-        "verdicts": [
-            verdict("webhook payloads/s: SDK receiver / bare aiohttp", ratio, target=TARGET)
-        ],
+        "server": stack,
+        **figures,
+        "verdicts": receiver_verdicts(figures, "SDK aiohttp receiver / bare aiohttp handler"),
     }
     write_results("webhook_receiver", result)
     return result
@@ -109,8 +58,9 @@ async def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--warmup", type=int, default=300)
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.rounds, args.concurrency))
+    main(args.requests, args.rounds, args.concurrency, args.warmup)

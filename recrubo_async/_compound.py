@@ -7,7 +7,7 @@ a related resource the document did not include stays a ``ResourceIdentifier``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models._base import (
     Relationship,
@@ -16,6 +16,9 @@ from .models._base import (
     ResourceIdentifier,
     relationship_specs,
 )
+
+if TYPE_CHECKING:
+    from ._fastdecode import Linkers
 
 IdentityMap = dict[tuple[str, str], Resource]
 
@@ -28,7 +31,12 @@ def identity_map(resources: Iterable[Resource]) -> IdentityMap:
     return index
 
 
-def link(resources: Iterable[Resource], index: IdentityMap | None = None) -> None:
+def link(
+    resources: Iterable[Resource],
+    index: IdentityMap | None = None,
+    *,
+    linkers: Linkers | None = None,
+) -> None:
     """Fill the relationship fields of ``resources`` from the models in ``index``.
 
     Models are frozen, and related models can point back at each other (node -> flow ->
@@ -36,8 +44,14 @@ def link(resources: Iterable[Resource], index: IdentityMap | None = None) -> Non
     instances and has not handed them out yet, sets the fields with ``object.__setattr__``.
     The index is built on first need: a page whose relationships carry only links has none,
     and then this is one look at each relationship's ``loaded``.
+
+    ``linkers``: the fast decoding path's generated linkers (``_fastdecode.make_linker``),
+    which do the same per model; None takes the plain loop below.
     """
     items = resources if type(resources) in (list, tuple) else list(resources)
+    if linkers is not None:
+        _link_generated(items, index, linkers)
+        return
     for resource in items:
         specs: Mapping[str, RelationshipSpec] | None = None
         for wire_name, rel in resource.relationships.items():
@@ -51,6 +65,25 @@ def link(resources: Iterable[Resource], index: IdentityMap | None = None) -> Non
             if index is None:
                 index = identity_map(items)
             object.__setattr__(resource, spec.name, _value(rel, spec, index))
+
+
+def _link_generated(items: Iterable[Resource], index: IdentityMap | None, linkers: Linkers) -> None:
+    get = None if index is None else index.get
+    for resource in items:
+        rels = resource.relationships
+        if not rels:
+            continue
+        linker = linkers[type(resource)]
+        if linker is None:
+            continue
+        if get is None:
+            for rel in rels.values():
+                if rel.loaded:
+                    break
+            else:
+                continue
+            get = identity_map(items).get
+        linker(resource, get)
 
 
 def _value(rel: Relationship, spec: RelationshipSpec, index: IdentityMap) -> Any:

@@ -143,6 +143,22 @@ def construction_lines(
     return lines
 
 
+def field_setter(cls: type[Any], name: str) -> Callable[[Any, Any], None]:
+    """``set(obj, value)``: stores a field of a frozen ``cls`` instance the decoder still owns.
+
+    The slot's own descriptor where ``_build_plan`` vouches for it (what ``object.__setattr__``
+    finds, without the lookup by name); else ``object.__setattr__`` itself.
+    """
+    plan = _build_plan(cls)
+    if plan is not None:
+        return plan.setters[name]
+
+    def store(obj: Any, value: Any) -> None:
+        object.__setattr__(obj, name, value)
+
+    return store
+
+
 def constructor(cls: type[_T], *, fast: bool) -> Callable[..., _T]:
     """``build(*values)``: what ``cls(**fields)`` builds, fields given in ``attrs.fields`` order.
 

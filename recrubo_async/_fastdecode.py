@@ -22,7 +22,7 @@ import attrs
 import cattrs
 
 from ._compat import enum_members_by_value
-from ._construct import construction_lines
+from ._construct import construction_lines, field_setter
 from ._datetimes import parse_datetime
 from .models._base import (
     EMPTY,
@@ -31,7 +31,9 @@ from .models._base import (
     OpenEnum,
     Relationship,
     Resource,
+    ResourceIdentifier,
     attribute_fields,
+    relationship_specs,
     wire_name_of,
 )
 
@@ -85,6 +87,8 @@ def make_resource_decoder(
         "parse_datetime": parse_datetime,
         "mapping_hook": conv.get_structure_hook(Mapping[str, Any]),
         "mapping_type": Mapping[str, Any],
+        # A relationship's data the generated code leaves to the converter's hook.
+        "BAD": object(),
     }
 
     def mapping(var: str, hook: str = "mapping_hook", tp: str = "mapping_type") -> str:
@@ -201,8 +205,10 @@ def _relationships_lines(names: dict[str, Any], *, owned: bool) -> list[str]:
     """The decoder's lines that structure ``rels`` with the converter's relationship hook.
 
     A caller's object: every relationship through the hook, its dicts copied. A just-parsed
-    one (``owned``): its dicts kept, and the usual shape of a page's relationships, links
-    only (``{"links": {"related": ...}}``), built here without a call.
+    one (``owned``): its dicts kept, and the usual shapes built here without a call, as the
+    hook builds them: links and meta objects (or nothing), and no ``data`` member, or
+    ``data`` null, one ``{"type", "id"}`` of strings, or a list of them. Anything else (a
+    numeric id, links that are not an object, ...) goes through the hook.
     """
     if not owned:
         return [
@@ -213,22 +219,118 @@ def _relationships_lines(names: dict[str, Any], *, owned: bool) -> list[str]:
             " for k, r in rels.items()}",
         ]
     names["EMPTY"] = EMPTY
-    values = {"data": "None", "links": "l", "meta": "EMPTY", "loaded": "False"}
+    rel = {"data": "d", "links": "l", "meta": "m", "loaded": "loaded"}
+    links_only = {"data": "None", "links": "l", "meta": "EMPTY", "loaded": "False"}
+    ident = {"type": "t", "id": "i"}
+    pad = " " * 20
     return [
         "    if rels is None:",
         "        rels = EMPTY_REL",
         "    else:",
         "        out = {}",
         "        for k, r in rels.items():",
-        "            if type(r) is dict and len(r) == 1:",
+        "            if type(r) is dict:",
         "                l = r.get('links')",
-        "                if type(l) is dict and l:",
-        *construction_lines(Relationship, values, names, var="x", prefix="rel_", indent=" " * 20),
+        # The most frequent shape first: links only (``{"links": {"related": ...}}``).
+        "                if len(r) == 1 and type(l) is dict and l:",
+        *construction_lines(Relationship, links_only, names, var="x", prefix="rel_", indent=pad),
         "                    out[k] = x",
         "                    continue",
+        "                m = r.get('meta')",
+        "                if (not l or type(l) is dict) and (not m or type(m) is dict):",
+        "                    if not l:",
+        "                        l = EMPTY",
+        "                    if not m:",
+        "                        m = EMPTY",
+        "                    loaded = 'data' in r",
+        "                    d = r['data'] if loaded else None",
+        "                    if type(d) is dict:",
+        "                        t = d.get('type')",
+        "                        i = d.get('id')",
+        "                        if type(t) is str and type(i) is str:",
+        *construction_lines(
+            ResourceIdentifier, ident, names, var="d", prefix="id_", indent=pad + " " * 8
+        ),
+        "                        else:",
+        "                            d = BAD",
+        "                    elif type(d) is list:",
+        "                        ids = []",
+        "                        for e in d:",
+        "                            if type(e) is not dict:",
+        "                                break",
+        "                            t = e.get('type')",
+        "                            i = e.get('id')",
+        "                            if type(t) is not str or type(i) is not str:",
+        "                                break",
+        *construction_lines(
+            ResourceIdentifier, ident, names, var="e", prefix="id_", indent=pad + " " * 8
+        ),
+        "                            ids.append(e)",
+        "                        else:",
+        "                            d = tuple(ids)",
+        "                        if type(d) is list:",
+        "                            d = BAD",
+        "                    elif d is not None:",
+        "                        d = BAD",
+        "                    if d is not BAD:",
+        *construction_lines(Relationship, rel, names, var="x", prefix="rel_", indent=pad + "    "),
+        "                        out[k] = x",
+        "                        continue",
         "            out[k] = structure_relationship(r, None, True)",
         "        rels = out",
     ]
+
+
+#: Sets one model's relationship fields from ``get``, the identity map's lookup:
+#: ``link(model, get)`` (see ``_compound.link``).
+Linker = Callable[[Resource, Callable[[tuple[str, str], Any], Any]], None]
+
+
+def make_linker(cls: type[Resource]) -> Linker | None:
+    """What ``_compound.link`` does to one ``cls`` model, generated for its relationships.
+
+    Each relationship field is looked up by its wire name (rather than each relationship
+    sent being looked up among the fields), resolved inline and stored by its slot's
+    descriptor. None for a model without relationship fields: nothing to link.
+    """
+    specs = relationship_specs(cls)
+    if not specs:
+        return None
+    names: dict[str, Any] = {}
+    lines = ["def link(o, get):", "    rels = o.relationships"]
+    for j, spec in enumerate(specs.values()):
+        names[f"set{j}"] = field_setter(cls, spec.name)
+        if spec.many:
+            # A to-many relationship sent as one object is a tuple of one.
+            empty, listed = "()", "tuple([get((x.type, x.id), x) for x in d])"
+            single = "(get((d.type, d.id), d),)"
+        else:
+            # A to-one relationship sent as a list keeps its first member.
+            empty, listed = "None", "get((d[0].type, d[0].id), d[0]) if d else None"
+            single = "get((d.type, d.id), d)"
+        lines += [
+            f"    r = rels.get({spec.wire!r})",
+            "    if r is not None and r.loaded:",
+            "        d = r.data",
+            "        if d is None:",
+            f"            set{j}(o, {empty})",
+            "        elif type(d) is tuple:",
+            f"            set{j}(o, {listed})",
+            "        else:",
+            f"            set{j}(o, {single})",
+        ]
+    code = compile("\n".join(lines), f"<recrubo_async linker for {cls.__name__}>", "exec")
+    exec(code, names)
+    linker: Linker = names["link"]
+    return linker
+
+
+class Linkers(dict[type[Resource], Linker | None]):
+    """Each model class's generated linker (or None), made on first use."""
+
+    def __missing__(self, cls: type[Resource]) -> Linker | None:
+        linker = self[cls] = make_linker(cls)
+        return linker
 
 
 def _str_dict(value: Any, hook: Callable[[Any, Any], Any], tp: Any) -> Any:

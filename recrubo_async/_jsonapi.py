@@ -18,7 +18,7 @@ import orjson
 from . import _fastdecode
 from ._compound import link
 from ._converter import ENVELOPE_KEYS, make_converter
-from ._fastdecode import ResourceDecoder, make_resource_decoder
+from ._fastdecode import Linkers, ResourceDecoder, make_resource_decoder
 from ._naming import to_camel
 from ._types import NOT_GIVEN, NotGiven
 from .errors import DecodeError
@@ -61,6 +61,8 @@ class Codec:
         # Generated decoders by JSON:API type, for callers' objects and for just-parsed ones.
         self._decoders: dict[str, ResourceDecoder | None] = {}
         self._owned_decoders: dict[str, ResourceDecoder | None] = {}
+        # Generated relationship linkers by model class (the fast path only).
+        self._linkers = Linkers() if self.fast else None
 
     def _known_keys(self, cls: type[Resource]) -> frozenset[str]:
         known = self._known.get(cls)
@@ -69,14 +71,17 @@ class Codec:
             self._known[cls] = known
         return known
 
-    def decode_resource(self, obj: object, *, path: str = "$.data") -> Resource:
+    def decode_resource(
+        self, obj: object, *, path: str = "$.data", owned: bool = False
+    ) -> Resource:
         """One resource object to its model (``GenericResource`` for unknown types).
 
         Its relationship fields hold ``ResourceIdentifier``s (or itself, if it points at
-        itself): a lone resource object has nothing included.
+        itself): a lone resource object has nothing included. ``owned``: ``obj`` was just
+        parsed by the caller, so the model may keep its dicts uncopied (as a page's do).
         """
-        model = self._decode_resource(obj, path)
-        link((model,))
+        model = self._decode_resource(obj, path, -1, owned)
+        link((model,), linkers=self._linkers)
         return model
 
     def _decode_resource(
@@ -191,7 +196,7 @@ class Codec:
             raise DecodeError("included must be a list", path="$.included")
         included = [decode(o, "$.included", i, True) for i, o in enumerate(raw_included)]
         primary = data if isinstance(data, list) else [] if data is None else [data]
-        link([*primary, *included] if included else primary)
+        link([*primary, *included] if included else primary, linkers=self._linkers)
         links = doc.get("links")
         links = {} if links is None else links
         meta = doc.get("meta")
@@ -224,7 +229,7 @@ class Codec:
                 if isinstance(resource, model):
                     for rel in resource.relationships.values():
                         if rel.loaded:  # something to resolve (see link())
-                            link((resource,))
+                            link((resource,), linkers=self._linkers)
                             break
                     return resource
         return self._decode_data_checked(raw, model)

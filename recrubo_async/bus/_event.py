@@ -70,13 +70,15 @@ class ResourceEvent:
         """The wire form used between processes."""
         return orjson.dumps(
             {
+                # First, in this order: RedisBus's publish script reads the ordering from
+                # the stored state's first bytes. ``ts`` is epoch seconds, so that the
+                # script can order states without parsing dates.
+                "event": self.event,
+                "ts": self.updated_at.timestamp() if self.updated_at else None,
                 "type": self.type,
                 "id": self.id,
-                "event": self.event,
                 "status": self.status,
                 "updatedAt": format_datetime(self.updated_at) if self.updated_at else None,
-                # Epoch seconds, so that a Redis script can order states without parsing dates.
-                "ts": self.updated_at.timestamp() if self.updated_at else None,
                 "resource": self.resource,
             }
         )

@@ -132,4 +132,6 @@ def _hold(event: ResourceEvent) -> _Held | ResourceEvent:
         resource = orjson.dumps(event.resource, option=_EXACT_JSON)
     except TypeError:
         return event  # not plain JSON (a hand-made event): kept as it is
-    return (event.event, event.updated_at, event.status, resource)
+    # A copy: orjson's result keeps the whole buffer it grew into (16 KiB for a 2.4 KB
+    # resource), which would be held here for every remembered resource.
+    return (event.event, event.updated_at, event.status, bytes(memoryview(resource)))

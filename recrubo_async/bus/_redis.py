@@ -6,7 +6,8 @@ wait for that resource receives it over its one shared pub/sub connection (see
 TTL, so a waiter that subscribes after the event still finds it.
 
 ``latest()`` reads are batched: every read asked for in one loop tick is one MGET, so
-thousands of waits starting together cost a few round trips and connections.
+thousands of waits starting together cost a few round trips and connections. Publishes are
+batched the same way (``_publisher``): those of one tick go out as one pipeline.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ try:
 except ImportError as exc:  # pragma: no cover - only without the extra
     raise ImportError("RedisBus needs the redis extra: pip install 'recrubo-async[redis]'") from exc
 
+from ._pool import pooled_client
+from ._publisher import Publisher
 from ._redis_channels import _MGET_CHUNK, RedisChannels
+
+__all__ = ["RedisBus", "pooled_client"]
 
 logger = logging.getLogger("recrubo_async.bus.redis")
 
@@ -40,27 +45,34 @@ _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 # Answers 1 when the state was accepted as the newest, 0 when it was refused. It is
 # ``_ordering.is_stale`` in Lua (a missing ``ts`` is a missing updatedAt), held to
 # ``_ordering.CASES`` by tests/bus/test_redis_bus_ordering.py.
+#
+# The stored state's event and ``ts`` lead its JSON (``ResourceEvent.to_json``), so the
+# script reads its first bytes (GETRANGE) and matches them, instead of copying and decoding
+# the whole document on every publish. A state stored in another layout (by an older
+# version of the SDK) is decoded whole, as before.
 _PUBLISH_LUA = """
-local current = redis.call('GET', KEYS[1])
-if current then
-  local ok, stored = pcall(cjson.decode, current)
-  if ok then
-    if stored['event'] == 'delete' and ARGV[3] ~= 'delete' then return 0 end
-    local ts = tonumber(ARGV[2])
-    local old = stored['ts']
-    if ts and type(old) == 'number' and ts < old then return 0 end
+local held, old
+local head = redis.call('GETRANGE', KEYS[1], 0, 95)
+if head ~= '' then
+  local kind, ts_text = string.match(head, '^{"event":"([^"]*)","ts":([^,}]*)')
+  if kind then
+    held, old = kind, tonumber(ts_text)
+  else
+    local ok, stored = pcall(cjson.decode, redis.call('GET', KEYS[1]))
+    if ok and type(stored) == 'table' then
+      held = stored['event']
+      if type(stored['ts']) == 'number' then old = stored['ts'] end
+    end
   end
 end
+if held == 'delete' and ARGV[3] ~= 'delete' then return 0 end
+local ts = tonumber(ARGV[2])
+if ts and old and ts < old then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
 redis.call('PUBLISH', KEYS[2], ARGV[1])
 return 1
 """
 
-#: The connection pool the bus and ``RedisDedupe`` create from a URL: commands beyond
-#: ``_POOL_SIZE`` at once wait up to ``_POOL_TIMEOUT`` seconds for a connection (redis-py's
-#: default pool raises "Too many connections" instead).
-_POOL_SIZE = 64
-_POOL_TIMEOUT = 10.0
 #: The resource type of ``check()``'s private channel: no JSON:API type looks like it.
 _CHECK_TYPE = "recrubo.bus-check"
 
@@ -113,7 +125,7 @@ class RedisBus(RedisChannels):
         #: ``latest()`` reads waiting for the next MGET, and the task that sends it.
         self._reads: list[tuple[str, asyncio.Future[bytes | str | None]]] = []
         self._reader: asyncio.Task[None] | None = None
-        self._script = self._redis.register_script(_PUBLISH_LUA)
+        self._publisher = Publisher(self._redis, self._redis.register_script(_PUBLISH_LUA))
 
     def __repr__(self) -> str:
         return f"RedisBus(prefix={self.prefix!r}, subscriptions={self.subscription_count})"
@@ -125,11 +137,10 @@ class RedisBus(RedisChannels):
         and refused it. Raises when Redis is unreachable."""
         message = event.to_json()
         ts = "" if event.updated_at is None else repr(event.updated_at.timestamp())
-        accepted = await self._script(
-            keys=[self._latest_key(event.key), self._channel(event.key)],
-            args=[message, ts, event.event, self._ttl_ms],
+        key = (event.type, event.id)
+        return await self._publisher.publish(
+            (self._latest_key(key), self._channel(key), message, ts, event.event, self._ttl_ms)
         )
-        return bool(accepted)
 
     async def latest(self, type: str, id: str) -> ResourceEvent | None:
         """The stored latest state, or None (also when Redis is unreachable: the caller's
@@ -217,6 +228,7 @@ class RedisBus(RedisChannels):
         """Stop listening, end open subscriptions, close the connection the bus made."""
         self._closed = True
         self._wake.set()
+        await self._publisher.aclose()
         for task in (self._syncer, self._listener, self._reader):
             if task is not None:
                 task.cancel()
@@ -244,19 +256,3 @@ def _settle(
                 read.set_result(None)
             else:
                 read.set_exception(outcome)
-
-
-def pooled_client(url: str) -> aioredis.Redis:
-    """A client for ``url`` whose commands queue for a connection when all are busy.
-
-    redis-py's default pool raises "Too many connections" past its limit: a burst of
-    webhooks or waits would fail though Redis is healthy. The client owns its pool, so
-    ``aclose()`` closes both.
-    """
-    pool = aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=_POOL_SIZE, timeout=_POOL_TIMEOUT
-    )
-    client = aioredis.Redis(connection_pool=pool)
-    # Set, not passed: the argument is deprecated in redis-py 5 and later.
-    client.auto_close_connection_pool = True
-    return client

@@ -16,7 +16,6 @@ from collections.abc import Awaitable
 from typing import Any, NoReturn, Protocol, TypeVar, cast
 
 from ..errors import WaitTimeoutError
-from ..models._base import Resource
 from ._source import StateSource
 from ._tracker import Tracker
 
@@ -108,22 +107,24 @@ def raise_timeout(cancelled: asyncio.CancelledError) -> NoReturn:
 
 
 def timed_out(
-    source: StateSource[Any], until: str, timeout: float, last: Resource | None
+    source: StateSource[Any], until: str, timeout: float, tracker: Tracker
 ) -> WaitTimeoutError:
     """The error of a wait whose deadline passed, with the newest state it saw.
 
-    It names the timeout the caller asked for when the source carries one (``asked``: a
-    ``create_and_wait`` waits for what is left after its create), else ``timeout``, rounded
-    to the millisecond (a resumed ``WaitToken`` waits for its remaining time).
+    ``last_seen`` is that state as the pending wait kept it (``_tracker.pending_view``),
+    and the message shows its status. It names the timeout the caller asked for when the
+    source carries one (``asked``: a ``create_and_wait`` waits for what is left after its
+    create), else ``timeout``, rounded to the millisecond (a resumed ``WaitToken`` waits
+    for its remaining time).
     """
     spec = source.spec
-    seen = spec.label(last) if last is not None else "nothing yet"
+    seen = tracker.seen_label()
     asked: float | None = getattr(source, "asked", None)
     shown = round(timeout, 3) if asked is None else asked
     return WaitTimeoutError(
         f"{spec.type} {source.id} did not reach {until!r} within {shown:g}s "
         f"(last seen: {seen}); wait longer with timeout=, or resume later with a WaitToken",
-        last_seen=last,
+        last_seen=tracker.last,
     )
 
 
@@ -155,7 +156,7 @@ async def with_wait_for(
     except _InnerTimeout as carried:
         raise carried.error.with_traceback(carried.error.__traceback__) from carried.error.__cause__
     except asyncio.TimeoutError as exc:
-        raise timed_out(source, until, timeout, tracker.last) from exc
+        raise timed_out(source, until, timeout, tracker) from exc
     finally:
         # With a deadline already passed (timeout 0), 3.10's wait_for cancels the task
         # before its first step: the wait's coroutine was never started, and would warn

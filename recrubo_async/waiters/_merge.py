@@ -45,6 +45,7 @@ async def merge(
         try:
             async for item in stream:
                 queue.put_nowait((index, item, None if source is None else origin_of(source)))
+                del item  # not kept while the stream's next item is awaited
         except Exception as exc:
             queue.put_nowait((index, exc, None if source is None else origin_of(source)))
         finally:
@@ -65,12 +66,14 @@ async def merge(
                 tag(source, origin)
             if isinstance(item, BaseException):
                 raise item
+            del got
             try:
                 yield item
             except GeneratorExit:
                 if settled is not None:
                     settled(index)
                 raise
+            del item  # not kept while the next item is awaited
     finally:
         for task in tasks:
             task.cancel()
@@ -85,5 +88,6 @@ async def delayed(stream: AsyncGenerator[_T, None], delay: float) -> AsyncGenera
     try:
         async for item in stream:
             yield item
+            del item  # not kept while the next item is awaited
     finally:
         await stream.aclose()

@@ -189,12 +189,15 @@ class PollingWaiter:
         return interval * random.uniform(1 - self.jitter, 1 + self.jitter)
 
     async def observe(self, source: StateSource[Resource]) -> AsyncGenerator[Resource, None]:
+        # Read before yielding it: a pending wait's source drops it once passed on.
+        first_delay = 0.0 if source.initial is None else None
         if source.initial is not None:
             yield source.initial
-        states = self.poll(source, first_delay=0.0 if source.initial is None else None)
+        states = self.poll(source, first_delay=first_delay)
         try:
             async for state in states:
                 yield state
+                del state  # not kept while the next poll is awaited
         finally:
             # Closing this generator does not close the one it iterates: without this, the
             # poll loop would be left (and its listener dropped) only when the garbage
@@ -225,6 +228,7 @@ class PollingWaiter:
                 if isinstance(item, BaseException):
                     raise _own_error(item, source)
                 yield item
+                del item  # not kept while the next poll is awaited
         finally:
             await self._leave(key, group, queue)
 

@@ -39,7 +39,11 @@ class StateSource(Protocol[_M_co]):
 
     @property
     def initial(self) -> _M_co | None:
-        """The state already in hand (the create call's answer), if any."""
+        """The state already in hand (the create call's answer), if any.
+
+        A waiter reads it before it yields anything: once the wait has taken a state, the
+        SDK's own sources drop it (``Tracker.park``), and it reads None.
+        """
 
     @property
     def seen(self) -> bool:

@@ -106,6 +106,9 @@ async def _bus_states(
                 yield _from_event(source, latest)
             else:
                 held.append(latest)
+        # The locals below are cleared once used: this frame stays parked with the wait,
+        # and must not keep a state or an event it has passed on (benchmarks/waits.py).
+        latest = None
         delay = 0.0
         while True:
             look = asyncio.get_running_loop().create_task(_look(source, delay))
@@ -123,15 +126,17 @@ async def _bus_states(
                 else:
                     held.append(event)
                     del held[:-MAX_HELD]
+                event = None
             tag(source, POLL)  # the look's answer, or the 404 it raises
             state = look.result()
             look = None
             if state is not None:
                 for event in held or ():
                     yield _from_event(source, event)
-                held = None
+                held = event = None
                 tag(source, POLL)
                 yield state
+                state = None
             if held is None:
                 break
             delay = min(max(delay * 2, LOOK_AGAIN_FIRST), LOOK_AGAIN_MAX)

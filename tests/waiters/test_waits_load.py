@@ -58,9 +58,10 @@ async def test_thousands_of_hybrid_waits_return_on_their_webhook_despite_slow_ge
             created = await create_many(client, WAITS)
             ids = [gen.id for gen in created]
             emu.faults = SLOW_AND_RETRIED
-            # The deadline leaves the waits far more time than resolving them takes, and
-            # far less than their GETs need (WAITS / 100 connections x >= 1 s each).
-            deadline = max(10.0, WAITS / 400)
+            # The deadline leaves the waits far more time than resolving them takes (a few
+            # seconds; several times that on a busy 2-core machine), and half of what their
+            # GETs need at the least (WAITS / 100 connections x >= 1 s each, retries aside).
+            deadline = max(20.0, WAITS / 200)
             # Waits on the created models: this client has seen them, so bus states may
             # settle them before their own GET answers (waiters/test_waits_tenancy.py shows
             # a wait on a bare id waiting for its GET).

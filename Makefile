@@ -77,7 +77,8 @@ pytest-versions: $(BIN)/python
 package-check: $(STAMP_DEV)
 	.ci/package-check $(abspath $(BIN)/python)
 
-test: lint typecheck pytest package-check
+# The suite on $(PYTHON), then on every other supported Python found (pytest-versions).
+test: lint typecheck pytest pytest-versions package-check
 
 # The documentation site, into site/: README.md, docs/ and the API reference from the
 # docstrings (mkdocs.yml). Strict: a broken link or reference fails the build.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, get_origin
 
 import attrs
 import cattrs
@@ -193,7 +193,8 @@ def _is_resource(cls: Any) -> bool:
 
 
 def _is_record(cls: Any) -> bool:
-    return isinstance(cls, type) and issubclass(cls, Record)
+    # Python 3.10 counts ``Mapping[str, Any]`` as a type, which Record's ABC check refuses.
+    return isinstance(cls, type) and get_origin(cls) is None and issubclass(cls, Record)
 
 
 def _is_wire_object(cls: Any) -> bool:

@@ -136,17 +136,18 @@ class Handlers:
         spec = self._spec(call)
         assert call.org is not None
         engine = self.engine
+        asked = [v for k, v in call.params if k == "sync"] if spec.type in SYNC_TYPES else []
+        for value in asked:
+            if value not in ("true", "false"):
+                detail = f"Invalid query parameter sync: `{value}` is not true or false"
+                raise ApiError.one(400, detail, parameter="sync")
         ctx = self._checked(call, spec, call.org, self._data(call))
         rules = behaviour(spec.type)
         rules.defaults(ctx)
         rules.derive(ctx)
         rec = engine.create(call.org, spec.type, ctx.values)
         engine.stats.created[spec.type] += 1
-        sync = (
-            engine.sandbox
-            and spec.type in SYNC_TYPES
-            and any(k == "sync" and v.lower() == "true" for k, v in call.params)
-        )
+        sync = engine.sandbox and "true" in asked
         rules.created(engine, self.jobs, rec, sync=sync)
         return self._one(spec, rec, call, 201)
 

@@ -177,7 +177,11 @@ def kind_ok(kind: str, value: Any) -> bool:
     if kind in ("string", "datetime"):
         return isinstance(value, str)
     if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
+        # 5.0 is an integer to JSON Schema; stored values must fit a signed 64-bit integer
+        # (the document's bounds; orjson writes no more).
+        if isinstance(value, float):
+            return value.is_integer() and abs(value) < 2**63
+        return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
     if kind == "number":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind == "boolean":
@@ -235,6 +239,10 @@ def parse_write(
             409,
             f"type `{type_}` does not match this endpoint (`{spec.type}`)",
             pointer="/data/type",
+        )
+    if create and "id" in data:
+        raise ApiError.one(
+            403, "Client-generated ids are not supported: leave `id` out", pointer="/data/id"
         )
     if not create and "id" in data and data["id"] != url_id:
         raise ApiError.one(409, "id does not match the URL", pointer="/data/id")

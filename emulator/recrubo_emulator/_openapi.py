@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from ._jsonapi import JSONAPI
-from ._query import MAX_PAGE_SIZE, OPERATORS
-from ._schema import MANAGEMENT_ORGANIZATIONS, ORGANIZATIONS, RESOURCES
-from ._spec import Field, Spec
+from ._openapi_values import (
+    CREATE_RULES,
+    HTTP_URL,
+    NOT_BLANK,
+    URLS,
+    VALUES,
+    WEBHOOK_SECRET,
+)
+from ._query import MAX_PAGE_NUMBER, MAX_PAGE_SIZE, OPERATORS, value_list_pattern
+from ._schema import MANAGEMENT_ORGANIZATIONS, ORGANIZATIONS, RESOURCES, spec_for
+from ._spec import Field, Rel, Spec
 
 _ERRORS = {
     "400": "Bad request (malformed JSON or document, bad query parameter)",
@@ -24,16 +34,16 @@ _ERRORS = {
 
 
 def _kind_schema(f: Field, *, nullable: bool) -> dict[str, Any]:
-    base: dict[str, Any] = {
+    kinds: dict[str, dict[str, Any]] = {
         "string": {"type": "string"},
         "datetime": {"type": "string", "format": "date-time"},
-        "integer": {"type": "integer"},
+        "integer": {"type": "integer", "minimum": -(2**63) + 1, "maximum": 2**63 - 1},
         "number": {"type": "number"},
         "boolean": {"type": "boolean"},
         "object": {"type": "object"},
         "array": {"type": "array"},
-    }.get(f.kind, {})
-    base = dict(base)
+    }
+    base = dict(kinds.get(f.kind, {}))
     if f.enum:
         base["enum"] = [*f.enum, None] if nullable else list(f.enum)
     if f.pattern is not None:
@@ -51,45 +61,91 @@ def _request_body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {JSONAPI: {"schema": schema}}}
 
 
+def _value_schema(spec: Spec, f: Field) -> dict[str, Any]:
+    """A written attribute's value: never null or blank when the field is required (in a
+    PATCH too); null otherwise allowed."""
+    special = VALUES.get((spec.type, f.name))
+    required = f.required
+    if f.name == "webhookSecret" and spec.patch_required:
+        special, required = WEBHOOK_SECRET, True
+    elif f.name in URLS:
+        special = HTTP_URL
+    if special is None:
+        base = _kind_schema(f, nullable=False)
+        if required and f.kind == "string" and not f.enum and f.pattern is None:
+            base.update(NOT_BLANK)
+    else:
+        base = dict(special)
+    if required:
+        return base
+    return {"anyOf": [base, {"type": "null"}]}
+
+
+def _identifier(target: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"type": {"const": target}, "id": {"type": "string"}},
+        "required": ["type", "id"],
+    }
+
+
+def _linkage_schema(r: Rel) -> dict[str, Any]:
+    if r.to_many:
+        data: dict[str, Any] = {"type": "array", "items": _identifier(r.target)}
+    elif r.required:
+        data = _identifier(r.target)
+    else:
+        data = {"anyOf": [_identifier(r.target), {"type": "null"}]}
+    return {"type": "object", "properties": {"data": data}, "required": ["data"]}
+
+
 def _write_schema(spec: Spec, *, create: bool) -> dict[str, Any]:
     fields = [f for f in spec.fields if (f.post if create else f.patch)]
+    required = [f.name for f in fields if (f.required if create else f.name in spec.patch_required)]
     attributes: dict[str, Any] = {
         "type": "object",
-        "properties": {f.name: _kind_schema(f, nullable=not f.required) for f in fields},
+        "properties": {f.name: _value_schema(spec, f) for f in fields},
         "additionalProperties": False,
     }
-    required = [f.name for f in fields if (f.required if create else f.name in spec.patch_required)]
     if required:
         attributes["required"] = required
-    rels = {
-        r.name: {
-            "type": "object",
-            "properties": {
-                "data": {"type": "array", "items": _ref("Identifier")}
-                if r.to_many
-                else {"oneOf": [_ref("Identifier"), {"type": "null"}]}
-            },
-            "required": ["data"],
-            "x-target-type": r.target,
-        }
-        for r in spec.rels
-        if (r.post if create else r.patch)
-    }
+    if create and spec.type in CREATE_RULES:
+        attributes["allOf"] = CREATE_RULES[spec.type]
+    writable = [r for r in spec.rels if (r.post if create else r.patch)]
     data: dict[str, Any] = {
         "type": "object",
-        "properties": {
-            "type": {"const": spec.type},
-            "id": {"type": "string"},
-            "attributes": attributes,
-        },
-        "required": ["type"],
+        "properties": {"type": {"const": spec.type}, "attributes": attributes},
+        "required": ["type", *(["attributes"] if required else [])],
     }
-    if rels:
+    if create:
+        # JSON:API: a server that takes no client-generated ids answers 403 to one.
+        data["properties"]["id"] = {"not": {}, "description": "not allowed: answered 403"}
+    else:
+        data["properties"]["id"] = {"type": "string", "description": "the id in the URL"}
+    if writable:
         data["properties"]["relationships"] = {
             "type": "object",
-            "properties": rels,
+            "properties": {r.name: _linkage_schema(r) for r in writable},
             "additionalProperties": False,
         }
+        needed = [r.name for r in writable if create and r.required]
+        if needed:
+            data["properties"]["relationships"]["required"] = needed
+            data["required"].append("relationships")
+        # A relationship and its attribute (flow, flowId) in one write: one or the other.
+        keys = {f.name for f in fields}
+        both = [r for r in writable if r.key in keys]
+        if both:
+            data["allOf"] = [
+                {
+                    "if": {
+                        "properties": {"relationships": {"required": [r.name]}},
+                        "required": ["relationships"],
+                    },
+                    "then": {"properties": {"attributes": {"not": {"required": [r.key]}}}},
+                }
+                for r in both
+            ]
     return {"type": "object", "properties": {"data": data}, "required": ["data"]}
 
 
@@ -101,7 +157,11 @@ def _read_schema(spec: Spec) -> dict[str, Any]:
             "type": {"const": spec.type},
             "attributes": {
                 "type": "object",
-                "properties": {f.name: _kind_schema(f, nullable=True) for f in spec.visible},
+                # Without the write enums: a stored status may be one no write sets (queued).
+                "properties": {
+                    f.name: _kind_schema(attrs.evolve(f, enum=()), nullable=True)
+                    for f in spec.visible
+                },
             },
             "relationships": {
                 "type": "object",
@@ -112,9 +172,30 @@ def _read_schema(spec: Spec) -> dict[str, Any]:
     }
 
 
+def _names_pattern(names: list[str], *, empty: bool) -> str:
+    """An anchored pattern for a comma-separated list of ``names`` (or nothing)."""
+    one = "(?:" + "|".join(names) + ")"
+    listed = f"{one}(?:,{one})*"
+    return f"^(?:{listed})?$" if empty else f"^{listed}$"
+
+
+def _filter_value(f: Field) -> dict[str, Any]:
+    pattern = value_list_pattern(f.kind)
+    if pattern is not None:
+        return {"type": "string", "pattern": pattern}
+    if f.kind == "datetime":
+        return {
+            "type": "string",
+            "format": "date-time",
+            "description": "a moment; also a date (2022-02-05) or a comma-separated list",
+        }
+    return {"type": "string", "minLength": 1}
+
+
 def _query_parameters(spec: Spec) -> list[dict[str, Any]]:
     filterable = [f for f in spec.fields if f.kind not in ("object", "array", "any")]
-    sortable = [f.name for f in filterable if f.visible]
+    sortable = ["id", *(f.name for f in filterable if f.visible)]
+    keys = [f"-?{name}" for name in sortable]
     return [
         {
             "name": "filter",
@@ -123,11 +204,13 @@ def _query_parameters(spec: Spec) -> list[dict[str, Any]]:
             "explode": True,
             "description": "filter[field]=v or filter[field][op]=v; ops: "
             + ", ".join(OPERATORS)
-            + "; comma-separated values mean any of; snake_case names accepted.",
+            + "; comma-separated values mean any of; null means no value; snake_case names "
+            "accepted. An empty value is refused (400): leave the filter out.",
             "schema": {
                 "type": "object",
                 "properties": {
-                    name: {"type": "string"} for name in ["id", *(f.name for f in filterable)]
+                    "id": {"type": "string", "minLength": 1},
+                    **{f.name: _filter_value(f) for f in filterable},
                 },
                 "additionalProperties": False,
             },
@@ -136,7 +219,7 @@ def _query_parameters(spec: Spec) -> list[dict[str, Any]]:
             "name": "sort",
             "in": "query",
             "description": "Comma-separated keys; prefix - for descending.",
-            "schema": {"type": "string", "x-sort-fields": ["id", *sortable]},
+            "schema": {"type": "string", "pattern": _names_pattern(keys, empty=False)},
         },
         {
             "name": "page",
@@ -152,7 +235,12 @@ def _query_parameters(spec: Spec) -> list[dict[str, Any]]:
                         "default": 25,
                         "description": f"clamped at {MAX_PAGE_SIZE}",
                     },
-                    "number": {"type": "integer", "minimum": 1, "default": 1},
+                    "number": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": MAX_PAGE_NUMBER,
+                        "default": 1,
+                    },
                 },
                 "additionalProperties": False,
             },
@@ -161,13 +249,40 @@ def _query_parameters(spec: Spec) -> list[dict[str, Any]]:
     ]
 
 
+def _fieldsets(spec: Spec) -> dict[str, Any]:
+    """``fields[type]`` for the primary type and the types it includes directly: a
+    comma-separated list of the type's attributes and relationships (empty: none)."""
+    out: dict[str, Any] = {}
+    for type_ in [spec.type, *(r.target for r in spec.rels)]:
+        other = spec if type_ == spec.type else spec_for(type_)
+        if other is None or type_ in out:
+            continue
+        names = [f.name for f in other.visible] + [r.name for r in other.rels]
+        out[type_] = {"type": "string", "pattern": _names_pattern(names, empty=True)}
+    return {
+        "type": "object",
+        "properties": out,
+        "additionalProperties": {"type": "string"},
+        "propertyNames": {"pattern": "^[^\\[\\]]*$"},
+        "description": "a fieldset for a type the answer holds none of has no effect; a "
+        "name that is not one of the type's fields is refused (400)",
+    }
+
+
 def _common_parameters(spec: Spec) -> list[dict[str, Any]]:
+    rels = [r.name for r in spec.rels]
+    include: dict[str, Any] = {"type": "string"}
+    if rels:
+        include["pattern"] = _names_pattern(rels, empty=True)
+    else:
+        include["maxLength"] = 0
     return [
         {
             "name": "include",
             "in": "query",
-            "description": "Comma-separated relationship paths (dotted for nested).",
-            "schema": {"type": "string", "x-relationships": [r.name for r in spec.rels]},
+            "description": "Comma-separated relationship paths (dotted for nested, which this "
+            "pattern leaves out).",
+            "schema": include,
         },
         {
             "name": "fields",
@@ -175,7 +290,7 @@ def _common_parameters(spec: Spec) -> list[dict[str, Any]]:
             "style": "deepObject",
             "explode": True,
             "description": "Sparse fieldsets: fields[type]=a,b.",
-            "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+            "schema": _fieldsets(spec),
         },
     ]
 
@@ -191,8 +306,26 @@ def _responses(ok: str, description: str, schema: dict[str, Any] | None) -> dict
     return out
 
 
-def _operations(spec: Spec, prefix: str, security: str) -> dict[str, dict[str, Any]]:
+def _links(name: str, verbs: frozenset[str], *wanted: str) -> dict[str, Any]:
+    """OpenAPI links from an answer holding one ``name`` to the operations on it."""
+    ops = {"show": "get", "update": "update", "delete": "delete"}
+    out: dict[str, Any] = {}
+    for verb in wanted:
+        if verb in verbs:
+            out[f"{ops[verb].capitalize()}{name}"] = {
+                "operationId": f"{ops[verb]}{name}",
+                "parameters": {"id": "$response.body#/data/id"},
+            }
+    return out
+
+
+def _operations(
+    spec: Spec, prefix: str, security: str, name: str = ""
+) -> dict[str, dict[str, Any]]:
+    """The operations of one spec; ``name`` (default: its title) names them
+    (``getOrganization``) and must be unique in the document."""
     title = spec.title
+    name = name or title
     sec: list[dict[str, list[str]]] = [{security: []}]
     one = {
         "type": "object",
@@ -217,7 +350,7 @@ def _operations(spec: Spec, prefix: str, security: str) -> dict[str, dict[str, A
     verbs = spec.verbs
     if "list" in verbs:
         collection["get"] = {
-            "operationId": f"list{title}",
+            "operationId": f"list{name}",
             "security": sec,
             "parameters": _query_parameters(spec),
             "responses": _responses("200", f"{title} list", many),
@@ -233,30 +366,40 @@ def _operations(spec: Spec, prefix: str, security: str) -> dict[str, dict[str, A
                     "schema": {"type": "boolean"},
                 }
             )
+        created = _responses("201", f"{title} created", one)
+        created["201"]["links"] = _links(name, verbs, "show", "update", "delete")
+        created["403"] = {
+            "description": "Forbidden: a client-generated id (data.id)",
+            "content": {JSONAPI: {"schema": _ref("Errors")}},
+        }
         collection["post"] = {
-            "operationId": f"create{title}",
+            "operationId": f"create{name}",
             "security": sec,
             "parameters": params,
-            "requestBody": _request_body(_ref(f"{title}Create")),
-            "responses": _responses("201", f"{title} created", one),
+            "requestBody": _request_body(_ref(f"{name}Create")),
+            "responses": created,
         }
     if "show" in verbs:
+        found = _responses("200", f"{title} found", one)
+        found["200"]["links"] = _links(name, verbs, "update", "delete")
         item["get"] = {
-            "operationId": f"get{title}",
+            "operationId": f"get{name}",
             "security": sec,
             "parameters": _common_parameters(spec),
-            "responses": _responses("200", f"{title} found", one),
+            "responses": found,
         }
     if "update" in verbs:
+        updated = _responses("200", f"{title} updated", one)
+        updated["200"]["links"] = _links(name, verbs, "show", "delete")
         item["patch"] = {
-            "operationId": f"update{title}",
+            "operationId": f"update{name}",
             "security": sec,
-            "requestBody": _request_body(_ref(f"{title}Update")),
-            "responses": _responses("200", f"{title} updated", one),
+            "requestBody": _request_body(_ref(f"{name}Update")),
+            "responses": updated,
         }
     if "delete" in verbs:
         item["delete"] = {
-            "operationId": f"delete{title}",
+            "operationId": f"delete{name}",
             "security": sec,
             "responses": _responses("204", f"{title} deleted", None),
         }
@@ -319,16 +462,16 @@ def build_openapi(base_path: str) -> dict[str, Any]:
         schemas[f"{spec.title}Create"] = _write_schema(spec, create=True)
         schemas[f"{spec.title}Update"] = _write_schema(spec, create=False)
         paths.update(_operations(spec, spec.path, "organizationKey"))
+    # One read schema (the management view adds the token); the writes differ by route.
     schemas["Organization"] = _read_schema(MANAGEMENT_ORGANIZATIONS)
-    schemas["OrganizationCreate"] = _write_schema(MANAGEMENT_ORGANIZATIONS, create=True)
-    schemas["OrganizationUpdate"] = _write_schema(MANAGEMENT_ORGANIZATIONS, create=False)
-    schemas["OrganizationWebhookUpdate"] = _write_schema(ORGANIZATIONS, create=False)
-    paths.update(_operations(MANAGEMENT_ORGANIZATIONS, "management/organizations", "partnerKey"))
-    standard = _operations(ORGANIZATIONS, "organizations", "organizationKey")
-    standard["/organizations/{id}"]["patch"]["requestBody"] = _request_body(
-        _ref("OrganizationWebhookUpdate")
+    management = "ManagementOrganization"
+    schemas[f"{management}Create"] = _write_schema(MANAGEMENT_ORGANIZATIONS, create=True)
+    schemas[f"{management}Update"] = _write_schema(MANAGEMENT_ORGANIZATIONS, create=False)
+    schemas["OrganizationUpdate"] = _write_schema(ORGANIZATIONS, create=False)
+    paths.update(
+        _operations(MANAGEMENT_ORGANIZATIONS, "management/organizations", "partnerKey", management)
     )
-    paths.update(standard)
+    paths.update(_operations(ORGANIZATIONS, "organizations", "organizationKey"))
     paths["/management/refresh-token/{id}"] = {
         "parameters": [
             {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -348,7 +491,7 @@ def build_openapi(base_path: str) -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "userId": {"type": "string"},
-                        "originUrl": {"type": "string", "format": "uri"},
+                        "originUrl": HTTP_URL,
                     },
                     "required": ["userId", "originUrl"],
                 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,10 +18,32 @@ from ._store import OrgData, Record
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
+#: The largest page number asked for (answers echo it in ``meta``, which JSON holds to 64 bits).
+MAX_PAGE_NUMBER = 2**31 - 1
 OPERATORS = ("eq", "eql", "prefix", "suffix", "gt", "gte", "lt", "lte", "match")
+
+#: One filter value of a number or boolean field, as the OpenAPI document states it (``null``
+#: means no value; a comma-separated list means any of); ``_convert`` holds values to it.
+VALUE_PATTERNS: Mapping[str, str] = {
+    "integer": r"-?[0-9]+",
+    "number": r"-?[0-9]+(?:\.[0-9]+)?",
+    "boolean": r"true|false|1|0",
+}
+
+
+def value_list_pattern(kind: str) -> str | None:
+    """The anchored pattern a whole ``filter[field]`` value of ``kind`` matches, or None
+    (text and moments: see the document)."""
+    one = VALUE_PATTERNS.get(kind)
+    if one is None:
+        return None
+    item = f"(?:null|{one})"
+    return f"^{item}(?:,{item})*$"
+
 
 _FAMILY = re.compile(r"^(filter|page|fields)\[([^\[\]]*)\](?:\[([^\[\]]*)\])?$")
 _ID = Field("id")
+_DIGITS = re.compile(r"-?[0-9]+")
 _COMPARABLE = ("string", "integer", "number", "datetime", "boolean")
 
 
@@ -54,25 +76,37 @@ def _lookup(spec: Spec, name: str) -> Field | None:
     return _ID if name == "id" else spec.field(name)
 
 
+_DATETIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})"
+    r"(?:\.([0-9]+))?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?"
+)
+
+
 def _parse_datetime(raw: str) -> datetime:
-    text = raw.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    # By hand, not fromisoformat: what it accepts differs between Python versions.
+    match = _DATETIME.fullmatch(raw)
+    if match is None:
+        raise ValueError(raw)
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    tz = timezone.utc
+    if zone is not None and zone not in ("Z", "z"):
+        sign = -1 if zone[0] == "-" else 1
+        tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    return datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+        micro, tzinfo=tz,
+    )  # fmt: skip
 
 
 def _convert(kind: str, raw: str) -> Any:
+    one = VALUE_PATTERNS.get(kind)
+    if one is not None and not re.fullmatch(one, raw):
+        raise ValueError(raw)
     if kind in ("integer", "number"):
-        number = float(raw)
-        if not math.isfinite(number):
-            raise ValueError(raw)
-        return number
+        return float(raw)
     if kind == "boolean":
-        lowered = raw.lower()
-        if lowered not in ("true", "false", "1", "0"):
-            raise ValueError(raw)
-        return lowered in ("true", "1")
+        return raw in ("true", "1")
     if kind == "datetime":
         return _parse_datetime(raw)
     return raw
@@ -121,12 +155,13 @@ def parse(params: Iterable[tuple[str, str]], spec: Spec, *, listing: bool) -> Qu
         elif family == "page":
             if op is not None or name not in ("size", "number"):
                 raise _bad(key, "only page[size] and page[number] are supported")
-            try:
-                parsed = int(value)
-            except ValueError as exc:
-                raise _bad(key, f"`{value}` is not an integer") from exc
+            if not _DIGITS.fullmatch(value):
+                raise _bad(key, f"`{value}` is not an integer")
+            parsed = int(value)
             if parsed < 1:
                 raise _bad(key, "must be 1 or more")
+            if name == "number" and parsed > MAX_PAGE_NUMBER:
+                raise _bad(key, f"must be at most {MAX_PAGE_NUMBER}")
             if name == "size":
                 size = min(parsed, MAX_PAGE_SIZE)
             else:
@@ -147,6 +182,8 @@ def _parse_condition(spec: Spec, name: str, op: str | None, value: str, key: str
         raise _bad(key, f"`{op}` only applies to text fields")
     if op in ("gt", "gte", "lt", "lte") and f.kind == "boolean":
         raise _bad(key, f"`{op}` does not apply to a boolean field")
+    if not value:
+        raise _bad(key, "the value is empty (leave the filter out to match everything)")
     values = tuple(_coerce(f, part, key) for part in value.split(","))
     if op in ("eql", "prefix", "suffix"):
         values = tuple(v.lower() if isinstance(v, str) and op == "eql" else v for v in values)
@@ -168,9 +205,11 @@ def _parse_sort(spec: Spec, value: str) -> tuple[tuple[str, bool], ...]:
 def _parse_fieldset(type_: str, value: str, key: str) -> frozenset[str]:
     spec = spec_for(type_)
     if spec is None:
-        raise _bad(key, f"unknown type `{type_}`")
+        # JSON:API: a fieldset limits the fields of that type's resources in the answer; an
+        # answer can hold none of an unknown type, so there is nothing to limit.
+        return frozenset()
     names: set[str] = set()
-    for part in filter(None, value.split(",")):
+    for part in value.split(",") if value else ():
         f = spec.field(part)
         rel = spec.rel(part)
         if f is not None and f.visible:
@@ -184,7 +223,7 @@ def _parse_fieldset(type_: str, value: str, key: str) -> frozenset[str]:
 
 def _parse_include(spec: Spec, value: str) -> tuple[tuple[str, ...], ...]:
     paths: list[tuple[str, ...]] = []
-    for raw in filter(None, value.split(",")):
+    for raw in value.split(",") if value else ():
         current: Spec | None = spec
         path: list[str] = []
         for segment in raw.split("."):
@@ -283,7 +322,8 @@ def page_of(
 
     def link(n: int) -> str:
         pairs = [*kept, ("page[size]", str(size)), ("page[number]", str(n))]
-        return f"{url}?{urlencode(pairs, safe='[],')}"
+        # Brackets percent-encoded: a link is a URI (RFC 3986 allows them only in a host).
+        return f"{url}?{urlencode(pairs, safe=',')}"
 
     links = {
         "self": link(number),

@@ -8,8 +8,8 @@ the behaviour's ``created`` or ``updated``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import attrs
 
@@ -20,16 +20,14 @@ from ._schema import BY_TYPE
 from ._spec import Spec
 from ._store import OrgData, Record
 
+#: An absolute http(s) URL with a host, as the OpenAPI document states it: printable ASCII
+#: (RFC 3986 characters; a URL with spaces or others must be percent-encoded).
+HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9][A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]*$"
+
 
 def is_http_url(value: Any) -> bool:
-    """Whether a value is an absolute http(s) URL with a host."""
-    if not isinstance(value, str):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    """Whether a value is an absolute http(s) URL with a host (``HTTP_URL_PATTERN``)."""
+    return isinstance(value, str) and re.fullmatch(HTTP_URL_PATTERN, value) is not None
 
 
 @attrs.define
@@ -98,7 +96,7 @@ def resolve_values(ctx: WriteContext) -> None:
                 if rel_name is None or rel_name not in write.given:
                     ctx.err(f"{f.name} can't be blank", f"/data/attributes/{f.name}")
         for rel in spec.rels:
-            if rel.required and rel.key not in values and rel.name not in write.given:
+            if rel.required and values.get(rel.key) is None:
                 ctx.err(f"{rel.name} can't be blank", f"/data/relationships/{rel.name}")
     else:
         for name in spec.patch_required:

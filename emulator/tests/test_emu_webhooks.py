@@ -183,7 +183,9 @@ async def test_slow_receiver_times_out_and_is_retried(
 async def test_thousand_generations_with_webhooks_are_fast(
     emu: Emulator, api: Api, receiver: Receiver
 ) -> None:
-    """1000 flow generations, each delivering 3 webhooks, complete within a few seconds."""
+    """1000 flow generations, each delivering 3 webhooks, complete: about 4000 requests over
+    loopback, a few seconds on an idle machine. The limit only catches a hang (it allows
+    30 ms a request: a shared, busy 2-core machine is several times slower)."""
     await hook_up(api, receiver.url)
     await _subscribe(api, "flowGenerations", "create")
     await _subscribe(api, "flowGenerations", "update", fields=["status"])
@@ -195,4 +197,4 @@ async def test_thousand_generations_with_webhooks_are_fast(
     elapsed = time.perf_counter() - started
     assert len(receiver.received) == 3000
     assert emu.stats.created["flowGenerations"] == 1000
-    assert elapsed < 20
+    assert elapsed < 4000 * 0.03

@@ -58,7 +58,8 @@ def sample(tp: Any) -> Any:
         return "2026-01-02T03:04:05.678Z"
     if isinstance(tp, type) and issubclass(tp, OpenEnum):
         return next(iter(tp)).value
-    if isinstance(tp, type) and issubclass(tp, Record):
+    # Not ``Mapping[str, Any]``: Python 3.10 counts it as a type, which Record's ABC refuses.
+    if isinstance(tp, type) and typing.get_origin(tp) is None and issubclass(tp, Record):
         hints = typing.get_type_hints(tp)
         return {wire_name_of(f): sample(hints[f.name]) for f in attrs.fields(tp) if f.metadata}
     origin = typing.get_origin(tp)

@@ -58,11 +58,22 @@ def test_find_pythons_lists_the_running_interpreter_once_per_version() -> None:
     assert all(v >= (3, 10) for v in versions)
 
 
-def test_make_test_runs_the_package_check_and_every_version_has_a_target() -> None:
+def test_make_test_runs_the_suite_on_every_version_then_the_package_check() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     target = re.search(r"^test:(.*)$", makefile, re.MULTILINE)
     assert target is not None
-    assert {"lint", "typecheck", "pytest", "package-check"} <= set(target.group(1).split())
-    # The other Pythons' suites (make pytest-versions) run beside it until they are green
-    # on every version (see CHANGELOG).
+    steps = target.group(1).split()
+    assert {"lint", "typecheck", "pytest", "pytest-versions", "package-check"} <= set(steps)
+    # The other Pythons after the main one (its failures are the quicker to read).
+    assert steps.index("pytest") < steps.index("pytest-versions")
     assert re.search(r"^pytest-versions:", makefile, re.MULTILINE)
+
+
+def test_each_versions_venv_installs_the_dev_extra_again_when_a_pyproject_changes() -> None:
+    """A test dependency added later (to the dev extra) reaches every .venv-3.X."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\npytest-versions:", 1)[1].split("\n\n", 1)[0]
+    assert "pyproject.toml -nt $$stamp" in recipe
+    assert "emulator/pyproject.toml -nt $$stamp" in recipe
+    assert "-e ./emulator -e '.[dev,redis]'" in recipe
+    assert re.search(r"STAMP_DEV\):.*\n.*-e ./emulator -e '\.\[dev,redis\]'", makefile)

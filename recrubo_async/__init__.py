@@ -6,7 +6,7 @@ see the README for a tour.
 
 from __future__ import annotations
 
-from . import errors, models
+from . import errors, idempotency, models
 from ._client import Client
 from ._hooks import Hooks, RequestEvent, ResponseEvent, RetryEvent, WaitEvent
 from ._pagination import Page, Paginator
@@ -23,6 +23,8 @@ from .errors import (
     ConflictError,
     DecodeError,
     EventLoopError,
+    IdempotencyConflictError,
+    IdempotencyKeyReusedError,
     InternalServerError,
     JobFailedError,
     JobMayExistError,
@@ -52,6 +54,8 @@ __all__ = [
     "DecodeError",
     "EventLoopError",
     "Hooks",
+    "IdempotencyConflictError",
+    "IdempotencyKeyReusedError",
     "InternalServerError",
     "JobFailedError",
     "JobMayExistError",
@@ -74,5 +78,6 @@ __all__ = [
     "WaitTimeoutError",
     "__version__",
     "errors",
+    "idempotency",
     "models",
 ]

@@ -61,6 +61,8 @@ if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
 
+    from .idempotency._protocol import JobLedger
+
 
 class Client:
     """The Recrubo API client. Use it as ``async with Client(...) as client:``.
@@ -87,6 +89,9 @@ class Client:
         tracer_provider, meter_provider: OpenTelemetry providers for the client's spans
             and metrics (the ``otel`` extra); None uses the global ones. Without the extra
             nothing is recorded (docs/observability.md).
+        ledger: where creates with an ``idempotency_key`` record their intents and jobs
+            (``recrubo_async.idempotency``: ``RedisLedger``, ``SQLiteLedger``,
+            ``MemoryLedger``); never closed by the client.
 
     Raises:
         ConfigurationError: no API key, or an unknown environment or malformed base URL,
@@ -112,6 +117,7 @@ class Client:
         waiter: CompletionWaiter | None = None,
         tracer_provider: TracerProvider | None = None,
         meter_provider: MeterProvider | None = None,
+        ledger: JobLedger | None = None,
     ) -> None:
         config = ClientConfig(
             api_key=resolve_api_key(api_key),
@@ -126,6 +132,7 @@ class Client:
             waiter=waiter if waiter is not None else PollingWaiter(),
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
+            ledger=ledger,
         )
         self._configure(config, SessionHolder(session, trace_configs), owner=True)
 
@@ -172,6 +179,7 @@ class Client:
             timeout=timeout,
             waiter=config.waiter,
             scope=visibility_scope(config),
+            ledger=config.ledger,
         )
 
     @property

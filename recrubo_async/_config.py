@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
 
+    from .idempotency._protocol import JobLedger
+
 
 class Secret:
     """Holds a key so that no repr, log line or traceback local shows it."""
@@ -55,6 +57,8 @@ class ClientConfig:
     #: None: the global providers (with the ``otel`` extra; see ``_otel.py``).
     tracer_provider: TracerProvider | None = None
     meter_provider: MeterProvider | None = None
+    #: Idempotency records of creates with an ``idempotency_key`` (None: no default).
+    ledger: JobLedger | None = None
 
 
 def resolve_api_key(api_key: str | None) -> Secret:

@@ -13,6 +13,7 @@ from ._pagination import QueryList
 from ._types import NOT_GIVEN, NotGiven, TimeoutLike, to_client_timeout
 
 if TYPE_CHECKING:
+    from .idempotency._protocol import JobLedger
     from .waiters._protocol import CompletionWaiter
 
 
@@ -28,6 +29,7 @@ class ClientCore:
         timeout: aiohttp.ClientTimeout,
         waiter: CompletionWaiter,
         scope: Hashable = None,
+        ledger: JobLedger | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         #: Everything that decides what this client may see (base URL, a digest of the
@@ -39,6 +41,8 @@ class ClientCore:
         self.timeout = timeout
         #: How waits observe jobs when a call does not pass its own ``waiter=``.
         self.waiter = waiter
+        #: Where creates with an ``idempotency_key`` record their intents (None: none).
+        self.ledger = ledger
 
     def request(
         self,

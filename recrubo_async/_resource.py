@@ -48,6 +48,19 @@ class APIResource(Generic[_M]):
     def _decode(self, body: bytes) -> _M:
         return self._core.codec.decode_data(body, self._model)  # type: ignore[return-value]
 
+    def _create_body(
+        self,
+        attributes: Mapping[str, Any],
+        relationships: Mapping[str, RelationshipValue | NotGiven] | None = None,
+    ) -> bytes:
+        """A create's request document (also what an idempotent create fingerprints)."""
+        # In a create, None means "not given": optional fields are left out, not nulled.
+        return self._core.codec.encode_write(
+            self._model.TYPE,
+            {k: v for k, v in attributes.items() if v is not None},
+            relationships={k: v for k, v in (relationships or {}).items() if v is not None},
+        )
+
     async def _create(
         self,
         attributes: Mapping[str, Any],
@@ -56,16 +69,18 @@ class APIResource(Generic[_M]):
         params: QueryList | None = None,
         timeout: TimeoutLike | NotGiven,
     ) -> _M:
-        # In a create, None means "not given": optional fields are left out, not nulled.
-        body = self._core.codec.encode_write(
-            self._model.TYPE,
-            {k: v for k, v in attributes.items() if v is not None},
-            relationships={k: v for k, v in (relationships or {}).items() if v is not None},
+        return await self._post(
+            self._create_body(attributes, relationships), params=params, timeout=timeout
         )
-        body = await self._core.request(
+
+    async def _post(
+        self, body: bytes, *, params: QueryList | None, timeout: TimeoutLike | NotGiven
+    ) -> _M:
+        """POST an encoded create document to the collection and decode the answer."""
+        answer = await self._core.request(
             "POST", self._path, params=params, body=body, timeout=timeout
         )
-        return self._decode(body)
+        return self._decode(answer)
 
     async def _update(
         self,

@@ -13,10 +13,13 @@
      |         NotFoundError 404, ConflictError 409, ValidationError 422,
      |         RateLimitError 429, InternalServerError >= 500
      +-- WaitError
-     |     +-- WaitTimeoutError        (``last_seen``: the newest state seen)
+     |     +-- WaitTimeoutError        (``last_seen``: id, status, updatedAt last seen)
      |     +-- JobFailedError          (the resource ended in a failure state)
      |     +-- ResourceDeletedError
      +-- JobMayExistError              a create failed ambiguously; it was not resent
+     +-- IdempotencyKeyReusedError     an idempotency key came back with another request
+     +-- IdempotencyConflictError      another live owner holds the key, or several jobs
+                                       match an intent whose owner died
      +-- PaginationCycleError          ``links.next`` led back to a page already read
      +-- BusClosedError                the completion bus closed under a waiting subscription
      +-- BusCheckError                 a bus health check found no working round trip
@@ -46,6 +49,8 @@ __all__ = [
     "DecodeError",
     "ErrorObject",
     "EventLoopError",
+    "IdempotencyConflictError",
+    "IdempotencyKeyReusedError",
     "InternalServerError",
     "JobFailedError",
     "JobMayExistError",
@@ -216,7 +221,12 @@ class WaitError(RecruboError):
 
 
 class WaitTimeoutError(WaitError):
-    """The overall wait timeout passed; ``last_seen`` is the newest state seen, if any."""
+    """The overall wait timeout passed.
+
+    ``last_seen`` summarizes the newest state seen, if any: a model of the resource's class
+    with its ``id``, ``status`` and ``updated_at`` only (a pending wait keeps no more, to
+    stay small); call ``retrieve()`` for the rest.
+    """
 
     def __init__(self, message: str, *, last_seen: object | None) -> None:
         super().__init__(message)
@@ -256,10 +266,47 @@ class JobMayExistError(RecruboError):
     ``__cause__``.
     """
 
-    def __init__(self, message: str, *, resource_type: str, created_after: object) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        resource_type: str,
+        created_after: object,
+        fingerprint: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.resource_type = resource_type
         self.created_after = created_after
+        #: What ``recrubo_async.idempotency.find_possible_jobs`` compares listed jobs with:
+        #: a hash of the request's attributes the API echoes (never the key or the body).
+        self.fingerprint = fingerprint
+
+
+class IdempotencyKeyReusedError(RecruboError, ValueError):
+    """An ``idempotency_key`` was used before with a different request.
+
+    Nothing was sent. ``key`` is the key; pick a new one for a new request, as with
+    Stripe's keys.
+    """
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class IdempotencyConflictError(RecruboError):
+    """The key's create cannot go ahead now, and nothing was sent.
+
+    ``reason`` is ``"in_progress"`` (another caller holds the key's lease and did not record
+    a job within ``owner_wait``: try again later) or ``"ambiguous"`` (the owner died and
+    several jobs match its request: ``job_ids`` lists them; pick one yourself).
+    """
+
+    def __init__(self, message: str, *, key: str, reason: str, job_ids: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.key = key
+        self.reason = reason
+        self.job_ids = list(job_ids)
 
 
 class BusClosedError(RecruboError):

@@ -41,6 +41,10 @@ class Faults:
             (nothing happened on the server).
         reset_after: share whose connection is closed after they were handled (the change
             happened, the client saw only an error).
+        stall_after: share whose answer is held back ``stall_seconds`` real seconds after
+            they were handled (the change happened; a client with a shorter timeout sees a
+            timeout).
+        stall_seconds: see ``stall_after``.
         webhook_drop: share of webhook payloads never sent (no retries either).
         webhook_duplicate: share of delivered webhook payloads sent a second time.
         webhook_delay: emulated seconds every first delivery attempt waits.
@@ -60,6 +64,8 @@ class Faults:
     retry_after: int = 1
     reset_before: float = attrs.field(default=0.0, validator=_rate)
     reset_after: float = attrs.field(default=0.0, validator=_rate)
+    stall_after: float = attrs.field(default=0.0, validator=_rate)
+    stall_seconds: float = attrs.field(default=5.0, validator=_non_negative)
     webhook_drop: float = attrs.field(default=0.0, validator=_rate)
     webhook_duplicate: float = attrs.field(default=0.0, validator=_rate)
     webhook_delay: float = attrs.field(default=0.0, validator=_non_negative)

@@ -166,6 +166,11 @@ class Api:
         if faulted and self._dice.hit(self._faults().reset_after):
             self._stats.faults["reset_after"] += 1
             return self._reset(request)
+        if faulted and self._dice.hit(self._faults().stall_after):
+            # The handler keeps running when the client gives up (aiohttp does not cancel
+            # it): the change is made, the answer comes too late.
+            self._stats.faults["stall_after"] += 1
+            await asyncio.sleep(self._faults().stall_seconds)
         self._stats.responses[status] += 1
         return self._respond(status, body, request_id, headers)
 

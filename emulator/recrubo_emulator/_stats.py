@@ -19,8 +19,8 @@ class Stats:
         created: resources created through the API, per JSON:API type.
         gets: GETs of a single resource, per resource id.
         faults: injected faults per kind (``latency``, ``429``, ``500``, ``503``,
-            ``reset_before``, ``reset_after``, ``webhook_drop``, ``webhook_duplicate``,
-            ``webhook_delay``, ``webhook_reorder``).
+            ``reset_before``, ``reset_after``, ``stall_after``, ``webhook_drop``,
+            ``webhook_duplicate``, ``webhook_delay``, ``webhook_reorder``).
         webhooks: delivery attempts: ``attempts``, ``delivered``, ``failed``, ``dropped``,
             ``duplicated``, ``gave_up``, ``discarded`` (not sent: the subscription or the
             organization was deleted before the attempt).

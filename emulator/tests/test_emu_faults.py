@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -162,3 +163,19 @@ async def test_stats_count_requests_creations_gets_and_reset(emu: Emulator, api:
     assert not stats.requests
     assert not stats.gets
     assert emu.deliveries == []
+
+
+async def test_stall_after_handling_keeps_the_change_and_answers_late(
+    emu: Emulator, api: Api
+) -> None:
+    """stall_after holds the answer back after the job was created: a client with a shorter
+    timeout gives up, and the job exists anyway."""
+    emu.faults = Faults(stall_after=1.0, stall_seconds=0.5, methods={"post"})
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(
+            api.post("/flow-generations", doc("flowGenerations", generation_attributes())), 0.2
+        )
+    emu.faults = Faults()
+    listed = await api.get("/flow-generations")
+    assert len(listed.data) == 1
+    assert emu.stats.faults["stall_after"] == 1

@@ -10,6 +10,7 @@ import attrs
 from .._naming import to_camel
 from .._resource import Deletable, Listable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
+from ..idempotency._protocol import JobLedger
 from ..models.flow_generation import (
     FlowGeneration,
     FlowType,
@@ -96,6 +97,8 @@ class FlowGenerations(
         context: TextContext | Mapping[str, Any] | None = None,
         sync: bool = False,
         timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        ledger: JobLedger | None = None,
     ) -> FlowGeneration:
         """Start generating a flow; the answer is normally ``queued``.
 
@@ -105,8 +108,15 @@ class FlowGenerations(
             context: the vacancy text, as ``TextContext(value=...)`` or wire JSON.
             sync: ask for ``?sync=true``: the sandbox answers with the finished generation;
                 production ignores it.
+            idempotency_key: at most one POST per key, across retries, processes and
+                crashes: a later call with the key returns the recorded job (or resumes
+                its wait); see docs/idempotency.md. Needs a ledger.
+            ledger: where the key is recorded (default: the client's ``ledger=``).
 
         Raises:
+            IdempotencyKeyReusedError: the key was used before with another request.
+            IdempotencyConflictError: another live caller holds the key, or several jobs
+                match a dead caller's request; nothing was sent.
             ValueError: ``parameters`` is a dict with snake_case keys (checked before sending).
             ValidationError: the API rejected the parameters (``errors`` say which).
             JobMayExistError: the POST failed in a way that may have created it anyway (a
@@ -118,6 +128,8 @@ class FlowGenerations(
             self._attributes(flow_type, parameters, context),
             params=[("sync", "true")] if sync else None,
             timeout=timeout,
+            idempotency_key=idempotency_key,
+            ledger=ledger,
         )
 
     async def create_and_wait(
@@ -130,6 +142,8 @@ class FlowGenerations(
         waiter: CompletionWaiter | None = None,
         on_status: OnStatus | None = None,
         request_timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        ledger: JobLedger | None = None,
     ) -> FlowGeneration:
         """Generate a flow and return the generation once ``finished`` (``flow_id`` set).
 
@@ -139,8 +153,15 @@ class FlowGenerations(
             waiter: how to observe the job (default: the client's waiter).
             on_status: called with each new status, for progress display.
             request_timeout: per HTTP call (default: the client's).
+            idempotency_key: at most one POST per key, across retries, processes and
+                crashes: a later call with the key returns the recorded job (or resumes
+                its wait); see docs/idempotency.md. Needs a ledger.
+            ledger: where the key is recorded (default: the client's ``ledger=``).
 
         Raises:
+            IdempotencyKeyReusedError: the key was used before with another request.
+            IdempotencyConflictError: another live caller holds the key, or several jobs
+                match a dead caller's request; nothing was sent.
             ValueError: ``parameters`` is a dict with snake_case keys (checked before sending).
             ValidationError: the API rejected the parameters.
             JobMayExistError: the POST failed in a way that may have created it anyway; it
@@ -155,4 +176,6 @@ class FlowGenerations(
             waiter=waiter,
             on_status=on_status,
             request_timeout=request_timeout,
+            idempotency_key=idempotency_key,
+            ledger=ledger,
         )

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from .._ids import id_of
 from .._resource import Deletable, Listable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
+from ..idempotency._protocol import JobLedger
 from ..models.flow import Flow
 from ..models.flow_run import FlowRun, FlowRunStatus
 from ..models.message_payloads import MessagePayload
@@ -62,6 +63,8 @@ class FlowRuns(Listable[FlowRun], Waitable[FlowRun], Deletable[FlowRun]):
         state: Mapping[str, Any] | None = None,
         initial_message: MessagePayload | None = None,
         timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        ledger: JobLedger | None = None,
     ) -> FlowRun:
         """Start ``flow_id`` on a thread; the answer is normally ``queued``.
 
@@ -76,8 +79,15 @@ class FlowRuns(Listable[FlowRun], Waitable[FlowRun], Deletable[FlowRun]):
                 sends none.
             timeout: for this HTTP call (default: the client's). To wait for the run to
                 end, use ``create_and_wait`` or ``wait``.
+            idempotency_key: at most one POST per key, across retries, processes and
+                crashes: a later call with the key returns the recorded job (or resumes
+                its wait); see docs/idempotency.md. Needs a ledger.
+            ledger: where the key is recorded (default: the client's ``ledger=``).
 
         Raises:
+            IdempotencyKeyReusedError: the key was used before with another request.
+            IdempotencyConflictError: another live caller holds the key, or several jobs
+                match a dead caller's request; nothing was sent.
             JobMayExistError: the POST failed in a way that may have created it anyway (a
                 timeout, a lost connection, a 5xx other than 503, an unreadable answer); it
                 was not resent: look for it with ``list(filter={"created_at": {"gte":
@@ -86,6 +96,8 @@ class FlowRuns(Listable[FlowRun], Waitable[FlowRun], Deletable[FlowRun]):
         return await self._create_job(
             self._attributes(flow_id, message_thread_id, state, initial_message),
             timeout=timeout,
+            idempotency_key=idempotency_key,
+            ledger=ledger,
         )
 
     async def create_and_wait(
@@ -100,6 +112,8 @@ class FlowRuns(Listable[FlowRun], Waitable[FlowRun], Deletable[FlowRun]):
         waiter: CompletionWaiter | None = None,
         on_status: OnStatus | None = None,
         request_timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        ledger: JobLedger | None = None,
     ) -> FlowRun:
         """Trigger a flow and wait until the run has ``started`` or ended (``terminal``).
 
@@ -113,8 +127,15 @@ class FlowRuns(Listable[FlowRun], Waitable[FlowRun], Deletable[FlowRun]):
             waiter: how to observe the run (default: the client's waiter).
             on_status: called with each new status, for progress display.
             request_timeout: per HTTP call (default: the client's).
+            idempotency_key: at most one POST per key, across retries, processes and
+                crashes: a later call with the key returns the recorded job (or resumes
+                its wait); see docs/idempotency.md. Needs a ledger.
+            ledger: where the key is recorded (default: the client's ``ledger=``).
 
         Raises:
+            IdempotencyKeyReusedError: the key was used before with another request.
+            IdempotencyConflictError: another live caller holds the key, or several jobs
+                match a dead caller's request; nothing was sent.
             JobMayExistError: the POST failed ambiguously; it was not resent.
         """
         return await self._create_and_wait(
@@ -124,6 +145,8 @@ class FlowRuns(Listable[FlowRun], Waitable[FlowRun], Deletable[FlowRun]):
             waiter=waiter,
             on_status=on_status,
             request_timeout=request_timeout,
+            idempotency_key=idempotency_key,
+            ledger=ledger,
         )
 
     async def update(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._resource import Deletable, Listable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
+from ..idempotency._protocol import JobLedger
 from ..models._base import Resource
 from ..models.vacancy_analysis import VacancyAnalysis
 from ..waiters._conditions import JobSpec
@@ -52,13 +53,22 @@ class VacancyAnalyses(
         input_text: str,
         sync: bool = False,
         timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        ledger: JobLedger | None = None,
     ) -> VacancyAnalysis:
         """Start an analysis; it is done once ``analyze_result`` is set.
 
         Args:
             sync: ask for ``?sync=true`` (sandbox only): the answer is the finished analysis.
+            idempotency_key: at most one POST per key, across retries, processes and
+                crashes: a later call with the key returns the recorded job (or resumes
+                its wait); see docs/idempotency.md. Needs a ledger.
+            ledger: where the key is recorded (default: the client's ``ledger=``).
 
         Raises:
+            IdempotencyKeyReusedError: the key was used before with another request.
+            IdempotencyConflictError: another live caller holds the key, or several jobs
+                match a dead caller's request; nothing was sent.
             JobMayExistError: the POST failed in a way that may have created it anyway (a
                 timeout, a lost connection, a 5xx other than 503, an unreadable answer); it
                 was not resent: look for it with ``list(filter={"created_at": {"gte":
@@ -68,6 +78,8 @@ class VacancyAnalyses(
             self._attributes(input_text),
             params=[("sync", "true")] if sync else None,
             timeout=timeout,
+            idempotency_key=idempotency_key,
+            ledger=ledger,
         )
 
     async def create_and_wait(
@@ -78,6 +90,8 @@ class VacancyAnalyses(
         waiter: CompletionWaiter | None = None,
         on_status: OnStatus | None = None,
         request_timeout: TimeoutLike | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        ledger: JobLedger | None = None,
     ) -> VacancyAnalysis:
         """Analyze a vacancy text and return the analysis once ``analyze_result`` is set.
 
@@ -86,8 +100,15 @@ class VacancyAnalyses(
             waiter: how to observe the job (default: the client's waiter).
             on_status: called with ``"analyzing"`` and ``"done"``.
             request_timeout: per HTTP call (default: the client's).
+            idempotency_key: at most one POST per key, across retries, processes and
+                crashes: a later call with the key returns the recorded job (or resumes
+                its wait); see docs/idempotency.md. Needs a ledger.
+            ledger: where the key is recorded (default: the client's ``ledger=``).
 
         Raises:
+            IdempotencyKeyReusedError: the key was used before with another request.
+            IdempotencyConflictError: another live caller holds the key, or several jobs
+                match a dead caller's request; nothing was sent.
             JobMayExistError: the POST failed ambiguously; it was not resent.
             WaitTimeoutError: not done in time.
         """
@@ -98,4 +119,6 @@ class VacancyAnalyses(
             waiter=waiter,
             on_status=on_status,
             request_timeout=request_timeout,
+            idempotency_key=idempotency_key,
+            ledger=ledger,
         )

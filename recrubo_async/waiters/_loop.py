@@ -18,7 +18,7 @@ from ._source import GET_ORIGINS, StateSource, origin_of
 from ._tracker import Tracker
 
 if TYPE_CHECKING:
-    from .._otel import Telemetry
+    from .._otel import Telemetry, WaitSpan
 
 _M = TypeVar("_M", bound=Resource)
 
@@ -69,12 +69,14 @@ async def run_wait(
         try:
             async for state in states:
                 if not tracker.accept(state):
+                    del state  # older than one seen: not kept while parked
                     continue
                 label = tracker.changed(state)
                 if label is not False and on_status is not None:
                     result = on_status(label if isinstance(label, str) else None, state)
                     if inspect.isawaitable(result):
                         await result
+                    del result
                 if spec.failed(state):
                     raise JobFailedError(
                         f"{spec.type} {source.id} ended in {spec.label(state)!r}",
@@ -82,6 +84,9 @@ async def run_wait(
                     )
                 if satisfied(state):
                     return state
+                # Parked until the next state: keep no more of this one than a summary.
+                tracker.park()
+                del state
         finally:
             await states.aclose()
         raise RuntimeError(f"{waiter!r} stopped observing before the wait was over")
@@ -91,12 +96,12 @@ async def run_wait(
         try:
             raise_timeout(exc)
         except TimeoutError as timeout_exc:
-            raise timed_out(source, until, timeout, tracker.last) from timeout_exc
+            raise timed_out(source, until, timeout, tracker) from timeout_exc
     except asyncio.TimeoutError as exc:
         if timeout is None or (deadline is not None and not deadline.expired):
             # A timeout inside the wait (an on_status callback's, say), not the wait's own.
             raise
-        raise timed_out(source, until, timeout, tracker.last) from exc
+        raise timed_out(source, until, timeout, tracker) from exc
     finally:
         if deadline is not None:
             deadline.stop()
@@ -136,6 +141,7 @@ class _Noting:
             async for state in states:
                 self._note(source, state)
                 yield state
+                del state  # not kept while the next state is awaited
         except ResourceDeletedError:
             self._note(source, None)
             raise
@@ -160,6 +166,7 @@ async def run_reported_wait(
     initial_origin: SettledBy = "create",
     started: float | None = None,
     telemetry: Telemetry | None = None,
+    span: WaitSpan | None = None,
 ) -> _M:
     """``run_wait``, then one ``WaitEvent`` to the ``on_wait`` hooks, however it ended.
 
@@ -170,14 +177,15 @@ async def run_reported_wait(
         initial_origin: what ``source.initial`` came from: a ``?sync=true`` create
             (``"sync"``) or a plain one.
         started: the wait's start (``time.monotonic()``); now when None.
+        span: the wait's span when it began before the create (``create_and_wait``).
     """
     if started is None:
         started = time.monotonic()
     noting = _Noting(waiter, initial_origin)
     outcome: WaitOutcome = "error"
-    span = None
-    if telemetry is not None:
+    if span is None and telemetry is not None:
         span = telemetry.start_wait(source.spec.type, source.id, until, waiter)
+    if span is not None:
         on_status = span.on_status(on_status)
     try:
         if span is None:
@@ -226,8 +234,13 @@ async def watch_states(
     tracker = Tracker(source)
     async with contextlib.aclosing(_observe(waiter, source)) as states:
         async for state in states:
-            if not tracker.accept(state) or tracker.changed(state) is False:
+            if not tracker.accept(state):
+                del state  # older than one seen: not kept while the watch waits
                 continue
-            yield state
-            if source.spec.terminal(state):
-                return
+            if tracker.changed(state) is not False:
+                yield state
+                if source.spec.terminal(state):
+                    return
+            # Waiting for the next state: keep no more of this one than a summary.
+            tracker.park()
+            del state

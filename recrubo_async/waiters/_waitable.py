@@ -7,11 +7,12 @@ its ``JobSpec`` (``_job``). Every wait starts in ``Waitable._wait``: a resource'
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncGenerator, Coroutine, Hashable, Mapping
-from typing import Any, ClassVar, Generic, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar, cast
 
-from .._billed import create_once
+from .._billed import create_billed
 from .._compat import mark_coroutine_function
 from .._ids import checked_id
 from .._jsonapi import RelationshipValue
@@ -21,12 +22,16 @@ from .._types import NOT_GIVEN, NotGiven, TimeoutLike
 from .._validate import Duration, check_duration
 from ..bus import ResourceEvent
 from ..errors import NotFoundError, ResourceDeletedError
+from ..idempotency._protocol import JobLedger
 from ..models._base import Resource
 from ._conditions import JOB_SPECS, JobSpec
 from ._loop import OnStatus, run_reported_wait, run_wait, watch_states
 from ._protocol import CompletionWaiter
 from ._source import deleted_error
 from ._token import WaitToken
+
+if TYPE_CHECKING:
+    from .._otel import WaitSpan
 
 _M = TypeVar("_M", bound=Resource)
 
@@ -79,6 +84,11 @@ class _JobSource(Generic[_M]):
 
     def deleted(self) -> ResourceDeletedError:
         return deleted_error(self._resource._job, self.id)
+
+    def forget_initial(self) -> None:
+        """The waiter has passed ``initial`` on (waiters read it first): a pending wait
+        keeps no more of the create's answer than its tracker's summary."""
+        self.initial = None
 
     async def fetch(self) -> _M:
         """The current state; ``ResourceDeletedError`` when the API says it is gone."""
@@ -145,6 +155,7 @@ class Waitable(Retrievable[_M]):
         synced: bool = False,
         started: float | None = None,
         asked: float | None = None,
+        span: WaitSpan | None = None,
     ) -> Coroutine[Any, Any, _M]:
         """The one way a wait starts (``wait``, a resumed token, ``create_and_wait``).
 
@@ -153,7 +164,8 @@ class Waitable(Retrievable[_M]):
         OpenTelemetry (``_otel.py``), the loop is
         ``run_reported_wait`` (``synced``: ``initial`` answered a ``?sync=true`` create;
         ``started``: the wait's start, before its create; ``asked``: the timeout the caller
-        gave, which a timeout's message reports in place of the time left after the create).
+        gave, which a timeout's message reports in place of the time left after the create;
+        ``span``: the wait's span, begun before the create).
         """
         http = self._core.http
         on_wait = http.hooks.on_wait
@@ -168,6 +180,7 @@ class Waitable(Retrievable[_M]):
                 initial_origin="sync" if synced else "create",
                 started=started,
                 telemetry=http.telemetry,
+                span=span,
             )
         return run_wait(
             self._resolve_waiter(waiter),
@@ -293,14 +306,24 @@ class Waitable(Retrievable[_M]):
         relationships: Mapping[str, RelationshipValue] | None = None,
         params: QueryList | None = None,
         timeout: TimeoutLike | NotGiven,
+        idempotency_key: str | None = None,
+        ledger: JobLedger | None = None,
     ) -> _M:
-        """POST a billed job once (``_billed.py``): ``create`` of every job kind.
+        """POST a billed job once (``_billed.py``): ``create`` of every job kind; with an
+        ``idempotency_key``, once per key (the recorded job otherwise).
 
         Raises:
             JobMayExistError: it failed in a way that may have created the job anyway.
         """
-        post = self._create(attributes, relationships=relationships, params=params, timeout=timeout)
-        return await create_once(post, self._job.type)
+        return await create_billed(
+            self,
+            attributes,
+            relationships=relationships,
+            params=params,
+            timeout=timeout,
+            idempotency_key=idempotency_key,
+            ledger=ledger,
+        )
 
     async def _create_and_wait(
         self,
@@ -312,8 +335,11 @@ class Waitable(Retrievable[_M]):
         waiter: CompletionWaiter | None,
         on_status: OnStatus | None,
         request_timeout: TimeoutLike | NotGiven,
+        idempotency_key: str | None = None,
+        ledger: JobLedger | None = None,
     ) -> _M:
-        """Create the job, then the ordinary wait with the created resource as its first state.
+        """Create the job, then the ordinary wait with the created resource as its first state
+        (with an ``idempotency_key`` already used: the recorded job's current state).
 
         The arguments are checked before the POST: a bad one bills nothing.
         """
@@ -323,14 +349,22 @@ class Waitable(Retrievable[_M]):
         chosen = self._resolve_waiter(waiter)
         started = time.monotonic()
         synced = chosen.sync_create and spec.supports_sync
-        created = await self._create_job(
-            attributes,
-            relationships=relationships,
-            params=[("sync", "true")] if synced else None,
-            timeout=request_timeout,
-        )
+        telemetry = self._core.http.telemetry
+        # With OpenTelemetry the wait's span begins before the POST: the create is its child.
+        span = None if telemetry is None else telemetry.start_wait(spec.type, None, until, chosen)
+        with contextlib.nullcontext() if span is None else span.creating():
+            created = await self._create_job(
+                attributes,
+                relationships=relationships,
+                params=[("sync", "true")] if synced else None,
+                timeout=request_timeout,
+                idempotency_key=idempotency_key,
+                ledger=ledger,
+            )
+        if span is not None:
+            span.created(created.id)
         remaining = None if limit is None else max(limit - (time.monotonic() - started), 0)
-        return await self._wait(
+        wait = self._wait(
             created.id,
             until=until,
             timeout=remaining,
@@ -340,4 +374,9 @@ class Waitable(Retrievable[_M]):
             synced=synced,
             started=started,
             asked=limit,
+            span=span,
         )
+        # This frame stays parked with the wait: it keeps neither the create's answer (the
+        # wait's tracker keeps a summary) nor the attributes sent (benchmarks/waits.py).
+        del created, attributes, relationships
+        return await wait

@@ -21,6 +21,8 @@ def test_top_level_exports() -> None:
         "DecodeError",
         "EventLoopError",
         "Hooks",
+        "IdempotencyConflictError",
+        "IdempotencyKeyReusedError",
         "InternalServerError",
         "JobFailedError",
         "JobMayExistError",
@@ -43,6 +45,7 @@ def test_top_level_exports() -> None:
         "WaitTimeoutError",
         "__version__",
         "errors",
+        "idempotency",
         "models",
     }
     for name in recrubo_async.__all__:

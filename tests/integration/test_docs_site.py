@@ -33,6 +33,7 @@ PAGES = {
     "recrubo_async.models": "models",
     "recrubo_async.waiters": "waiters",
     "recrubo_async.bus": "bus",
+    "recrubo_async.idempotency": "idempotency",
     "recrubo_async.webhooks": "webhooks",
     "recrubo_async.webhooks.aiohttp": "webhooks-aiohttp",
     "recrubo_async.errors": "errors",

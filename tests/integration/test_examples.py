@@ -37,7 +37,7 @@ EXPECTED = {
         "'recrubo.wait.settled_by': 'poll'",
         "metric http.client.request.duration count=1 {'http.request.method': 'POST'",
         "metric recrubo.wait.duration count=1",
-        "generate a flow\n  POST\n  wait flowGenerations\n    GET",
+        "generate a flow\n  wait flowGenerations\n    POST\n    GET",
     ],
     "pagination_and_filters.py": [
         "10 items, has_next=True",
@@ -71,6 +71,12 @@ EXPECTED = {
         "-> 200 {'status': 'stale'}",
         "-> 401 {'status': 'unauthorized'}",
         "-> 400 {'status': 'bad payload'}",
+    ],
+    "task_queue.py": [
+        "[worker] vacancy-1: generation",
+        "same generation: True",
+        "[worker] vacancy-2: JobMayExistError; the queue will retry it",
+        "Emulator: 2 generations created, 2 POSTs, for 4 task runs",
     ],
     "testing_with_emulator.py": [
         "PASS publishes a flow",

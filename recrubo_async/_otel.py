@@ -62,6 +62,8 @@ WEBHOOK_RESULTS: Mapping[str, str] = {
     "duplicate": "duplicate",
     "unauthorized": "unauthorized",
     "body too large": "too_large",
+    "body read timed out": "timed_out",
+    "incomplete body": "incomplete",
     "bad payload": "bad_payload",
     "handler failed": "handler_error",
     "in progress": "in_progress",
@@ -238,16 +240,18 @@ class Telemetry:
 
     # -- waits -----------------------------------------------------------------------
 
-    def start_wait(self, type: str, id: str, until: str, waiter: object) -> WaitSpan:
+    def start_wait(self, type: str, id: str | None, until: str, waiter: object) -> WaitSpan:
+        """A wait's span, started now; ``id`` None: a ``create_and_wait``'s, whose POST
+        runs inside it (``WaitSpan.creating``) and names the id."""
+        attributes = {
+            "recrubo.resource.type": type,
+            "recrubo.wait.until": until,
+            "recrubo.wait.waiter": type_name(waiter),
+        }
+        if id is not None:
+            attributes["recrubo.resource.id"] = id
         span = self.tracer.start_span(
-            f"wait {type}",
-            kind=self._trace.SpanKind.INTERNAL,
-            attributes={
-                "recrubo.resource.type": type,
-                "recrubo.resource.id": id,
-                "recrubo.wait.until": until,
-                "recrubo.wait.waiter": type_name(waiter),
-            },
+            f"wait {type}", kind=self._trace.SpanKind.INTERNAL, attributes=attributes
         )
         self.pending_waits.add(1, {"recrubo.resource.type": type})
         return WaitSpan(self, span, type)
@@ -293,8 +297,13 @@ class Telemetry:
 
     def rejected_delivery(self) -> None:
         """A delivery refused before its body was read (a wrong or missing secret)."""
+        self.refused_delivery("unauthorized")
+
+    def refused_delivery(self, reason: str) -> None:
+        """A delivery the adapter answered without handling it: ``reason`` is the
+        ``WebhookResult.reason`` (unauthorized, body too large, body read timed out, ...)."""
         with self.delivery() as note:
-            note.outcome = "unauthorized"
+            note.outcome = WEBHOOK_RESULTS.get(reason, reason)
 
 
 class AttemptNote:
@@ -333,6 +342,28 @@ class WaitSpan:
             self.span, end_on_exit=False, record_exception=False, set_status_on_exception=False
         )
         return manager
+
+    @contextlib.contextmanager
+    def creating(self) -> Iterator[None]:
+        """Current around a ``create_and_wait``'s POST, so its attempts are children.
+
+        A create that raises ends the span (``error.type``, no wait-duration point: no
+        wait began); the caller then names the created id with ``created``.
+        """
+        try:
+            with self.current():
+                yield
+        except BaseException as exc:
+            span = self.span
+            span.set_attribute("error.type", _qualified(exc))
+            span.set_status(self._telemetry._trace.StatusCode.ERROR)
+            span.end()
+            self._telemetry.pending_waits.add(-1, {"recrubo.resource.type": self._type})
+            raise
+
+    def created(self, id: str) -> None:
+        """Name the resource the POST created (``recrubo.resource.id``)."""
+        self.span.set_attribute("recrubo.resource.id", id)
 
     def on_status(self, user: OnStatus | None) -> OnStatus:
         """An ``on_status`` that adds the status as an event, then calls ``user``'s."""

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ._body import NOT_POST, TIMED_OUT, TOO_LARGE, UNAUTHORIZED, declared_too_large, within
+from ._body import (
+    INCOMPLETE,
+    NOT_POST,
+    TIMED_OUT,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    declared_too_large,
+    within,
+)
 
 if TYPE_CHECKING:
     from ._receiver import WebhookReceiver
@@ -71,17 +79,18 @@ class WebhookASGIApp:
             return
         limit = receiver.max_body
         if declared_too_large(_content_length(headers), limit):
-            await _answer(send, TOO_LARGE, _CLOSE)
+            await _answer(send, receiver._refused(TOO_LARGE), _CLOSE)
             return
         try:
             body = await within(receiver.read_timeout, _read(receive, limit))
         except TimeoutError:
-            await _answer(send, TIMED_OUT, _CLOSE)
+            await _answer(send, receiver._refused(TIMED_OUT), _CLOSE)
             return
         except _Disconnected:
+            receiver._refused(INCOMPLETE)  # nobody to answer; still a delivery that failed
             return
         if body is None:
-            await _answer(send, TOO_LARGE, _CLOSE)
+            await _answer(send, receiver._refused(TOO_LARGE), _CLOSE)
             return
         await _answer(send, await receiver.handle_body(body))
 

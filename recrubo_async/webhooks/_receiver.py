@@ -28,8 +28,8 @@ from .._validate import Duration, check_duration, check_header_secret
 from ..bus import CompletionBus, ResourceEvent
 from ..errors import DecodeError
 from ._dedupe import Claim, DedupeStore, InMemoryDedupe, as_dedupe_store
-from ._payload import WebhookPayload, decode_payload
-from ._result import WebhookResult
+from ._payload import WebhookPayload, decode_payload, resource_event
+from ._result import WebhookResult, answered
 from ._verify import SECRET_HEADER, raw_secret_header, secret_matches
 
 if TYPE_CHECKING:
@@ -207,6 +207,13 @@ class WebhookReceiver:
             self._rejection_logged_at = now
             self._rejected_reported = self.rejected
 
+    def _refused(self, result: WebhookResult) -> WebhookResult:
+        """Count a delivery an adapter answered without handling it (``result``: too
+        large, timed out, incomplete) as a delivery span and in the deliveries metric."""
+        if self._telemetry is not None:
+            self._telemetry.refused_delivery(result.reason)
+        return result
+
     @mark_coroutine_function
     def handle_body(self, body: bytes) -> Coroutine[Any, Any, WebhookResult]:
         """Process the body of a delivery that :meth:`authorize` accepted; never raises.
@@ -317,7 +324,7 @@ class WebhookReceiver:
             logger.exception("could not release the claim on webhook %s", key)
 
     async def _deliver(self, payload: WebhookPayload) -> WebhookResult:
-        event = ResourceEvent.from_resource(payload.raw_resource, event=str(payload.event))
+        event = resource_event(payload, fast=self._codec.fast)
         # Only updates are ordered: a create or delete is an event of its own, never
         # "replaced" by a newer state (a retried create must still reach its handler).
         ordered = event.event == "update"
@@ -350,7 +357,7 @@ class WebhookReceiver:
                 event.id,
             )
             return WebhookResult(status=500, reason="handler failed", payload=payload)
-        return WebhookResult(status=200, reason="ok", payload=payload)
+        return answered(200, "ok", payload)
 
     @staticmethod
     def _stale(payload: WebhookPayload, event: ResourceEvent, newer: str) -> WebhookResult:

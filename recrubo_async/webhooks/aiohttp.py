@@ -68,17 +68,17 @@ async def _handle(receiver: WebhookReceiver, request: web.Request) -> web.Stream
         return await _refuse(request, UNAUTHORIZED)
     limit = receiver.max_body
     if declared_too_large(request.content_length, limit):
-        return await _refuse(request, TOO_LARGE)
+        return await _refuse(request, receiver._refused(TOO_LARGE))
     try:
         body = await within(receiver.read_timeout, _read(request.content, limit))
     except TimeoutError:
-        return await _refuse(request, TIMED_OUT)
+        return await _refuse(request, receiver._refused(TIMED_OUT))
     except ConnectionError:
         # The sender left mid-body: nobody hears this answer (aiohttp drops it quietly),
         # and raising would log an error for what is the sender's business.
-        return _answer(INCOMPLETE)
+        return _answer(receiver._refused(INCOMPLETE))
     if body is None:
-        return await _refuse(request, TOO_LARGE)
+        return await _refuse(request, receiver._refused(TOO_LARGE))
     result = await receiver.handle_body(body)
     return _answer(result)
 

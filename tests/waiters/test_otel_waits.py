@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
+from recrubo_async.errors import ValidationError
 from recrubo_async.waiters import CompletionWaiter, PollingWaiter, WebhookWaiter
 
 from ..support.deployment import CONTEXT, FAST_POLL, PARAMETERS, Deployment, deployment
@@ -72,15 +73,14 @@ def pending(recorded: Recorded) -> dict[str, int]:
     }
 
 
-async def test_a_wait_settled_by_a_webhook_is_a_span_under_the_callers_with_its_look(
+async def test_a_wait_settled_by_a_webhook_is_a_span_under_the_callers_with_its_create_and_look(
     recorded: Recorded,
 ) -> None:
     async with traced(recorded) as env:
         gen = await finish_after_first_look(env, generate(env, recorded, WebhookWaiter(env.bus)))
     spans = recorded.spans()
     (job,) = recorded.spans("job")
-    post, wait = children(spans, job)
-    assert (post.name, post.kind) == ("POST", SpanKind.CLIENT)
+    (wait,) = children(spans, job)
     assert (wait.name, wait.kind) == ("wait flowGenerations", SpanKind.INTERNAL)
     assert dict(wait.attributes or {}) == {
         "recrubo.resource.type": "flowGenerations",
@@ -92,8 +92,14 @@ async def test_a_wait_settled_by_a_webhook_is_a_span_under_the_callers_with_its_
         "recrubo.wait.gets": 1,
     }
     assert wait.status.status_code is StatusCode.UNSET
-    # The look after subscribing is the wait's own GET.
-    (look,) = children(spans, wait)
+    # The create's POST, then the look after subscribing: both the wait's own.
+    post, look = children(spans, wait)
+    assert (post.name, post.kind) == ("POST", SpanKind.CLIENT)
+    assert post.attributes is not None
+    assert str(post.attributes["url.full"]).endswith("/flow-generations")
+    assert post.attributes["http.response.status_code"] == 201
+    assert post.end_time is not None and wait.start_time is not None
+    assert wait.start_time <= (post.start_time or 0) <= post.end_time
     assert look.name == "GET"
     assert look.attributes is not None
     assert str(look.attributes["url.full"]).endswith(f"/flow-generations/{gen.id}")
@@ -120,12 +126,13 @@ async def test_a_wait_settled_by_a_poll_has_its_polls_as_children(recorded: Reco
         )
     spans = recorded.spans()
     (job,) = recorded.spans("job")
-    post, wait = children(spans, job)
-    assert post.name == "POST"
+    (wait,) = children(spans, job)
     assert wait.attributes is not None
+    assert wait.attributes["recrubo.resource.id"] == gen.id
     assert wait.attributes["recrubo.wait.settled_by"] == "poll"
     assert wait.attributes["recrubo.wait.waiter"] == "PollingWaiter"
-    polls = children(spans, wait)
+    post, *polls = children(spans, wait)
+    assert (post.name, post.kind) == ("POST", SpanKind.CLIENT)
     assert len(polls) >= 2
     assert {p.name for p in polls} == {"GET"}
     assert all(str((p.attributes or {})["url.full"]).endswith(gen.id) for p in polls)
@@ -162,3 +169,28 @@ async def test_a_pending_wait_is_counted_until_it_ends(recorded: Recorded) -> No
     assert wait.attributes["recrubo.wait.outcome"] == "cancelled"
     assert "recrubo.wait.settled_by" not in wait.attributes
     assert wait.status.status_code is StatusCode.UNSET
+
+
+async def test_a_create_and_wait_whose_create_is_refused_ends_its_wait_span_in_error(
+    recorded: Recorded,
+) -> None:
+    """The refused POST is still the wait span's child; no wait began, so no duration."""
+    async with traced(recorded) as env:
+        with pytest.raises(ValidationError):
+            await env.client.flow_generations.create_and_wait(
+                flow_type="vacancy_application_flow",
+                parameters={},
+                waiter=PollingWaiter(**FAST_POLL),
+            )
+    spans = recorded.spans()
+    (wait,) = recorded.spans("wait flowGenerations")
+    assert wait.parent is None
+    assert wait.status.status_code is StatusCode.ERROR
+    assert wait.attributes is not None
+    assert wait.attributes["error.type"] == "recrubo_async.errors.ValidationError"
+    assert "recrubo.resource.id" not in wait.attributes
+    (post,) = children(spans, wait)
+    assert post.attributes is not None
+    assert (post.name, post.attributes["http.response.status_code"]) == ("POST", 422)
+    assert pending(recorded) == {"flowGenerations": 0}
+    assert wait_duration_points(recorded) == []

@@ -1,13 +1,16 @@
 """OpenTelemetry for webhook deliveries: one SERVER span per delivery with its type, id,
 event and result, and ``recrubo.webhook.deliveries`` counted by result (ok, duplicate,
-stale, unauthorized, too large, handler error). Also: no secret in any log record across
-a whole run. Deliveries go over loopback to a real receiver."""
+stale, unauthorized, too large, timed out, incomplete, handler error), those the adapters
+answer before the receiver handles them included (real aiohttp and real uvicorn, raw
+sockets). Also: no secret in any log record across a whole run. Deliveries go over
+loopback to a real receiver."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
@@ -21,7 +24,8 @@ from recrubo_async.webhooks import WebhookReceiver
 from ..support.deliveries import SECRET, delivery, generation, headers
 from ..support.deployment import CONTEXT, PARAMETERS, deployment
 from ..support.otel import Recorded
-from ..support.servers import receiver_app, serve
+from ..support.raw_http import chunk, post_raw, read_response, request_head
+from ..support.servers import PATIENCE, Serve, receiver_app, serve, serve_aiohttp, serve_asgi
 from ..support.timing import eventually, result_of
 
 
@@ -128,3 +132,108 @@ async def test_no_secret_reaches_any_log_record(
         text = record.getMessage() + repr(record.args) + str(record.exc_text or "")
         assert key not in text, record
         assert secret not in text, record
+
+
+# -- deliveries the adapters answer before the receiver handles them (issue 18) ---------
+
+
+@pytest.fixture(params=[serve_aiohttp, serve_asgi], ids=["aiohttp", "uvicorn"])
+def serve_adapter(request: pytest.FixtureRequest) -> Serve:
+    fn: Serve = request.param
+    return fn
+
+
+@contextlib.asynccontextmanager
+async def connection(port: int) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        yield reader, writer
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+def results(recorded: Recorded) -> list[str]:
+    """Each delivery span's ``recrubo.webhook.result``, in the order they ended."""
+    return [
+        str((span.attributes or {})["recrubo.webhook.result"])
+        for span in recorded.spans("webhook delivery")
+    ]
+
+
+async def test_a_body_declared_too_large_is_counted_as_too_large(
+    recorded: Recorded, serve_adapter: Serve
+) -> None:
+    receiver = WebhookReceiver(secret=SECRET, max_body=4096, read_timeout=PATIENCE * 2)
+    async with serve_adapter(receiver) as port, connection(port) as (reader, writer):
+        writer.write(request_head(secret=SECRET.encode(), content_length=10 * 1024 * 1024))
+        await writer.drain()
+        status, _, answer = await asyncio.wait_for(read_response(reader), PATIENCE)
+    assert (status, answer) == (413, {"status": "body too large"})
+    assert results(recorded) == ["too_large"]
+    assert counted(recorded) == {"too_large": 1}
+
+
+async def test_a_streamed_body_past_the_limit_is_counted_as_too_large(
+    recorded: Recorded, serve_adapter: Serve
+) -> None:
+    """No Content-Length: cut off by the stream limit, and counted all the same."""
+    receiver = WebhookReceiver(secret=SECRET, max_body=4096, read_timeout=PATIENCE * 2)
+    async with serve_adapter(receiver) as port, connection(port) as (reader, writer):
+        writer.write(request_head(secret=SECRET.encode(), chunked=True))
+        writer.write(chunk(b"x" * 8192))
+        await writer.drain()
+        status, _, answer = await asyncio.wait_for(read_response(reader), PATIENCE)
+    assert (status, answer) == (413, {"status": "body too large"})
+    assert results(recorded) == ["too_large"]
+    assert counted(recorded) == {"too_large": 1}
+
+
+async def test_a_body_not_sent_in_time_is_counted_as_timed_out(
+    recorded: Recorded, serve_adapter: Serve
+) -> None:
+    receiver = WebhookReceiver(secret=SECRET, read_timeout=0.3)
+    body = delivery(generation("g-late", "finished"))
+    async with serve_adapter(receiver) as port, connection(port) as (reader, writer):
+        # Half the body, then nothing: the read deadline answers it.
+        writer.write(request_head(secret=SECRET.encode(), content_length=len(body)))
+        writer.write(body[: len(body) // 2])
+        await writer.drain()
+        status, _, answer = await asyncio.wait_for(read_response(reader), PATIENCE)
+    assert (status, answer) == (408, {"status": "body read timed out"})
+    assert results(recorded) == ["timed_out"]
+    assert counted(recorded) == {"timed_out": 1}
+
+
+async def test_a_sender_gone_mid_body_is_counted_as_incomplete(
+    recorded: Recorded, serve_adapter: Serve
+) -> None:
+    receiver = WebhookReceiver(secret=SECRET, read_timeout=PATIENCE * 2)
+    body = delivery(generation("g-gone", "finished"))
+    async with serve_adapter(receiver) as port:
+        async with connection(port) as (_, writer):
+            writer.write(request_head(secret=SECRET.encode(), content_length=len(body)))
+            writer.write(body[: len(body) // 2])
+            await writer.drain()
+        await eventually(lambda: bool(recorded.spans("webhook delivery")), what="the span")
+    assert results(recorded) == ["incomplete"]
+    assert counted(recorded) == {"incomplete": 1}
+
+
+async def test_refusals_and_deliveries_are_counted_together_on_one_receiver(
+    recorded: Recorded, serve_adapter: Serve
+) -> None:
+    """One of each on one server: every request is one delivery span, with its result."""
+    receiver = WebhookReceiver(secret=SECRET, max_body=4096, read_timeout=0.3)
+    body = delivery(generation("g-ok", "finished"))
+    async with serve_adapter(receiver) as port:
+        assert await post_raw(port, "/webhooks", SECRET.encode(), body) == (
+            200,
+            {"status": "ok"},
+        )
+        assert (await post_raw(port, "/webhooks", b"wrong", body))[0] == 401
+        assert (await post_raw(port, "/webhooks", SECRET.encode(), b"x" * 5000))[0] == 413
+        assert (await post_raw(port, "/webhooks", SECRET.encode(), b"{}"))[0] == 400
+    assert sorted(results(recorded)) == ["bad_payload", "ok", "too_large", "unauthorized"]
+    assert counted(recorded) == {"ok": 1, "unauthorized": 1, "too_large": 1, "bad_payload": 1}

@@ -171,7 +171,7 @@ async def test_stall_after_handling_keeps_the_change_and_answers_late(
     """stall_after holds the answer back after the job was created: a client with a shorter
     timeout gives up, and the job exists anyway."""
     emu.faults = Faults(stall_after=1.0, stall_seconds=0.5, methods={"post"})
-    with pytest.raises(TimeoutError):
+    with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(
             api.post("/flow-generations", doc("flowGenerations", generation_attributes())), 0.2
         )

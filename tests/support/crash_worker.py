@@ -98,17 +98,16 @@ class Worker:
 
     @staticmethod
     def _occurrence(phase: str) -> int:
-        """How many times any worker has reached ``phase``, this time included: a counter
-        file under an exclusive lock, shared by every worker process."""
-        with open(os.path.join(os.environ["CRASH_DIR"], phase), "a+", encoding="ascii") as f:
+        """How many times any worker has reached ``phase``, this time included: one byte
+        appended under an exclusive lock to a file shared by every worker process, and the
+        file's size read back. A worker killed at any moment (random kills land anywhere)
+        leaves the count whole: a rewritten counter, truncated first, could be reset by a
+        kill between the truncate and the write, and planned kills then happened twice."""
+        with open(os.path.join(os.environ["CRASH_DIR"], phase), "ab") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
-            f.seek(0)
-            count = int(f.read() or "0") + 1
-            f.seek(0)
-            f.truncate()
-            f.write(str(count))
+            f.write(b".")
             f.flush()
-        return count
+            return os.fstat(f.fileno()).st_size
 
     async def on_request(self, event: RequestEvent) -> None:
         if event.method == "POST":

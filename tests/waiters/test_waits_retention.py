@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import tracemalloc
 import weakref
 from collections.abc import Callable
@@ -206,7 +207,11 @@ async def test_the_sdk_keeps_well_under_a_document_per_parked_wait() -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        assert 300 < per_wait < 2_500, per_wait
+        # Python 3.10 has no asyncio.timeout: the wait runs inside asyncio.wait_for, whose
+        # task and wrapping coroutines add about 3.7 KB per wait (5.1 KB measured), still
+        # well under the 7.5 KB that keeping the document as well costs there.
+        bound = 2_500 if sys.version_info >= (3, 11) else 6_000
+        assert 300 < per_wait < bound, per_wait
 
 
 # -- pending_view: what is kept of each job's state ---------------------------------------

@@ -15,38 +15,11 @@ from typing import Any
 
 import orjson
 
+from benchmarks._raw_sender import PARAMETERS, VACANCY
+
 BASE = "https://api.recrubo.app/public/v2"
 #: Resources per flowGeneration: itself, its flow, two nodes and one node action.
 GROUP = 5
-
-#: The seed's FlowGeneration parameters (``seeds/``, "Example POST body").
-PARAMETERS: dict[str, Any] = {
-    "language": "nl",
-    "emojiUsage": "3",
-    "flowName": "Driver",
-    "knockoutRequirements": [
-        {"value": "Has drivers license B", "sessionField": "drivers_license"},
-        {"value": "Must be communicative", "sessionField": "communicative"},
-    ],
-    "preferredRequirements": [{"value": "Lives in Amsterdam", "sessionField": "location"}],
-    "requiredFields": [
-        {"value": "firstName", "sessionField": "first_name"},
-        {"value": "email", "sessionField": "email"},
-        {"value": "phoneNumber", "sessionField": "phone"},
-    ],
-    "optionalFields": [
-        {"value": "address", "sessionField": "address"},
-        {"value": "linkedin", "sessionField": "linkedin"},
-        {"value": "portfolio", "sessionField": "portfolio"},
-    ],
-}
-#: A vacancy text of a realistic length (about 1.2 KB), as the generation's context.
-VACANCY = (
-    "Driver wanted in Amsterdam. You deliver parcels to homes and businesses in the city "
-    "and its surroundings, in an electric van. You start at our depot at 7:00, load your "
-    "own route and are back by 16:00. We offer a permanent contract after six months, a "
-    "travel allowance, 25 days of holiday and training for your code 95. "
-) * 4
 
 
 def _ident(rtype: str, rid: str) -> dict[str, str]:

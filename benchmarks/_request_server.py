@@ -12,7 +12,7 @@ import sys
 import orjson
 from aiohttp import web
 
-from benchmarks._compound_page import PARAMETERS, VACANCY
+from benchmarks._raw_sender import PARAMETERS, VACANCY
 
 BASE_PATH = "/public/v2"
 GENERATION_ID = "6d8f0c2e-8d84-4b52-9a43-5f3c1f0f4a11"

@@ -11,16 +11,17 @@ from .._bounded import BoundedTTLMap, check_max_entries
 from .._ordering import is_stale
 from .._validate import Duration, check_duration
 from ..errors import BusCheckError
-from ._event import ResourceEvent
+from ._event import ResourceEvent, delivered_resource
 from ._local import Fanout, Key, LocalSubscription
 
 #: The resource type of ``check()``'s private subscription: no JSON:API type looks like it.
 _CHECK_TYPE = "recrubo.bus-check"
 
-#: A remembered state: (event, updatedAt, status, the resource as JSON). Only atomic
-#: values, so CPython's cyclic GC stops tracking it; the parsed resource would be a couple
-#: of dozen tracked containers per resource, walked by every full collection.
-_Held = tuple[str, datetime | None, str | None, bytes]
+#: A remembered state: (event, updatedAt, status, JSON, whether that JSON is the webhook
+#: delivery the state came in rather than the resource alone). Only atomic values, so
+#: CPython's cyclic GC stops tracking it; the parsed resource would be a couple of dozen
+#: tracked containers per resource, walked by every full collection.
+_Held = tuple[str, datetime | None, str | None, bytes, bool]
 
 #: Anything that would not come back from JSON as it went in raises instead (and the
 #: event is then kept as it is).
@@ -86,12 +87,17 @@ class InMemoryBus:
         held = self._latest.get((type, id))
         if held is None or isinstance(held, ResourceEvent):
             return held
-        event, updated_at, status, resource = held
+        event, updated_at, status, raw, is_delivery = held
+        parsed = orjson.loads(raw)
+        if is_delivery:
+            # Kept only from a delivery the receiver parsed and checked: it has one.
+            parsed = delivered_resource(parsed)
+            assert parsed is not None
         return ResourceEvent(
             type=type,
             id=id,
             event=event,
-            resource=orjson.loads(resource),
+            resource=parsed,
             status=status,
             updated_at=updated_at,
         )
@@ -127,11 +133,17 @@ class InMemoryBus:
 
 
 def _hold(event: ResourceEvent) -> _Held | ResourceEvent:
-    """What :class:`InMemoryBus` keeps of ``event``: its JSON form where it has one."""
+    """What :class:`InMemoryBus` keeps of ``event``: its JSON form where it has one.
+
+    The webhook delivery it came in, when it did: those bytes exist already, where
+    serializing the resource again costs about as much as the rest of a publish.
+    """
+    if event.delivery is not None:
+        return (event.event, event.updated_at, event.status, event.delivery, True)
     try:
         resource = orjson.dumps(event.resource, option=_EXACT_JSON)
     except TypeError:
         return event  # not plain JSON (a hand-made event): kept as it is
     # A copy: orjson's result keeps the whole buffer it grew into (16 KiB for a 2.4 KB
     # resource), which would be held here for every remembered resource.
-    return (event.event, event.updated_at, event.status, bytes(memoryview(resource)))
+    return (event.event, event.updated_at, event.status, bytes(memoryview(resource)), False)

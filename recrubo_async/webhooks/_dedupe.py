@@ -67,13 +67,24 @@ class InMemoryDedupe:
         return len(self._ids)
 
     async def claim(self, key: str, lease: float) -> Claim:
+        return self.claim_now(key, lease)
+
+    async def done(self, key: str) -> None:
+        self.done_now(key)
+
+    # What ``claim`` and ``done`` do, without a coroutine: a receiver whose store is an
+    # ``InMemoryDedupe`` itself (not a subclass) calls these directly.
+
+    def claim_now(self, key: str, lease: float) -> Claim:
+        """:meth:`claim`, synchronously."""
         done = self._ids.get(key)
         if done is not None:
             return "done" if done else "busy"
         self._ids.put(key, False, lease)
         return "claimed"
 
-    async def done(self, key: str) -> None:
+    def done_now(self, key: str) -> None:
+        """:meth:`done`, synchronously."""
         self._ids.put(key, True)
 
     async def release(self, key: str) -> None:

@@ -18,13 +18,19 @@ from ..models._base import Resource
 from ..models.webhook import WebhookEvent
 
 PAYLOAD_TYPE = "webhookPayload"
+RESOURCE_PATH = "$.data.attributes.resource"
 
 #: The known events by value: a dict lookup, where ``WebhookEvent(value)`` goes through
 #: the enum machinery on every delivery (an unknown value still does).
 _EVENTS: dict[str, WebhookEvent] = {member.value: member for member in WebhookEvent}
 
+#: Decodes the resource of a payload built without a codec (by hand, in a test).
+_DEFAULT_CODEC: Codec | None = None
 
-@attrs.frozen(kw_only=True)
+
+# One per delivery: no ``__weakref__`` slot, so that ``_construct`` builds it by plain
+# slot stores.
+@attrs.frozen(kw_only=True, repr=False, weakref_slot=False)
 class WebhookPayload:
     """One delivery: the event and the resource's state after it.
 
@@ -33,26 +39,96 @@ class WebhookPayload:
         webhook_id: the subscription that fired, when the API says.
         event: ``create``, ``update`` or ``delete``.
         fields: the attribute names (wire form) that changed, when the API says.
-        resource: the typed model (``GenericResource`` for unknown types).
         raw_resource: the resource object exactly as sent.
+
+    ``resource``, the typed model, is decoded from ``raw_resource`` when first read (see
+    the property).
     """
 
     id: str
     webhook_id: str | None
     event: WebhookEvent
     fields: tuple[str, ...]
-    resource: Resource
-    raw_resource: Mapping[str, Any] = attrs.field(repr=False)
+    raw_resource: Mapping[str, Any]
+    #: The typed model once decoded (``resource=`` builds a payload with it already).
+    _resource: Resource | None = attrs.field(default=None, eq=False, alias="resource")
+    #: What decodes it; None for a payload built by hand (the default codec then).
+    _codec: Codec | None = attrs.field(default=None, eq=False, alias="codec")
+
+    @property
+    def resource(self) -> Resource:
+        """The typed model (``GenericResource`` for unknown types), decoded on first read.
+
+        A receiver decodes it before calling the handlers a delivery matches, and answers
+        400 when it does not decode, so a handler always finds it here. With no handler
+        for a delivery, nothing reads it unless you do: the state goes to the bus as sent.
+
+        Raises:
+            DecodeError: the resource does not fit the SDK's model (possible only where
+                no handler matched, as in ``WebhookResult.payload`` then).
+        """
+        decoded = self._resource
+        if decoded is None:
+            codec = self._codec or _default_codec()
+            decoded = codec.decode_resource(self.raw_resource, path=RESOURCE_PATH, owned=True)
+            object.__setattr__(self, "_resource", decoded)
+        return decoded
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Without the codec (it holds generated functions): a payload handed to a task
+        # queue pickles, and decodes its resource, if not decoded yet, with the default.
+        return (
+            _rebuild,
+            (self.id, self.webhook_id, self.event, self.fields, self.raw_resource, self._resource),
+        )
+
+    def __repr__(self) -> str:
+        # The resource's type and id, not the model: a repr must not decode (nor raise).
+        raw = self.raw_resource
+        return (
+            f"WebhookPayload(id={self.id!r}, webhook_id={self.webhook_id!r}, "
+            f"event={self.event!r}, fields={self.fields!r}, "
+            f"resource={raw.get('type')!r}/{raw.get('id')!r})"
+        )
+
+
+def _rebuild(
+    id: str,
+    webhook_id: str | None,
+    event: WebhookEvent,
+    fields: tuple[str, ...],
+    raw_resource: Mapping[str, Any],
+    resource: Resource | None,
+) -> WebhookPayload:
+    return WebhookPayload(
+        id=id,
+        webhook_id=webhook_id,
+        event=event,
+        fields=fields,
+        raw_resource=raw_resource,
+        resource=resource,
+    )
+
+
+def _default_codec() -> Codec:
+    global _DEFAULT_CODEC
+    if _DEFAULT_CODEC is None:
+        _DEFAULT_CODEC = Codec()
+    return _DEFAULT_CODEC
 
 
 def decode_payload(body: bytes, codec: Codec) -> WebhookPayload:
-    """Parse and check a delivery body.
+    """Parse and check a delivery body; its resource's typed model is decoded later.
 
-    The resource is decoded as a page's resources are (``owned``): the model keeps the
-    just-parsed dicts, which ``raw_resource`` shares, rather than copies of them.
+    What is checked now is what the receiver itself reads: the envelope, and the resource
+    object's shape (an object with a string type and id; attributes, relationships, links
+    and meta objects when present). ``WebhookPayload.resource`` decodes the model on first
+    read, as a page's resources are (``owned``): the model keeps the just-parsed dicts,
+    which ``raw_resource`` shares, rather than copies of them.
 
     Raises:
-        DecodeError: not JSON, or not a ``webhookPayload`` document.
+        DecodeError: not JSON, not a ``webhookPayload`` document, or a resource that is
+            not a resource object.
     """
     try:
         doc = orjson.loads(body)
@@ -72,13 +148,13 @@ def decode_payload(body: bytes, codec: Codec) -> WebhookPayload:
     if type(event) is not str or not event:
         raise DecodeError("a webhook payload needs an event", path="$.data.attributes.event")
     raw_resource = attributes.get("resource")
-    resource = codec.decode_resource(raw_resource, path="$.data.attributes.resource", owned=True)
-    assert type(raw_resource) is dict  # decode_resource checked it is an object
+    check_resource_object(raw_resource)
+    assert type(raw_resource) is dict  # checked just above
     webhook_id = attributes.get("webhookId")
     fields = attributes.get("fields")
     if fields is None:
         names: tuple[str, ...] = ()
-    elif type(fields) is list and all(type(f) is str for f in fields):
+    elif type(fields) is list and _all_str(fields):
         names = tuple(fields)
     else:
         raise DecodeError("fields must be a list of names", path="$.data.attributes.fields")
@@ -87,19 +163,67 @@ def decode_payload(body: bytes, codec: Codec) -> WebhookPayload:
         webhook_id if type(webhook_id) is str else None,
         _EVENTS.get(event) or WebhookEvent(event),
         names,
-        resource,
         raw_resource,
+        None,
+        codec,
     )
 
+
+def _all_str(items: list[Any]) -> bool:
+    """Whether every item is a ``str``: ``str.join`` checks that in C, and raises
+    ``TypeError`` on the first one that is not."""
+    try:
+        "".join(items)
+    except TypeError:
+        return False
+    return True
+
+
+def check_resource_object(obj: object) -> None:
+    """``DecodeError`` unless ``obj`` is shaped as a resource object: what
+    ``Codec.decode_resource`` requires before it reads any attribute."""
+    # The usual shape in one expression; anything else is looked at below, to say what.
+    if (
+        type(obj) is dict
+        and type(obj.get("type")) is str
+        and obj["type"]
+        and type(obj.get("id")) is str
+        and type(obj.get("attributes", _NO_MEMBER)) is dict
+        and type(obj.get("relationships", _NO_MEMBER)) is dict
+        and type(obj.get("links", _NO_MEMBER)) is dict
+        and obj.get("meta") is None
+    ):
+        return
+    if type(obj) is not dict:
+        raise DecodeError("expected a resource object", path=RESOURCE_PATH)
+    rtype, rid = obj.get("type"), obj.get("id")
+    if type(rtype) is not str or not rtype:
+        raise DecodeError("a resource object needs a string type", path=f"{RESOURCE_PATH}.type")
+    if type(rid) is not str and (type(rid) is not int):
+        raise DecodeError("a resource object needs a string id", path=f"{RESOURCE_PATH}.id")
+    for member in ("attributes", "relationships", "links", "meta"):
+        value = obj.get(member)
+        if value is not None and type(value) is not dict:
+            raise DecodeError(f"{member} must be an object", path=f"{RESOURCE_PATH}.{member}")
+
+
+#: A missing member, as the fast check above reads it: an (empty) object.
+_NO_MEMBER: dict[str, Any] = {}
 
 #: Builds a payload from its fields in order: by slot stores on the codec's fast path,
 #: by ``__init__`` on the checked one (``_construct.py``; the same object either way).
 _PAYLOAD = {fast: constructor(WebhookPayload, fast=fast) for fast in (True, False)}
 
 
-def resource_event(payload: WebhookPayload, *, fast: bool = True) -> ResourceEvent:
+def resource_event(
+    payload: WebhookPayload, *, fast: bool = True, delivery: bytes | None = None
+) -> ResourceEvent:
     """What the bus carries for ``payload``: ``ResourceEvent.from_resource`` of its
-    resource, built by slot stores for the usual shape when ``fast`` (the same event)."""
+    resource, built by slot stores for the usual shape when ``fast`` (the same event).
+
+    ``delivery``: the body ``payload`` was decoded from, which the event then carries
+    (``ResourceEvent.delivery``), so that a bus need not serialize the resource again.
+    """
     raw = payload.raw_resource
     # The member's own string, which is its value (``WebhookEvent`` is a ``str`` enum):
     # what ``str(member)`` gives, without the enum's Python-level ``__str__``.
@@ -121,9 +245,16 @@ def resource_event(payload: WebhookPayload, *, fast: bool = True) -> ResourceEve
                 return ResourceEvent.from_resource(raw, event=event)
             status = attributes.get("status")
             return _EVENT(
-                rtype, rid, event, raw, status if type(status) is str else None, updated_at
+                rtype,
+                rid,
+                event,
+                raw,
+                status if type(status) is str else None,
+                updated_at,
+                delivery,
             )
-    return ResourceEvent.from_resource(raw, event=event)
+    plain = ResourceEvent.from_resource(raw, event=event)
+    return plain if delivery is None else attrs.evolve(plain, delivery=delivery)
 
 
 _EVENT = constructor(ResourceEvent, fast=True)

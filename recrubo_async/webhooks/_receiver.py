@@ -118,6 +118,9 @@ class WebhookReceiver:
         self._dedupe: DedupeStore = (
             as_dedupe_store(dedupe) if dedupe is not None else InMemoryDedupe()
         )
+        #: The store when it is an ``InMemoryDedupe`` itself, asked without a coroutine
+        #: (its ``claim_now``/``done_now``); a subclass may override the async methods.
+        self._local_dedupe = self._dedupe if type(self._dedupe) is InMemoryDedupe else None
         self.dedupe_lease = check_duration("WebhookReceiver(dedupe_lease=...)", dedupe_lease)
         self.busy_wait = check_duration(
             "WebhookReceiver(busy_wait=...)", busy_wait, allow_zero=True
@@ -179,7 +182,11 @@ class WebhookReceiver:
         latin-1 decoding of those bytes: frameworks decode header bytes one way or the
         other (aiohttp UTF-8; Starlette and Django latin-1) and a ``str`` cannot say which.
         """
-        if isinstance(headers, Mapping):
+        # The adapters' raw pairs (a list in ASGI, a tuple in aiohttp) by exact type
+        # first: a Mapping check is an ABC check.
+        if type(headers) is not list and type(headers) is not tuple and isinstance(
+            headers, Mapping
+        ):
             presented: str | bytes | None = _header(headers, SECRET_HEADER)
         else:
             presented = raw_secret_header(headers)
@@ -232,10 +239,15 @@ class WebhookReceiver:
                 return WebhookResult(status=413, reason="body too large")
             try:
                 payload = decode_payload(body, self._codec)
+                handlers = self._handlers_for(payload) if self._handlers else ()
+                if handlers:
+                    # Decoded now, not in a handler: a delivery that a handler would read
+                    # and the SDK cannot is a 400, before it is claimed or published.
+                    payload.resource  # noqa: B018
             except DecodeError as exc:
                 logger.warning("webhook delivery rejected: %s", exc)
                 return WebhookResult(status=400, reason="bad payload")
-            return await self._process(payload)
+            return await self._process(payload, handlers, body)
         except Exception:  # the framework must get an answer, whatever broke
             logger.exception("webhook delivery failed unexpectedly")
             return WebhookResult(status=500, reason="internal error")
@@ -250,7 +262,19 @@ class WebhookReceiver:
             return WebhookResult(status=401, reason="unauthorized")
         return await self.handle_body(body)
 
-    async def _process(self, payload: WebhookPayload) -> WebhookResult:
+    def _handlers_for(self, payload: WebhookPayload) -> tuple[Handler, ...]:
+        """The handlers registered for ``payload``'s resource type and event, in order."""
+        rtype = payload.raw_resource["type"]
+        event = payload.event
+        return tuple(
+            handler
+            for htype, hevent, handler in self._handlers
+            if (htype is None or htype == rtype) and (hevent is None or hevent == event)
+        )
+
+    async def _process(
+        self, payload: WebhookPayload, handlers: tuple[Handler, ...], body: bytes
+    ) -> WebhookResult:
         in_flight = self._in_flight
         while payload.id in in_flight:
             # The same delivery is being handled right now: its outcome decides ours.
@@ -265,7 +289,11 @@ class WebhookReceiver:
         in_flight[payload.id] = None
         handled = False
         try:
-            claim = await self._dedupe.claim(payload.id, self.dedupe_lease)
+            local = self._local_dedupe
+            if local is not None:
+                claim = local.claim_now(payload.id, self.dedupe_lease)
+            else:
+                claim = await self._dedupe.claim(payload.id, self.dedupe_lease)
             if claim == "busy":
                 claim = await self._claim_when_free(payload.id)
             if claim == "done":
@@ -277,12 +305,15 @@ class WebhookReceiver:
                 logger.info("webhook %s is being handled by another replica", payload.id)
                 return WebhookResult(status=503, reason="in progress", payload=payload)
             try:
-                result = await self._deliver(payload)
+                result = await self._deliver(payload, handlers, body)
             except BaseException:
                 await self._release(payload.id)
                 raise
             if result.ok:
-                await self._mark_done(payload.id)
+                if local is not None:
+                    local.done_now(payload.id)
+                else:
+                    await self._mark_done(payload.id)
                 handled = True
             else:
                 # Released, so the sender's retry runs the handlers again.
@@ -323,8 +354,10 @@ class WebhookReceiver:
             # The lease expires by itself; the delivery's own outcome is what to report.
             logger.exception("could not release the claim on webhook %s", key)
 
-    async def _deliver(self, payload: WebhookPayload) -> WebhookResult:
-        event = resource_event(payload, fast=self._codec.fast)
+    async def _deliver(
+        self, payload: WebhookPayload, handlers: tuple[Handler, ...], body: bytes
+    ) -> WebhookResult:
+        event = resource_event(payload, fast=self._codec.fast, delivery=body)
         # Only updates are ordered: a create or delete is an event of its own, never
         # "replaced" by a newer state (a retried create must still reach its handler).
         ordered = event.event == "update"
@@ -343,11 +376,8 @@ class WebhookReceiver:
             # whether a newer state reached another one.
             if self.bus is not None and await self.bus.publish(event) is False and ordered:
                 return self._stale(payload, event, "the state the bus holds")
-            for rtype, revent, handler in self._handlers:
-                if (rtype is None or rtype == event.type) and (
-                    revent is None or revent == event.event
-                ):
-                    await handler(payload)
+            for handler in handlers:
+                await handler(payload)
         except Exception:
             logger.exception(
                 "webhook %s (%s %s %s) failed; answering 500 so Recrubo redelivers it",

@@ -8,7 +8,9 @@ from .._construct import constructor
 from ._payload import WebhookPayload
 
 
-@attrs.frozen(kw_only=True)
+# One per delivery: no ``__weakref__`` slot, so that ``_construct`` builds it by plain
+# slot stores.
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class WebhookResult:
     """What to answer Recrubo, and what was received.
 

@@ -20,7 +20,13 @@ import pytest
 
 from recrubo_async._jsonapi import Codec
 from recrubo_async.bus import InMemoryBus, ResourceEvent
-from recrubo_async.webhooks import WebhookPayload, WebhookReceiver, WebhookResult
+from recrubo_async.webhooks import (
+    Claim,
+    InMemoryDedupe,
+    WebhookPayload,
+    WebhookReceiver,
+    WebhookResult,
+)
 from recrubo_async.webhooks._payload import decode_payload, resource_event
 from recrubo_async.webhooks._result import answered
 
@@ -64,7 +70,10 @@ def test_the_payload_is_the_one_the_checked_path_builds(
     body = delivery(copy.deepcopy(resource), event=event, payload_id="p1", fields=["status"])
     fast, checked = decode_payload(body, FAST), decode_payload(body, CHECKED)
     assert type(fast) is type(checked) is WebhookPayload
-    assert fields_of(fast) == fields_of(checked)
+    # Each keeps the codec that read it, to decode its resource with when asked.
+    assert (fast._codec, checked._codec) == (FAST, CHECKED)
+    assert fields_of(fast) | {"_codec": None} == fields_of(checked) | {"_codec": None}
+    assert fast._resource is None  # not decoded until read
     assert fast == checked and hash(fast.id) == hash(checked.id)
     # The resource decoded keeping the parsed dicts equals one decoded from a copy.
     assert fast.resource == FAST.decode_resource(copy.deepcopy(resource))
@@ -146,3 +155,45 @@ async def test_the_bus_keeps_each_resource_at_about_its_json_size() -> None:
     # The JSON (2.4 KB) and the bookkeeping of the bus, the ordering record and the dedupe
     # store; the 16 KiB buffer would be 18 KB and more.
     assert per_resource < 6000, per_resource
+
+
+class AsyncOnlyDedupe(InMemoryDedupe):
+    """The same store, asked through its coroutines (a subclass takes the plain path)."""
+
+    async def claim(self, key: str, lease: float) -> Claim:
+        return await super().claim(key, lease)
+
+
+async def test_an_in_memory_store_asked_directly_answers_as_through_its_coroutines() -> None:
+    """The receiver calls ``InMemoryDedupe``'s ``claim_now``/``done_now``; a subclass,
+    which may override the async methods, is asked through them: the same answers."""
+    answers: dict[str, list[tuple[int, str]]] = {}
+    for name, store in (("direct", InMemoryDedupe()), ("async", AsyncOnlyDedupe())):
+        receiver = WebhookReceiver(secret=SECRET, dedupe=store)
+        assert (receiver._local_dedupe is store) == (name == "direct")
+        fail = {"p2": 1}
+
+        @receiver.on("flowGenerations")
+        async def flaky(payload: WebhookPayload, fail: dict[str, int] = fail) -> None:
+            if fail.get(payload.id, 0) > 0:
+                fail[payload.id] -= 1
+                raise RuntimeError("handler failed once")
+
+        got = answers.setdefault(name, [])
+        for pid, seconds in (("p1", 1), ("p1", 1), ("p2", 2), ("p2", 2), ("p2", 2), ("p3", 3)):
+            body = delivery(generation("g1", "finished", seconds=seconds), payload_id=pid)
+            result = await receiver.handle(headers(), body)
+            got.append((result.status, result.reason))
+        assert len(store) == 3
+    assert (
+        answers["direct"]
+        == answers["async"]
+        == [
+            (200, "ok"),
+            (200, "duplicate"),
+            (500, "handler failed"),
+            (200, "ok"),
+            (200, "duplicate"),
+            (200, "ok"),
+        ]
+    )

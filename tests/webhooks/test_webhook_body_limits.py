@@ -108,6 +108,45 @@ async def test_an_oversize_chunked_body_is_413_before_it_is_all_sent(serve: Serv
     assert handled == []
 
 
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+async def test_an_oversize_body_that_arrives_whole_is_413(serve: Serve, framing: str) -> None:
+    """Sent in one write, the body may be all buffered before the adapter looks (aiohttp
+    then takes it as it is): still measured against ``max_body``, still not handled."""
+    receiver, handled = make_receiver(read_timeout=PATIENCE * 2)
+    resource = generation("g-big", "finished")
+    resource["attributes"]["context"] = {"type": "text", "value": "x" * (MAX_BODY + 1)}
+    body = delivery(resource)
+    if framing == "chunked":
+        head = request_head(PATH, secret=SECRET.encode(), chunked=True)
+        whole = head + chunk(body) + b"0\r\n\r\n"
+    else:
+        whole = request_head(PATH, secret=SECRET.encode(), content_length=len(body)) + body
+    async with serve(receiver) as port, connect(port) as (reader, writer):
+        writer.write(whole)
+        await writer.drain()
+        status, answer_headers, answer = await asyncio.wait_for(read_response(reader), PATIENCE)
+        assert (status, answer) == (413, {"status": "body too large"})
+        assert answer_headers["connection"].lower() == "close"
+    assert handled == []
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+async def test_a_body_that_arrives_whole_is_handled(serve: Serve, framing: str) -> None:
+    receiver, handled = make_receiver()
+    body = delivery(generation("g-whole", "finished"), payload_id="whole")
+    if framing == "chunked":
+        head = request_head(PATH, secret=SECRET.encode(), chunked=True)
+        whole = head + chunk(body) + b"0\r\n\r\n"
+    else:
+        whole = request_head(PATH, secret=SECRET.encode(), content_length=len(body)) + body
+    async with serve(receiver) as port, connect(port) as (reader, writer):
+        writer.write(whole)
+        await writer.drain()
+        status, _, answer = await asyncio.wait_for(read_response(reader), PATIENCE)
+    assert (status, answer) == (200, {"status": "ok"})
+    assert handled == ["whole"]
+
+
 async def test_a_content_length_that_overstates_the_body_is_408_not_a_hang(
     serve: Serve,
 ) -> None:

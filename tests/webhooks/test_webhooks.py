@@ -147,7 +147,9 @@ async def test_oversized_body_is_413() -> None:
         b'{"data": {"type": "webhookPayload", "id": "p", "attributes": 3}}',
         b'{"data": {"type": "webhookPayload", "id": "p", "attributes": {"event": "update"}}}',
         b'{"data": {"type": "webhookPayload", "id": "p", "attributes": {"resource": {}}}}',
-        delivery({"type": "flowGenerations", "id": "g", "attributes": {"cost": "many"}}),
+        delivery({"type": "flowGenerations", "id": "g", "attributes": []}),
+        delivery({"type": "flowGenerations", "id": True, "attributes": {}}),
+        delivery({"type": "flowGenerations", "id": "g", "links": "x"}),
         orjson.dumps(
             {
                 "data": {

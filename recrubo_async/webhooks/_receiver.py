@@ -247,6 +247,10 @@ class WebhookReceiver:
             except DecodeError as exc:
                 logger.warning("webhook delivery rejected: %s", exc)
                 return WebhookResult(status=400, reason="bad payload")
+            if not handlers:
+                # Nothing would run twice: a redelivery only publishes the same state
+                # again, which no wait can tell from the first. No claim, no done.
+                return await self._deliver(payload, handlers, body)
             return await self._process(payload, handlers, body)
         except Exception:  # the framework must get an answer, whatever broke
             logger.exception("webhook delivery failed unexpectedly")
@@ -361,7 +365,7 @@ class WebhookReceiver:
         # Only updates are ordered: a create or delete is an event of its own, never
         # "replaced" by a newer state (a retried create must still reach its handler).
         ordered = event.event == "update"
-        key = event.key
+        key = (event.type, event.id)
         held = self._newest.get(key)
         if held is not None and is_stale(event.event, event.updated_at, *held):
             if ordered:

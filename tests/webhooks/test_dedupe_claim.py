@@ -179,6 +179,10 @@ async def test_past_busy_wait_the_copy_is_answered_503_in_progress(
         async def slow(payload: WebhookPayload) -> None:
             await gate.wait()
 
+        @b.on()  # replicas run the same code: b has the handler too
+        async def quick(payload: WebhookPayload) -> None:
+            return None
+
         body = delivery(generation("g1", "finished"), payload_id="p1")
         first = asyncio.create_task(a.handle(headers(), body))
         await asyncio.sleep(0.1)
@@ -278,6 +282,11 @@ async def test_a_contains_add_store_still_works_with_a_deprecation_warning() -> 
     store = OldStore()
     with pytest.warns(DeprecationWarning, match="claim"):
         receiver = WebhookReceiver(secret=SECRET, dedupe=store)  # type: ignore[arg-type]
+
+    @receiver.on()
+    async def handled(payload: WebhookPayload) -> None:
+        return None
+
     body = delivery(generation("g1", "finished"), payload_id="p1")
     assert (await receiver.handle(headers(), body)).reason == "ok"
     assert (await receiver.handle(headers(), body)).reason == "duplicate"

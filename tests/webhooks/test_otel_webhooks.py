@@ -61,6 +61,11 @@ async def test_each_delivery_is_a_server_span_with_its_resource_event_and_result
     recorded: Recorded,
 ) -> None:
     receiver = WebhookReceiver(secret=SECRET)
+
+    @receiver.on()  # deliveries with a handler are deduplicated (without, nothing runs twice)
+    async def handled(payload: Any) -> None:
+        return None
+
     async with serve(receiver_app(receiver)) as served:
         body = delivery(generation("g1", "finished", seconds=5))
         assert await post(served.url("/webhooks"), body) == 200

@@ -272,6 +272,11 @@ async def test_unexpected_failures_become_500_not_exceptions() -> None:
             raise OSError("store unreachable")
 
     receiver = WebhookReceiver(secret=SECRET, dedupe=BrokenDedupe())
+
+    @receiver.on()
+    async def handled(payload: WebhookPayload) -> None:
+        return None
+
     result = await receiver.handle(headers(), delivery(generation("g1", "queued")))
     assert (result.status, result.reason) == (500, "internal error")
 

@@ -20,7 +20,7 @@ from recrubo_async.errors import DecodeError
 from recrubo_async.models import FlowGeneration
 from recrubo_async.testing import Emulator
 from recrubo_async.waiters import WebhookWaiter
-from recrubo_async.webhooks import WebhookPayload, WebhookReceiver
+from recrubo_async.webhooks import Claim, InMemoryDedupe, WebhookPayload, WebhookReceiver
 from recrubo_async.webhooks._payload import decode_payload
 
 from ..support.deliveries import SECRET, delivery, generation, headers
@@ -127,3 +127,42 @@ def test_a_payload_pickles_and_copies_with_or_without_its_model(read_first: bool
         assert twin == payload and twin.id == "p1"
         assert twin.resource == payload.resource
         assert isinstance(twin.resource, FlowGeneration) and twin.resource.status == "finished"
+
+
+class CountingDedupe(InMemoryDedupe):
+    """An in-memory store that counts what it is asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    async def claim(self, key: str, lease: float) -> Claim:
+        self.asked += 1
+        return await super().claim(key, lease)
+
+
+async def test_a_delivery_no_handler_matches_is_published_without_a_claim() -> None:
+    """Nothing would run twice, so nothing is claimed: a redelivery publishes the same
+    state again (no wait can tell) and is answered ok; with a handler it is a duplicate."""
+    bus = InMemoryBus()
+    store = CountingDedupe()
+    receiver = WebhookReceiver(secret=SECRET, bus=bus, dedupe=store)
+    ran: list[str] = []
+
+    @receiver.on("flowRuns")
+    async def on_run(payload: WebhookPayload) -> None:
+        ran.append(payload.id)
+
+    sub = await bus.subscribe("flowGenerations", "g1")
+    body = delivery(generation("g1", "finished", seconds=5), payload_id="p1")
+    for _ in range(2):
+        assert (await receiver.handle(headers(), body)).reason == "ok"
+    assert store.asked == 0 and len(store) == 0
+    first, again = await sub.get(), await sub.get()
+    assert first == again and first.status == "finished"
+    run = {"type": "flowRuns", "id": "r1", "attributes": {"status": "running"}}
+    run_body = delivery(run, payload_id="p2")
+    assert (await receiver.handle(headers(), run_body)).reason == "ok"
+    assert (await receiver.handle(headers(), run_body)).reason == "duplicate"
+    assert ran == ["p2"] and store.asked == 2
+    await sub.close()

@@ -19,6 +19,7 @@ from recrubo_async.models import (
     VacancyApplicationParameters,
 )
 from recrubo_async.testing import Emulator
+from recrubo_async.waiters import CompletionWaiter
 from recrubo_async.webhooks import WebhookReceiver
 
 from .servers import receiver_app, serve
@@ -98,3 +99,15 @@ async def deployment(
             for rtype in ("flowGenerations", "flowRuns", "vacancyAnalyses"):
                 await client.webhooks.subscribe(rtype, events=["update", "delete"])
             yield Deployment(emu=emu, client=client, bus=bus, receiver=receiver)
+
+
+async def generate(env: Deployment, waiter: CompletionWaiter, **kwargs: Any) -> FlowGeneration:
+    """``create_and_wait`` of a flow generation with the test parameters, on ``waiter``."""
+    result: FlowGeneration = await env.client.flow_generations.create_and_wait(
+        flow_type="vacancy_application_flow",
+        parameters=PARAMETERS,
+        context=CONTEXT,
+        waiter=waiter,
+        **kwargs,
+    )
+    return result

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import sys
 from collections.abc import Callable
 
-import orjson
 import pytest
 
 from recrubo_async import (
@@ -19,24 +16,17 @@ from recrubo_async import (
 )
 from recrubo_async.bus import InMemoryBus, ResourceEvent
 from recrubo_async.bus._local import LocalSubscription
-from recrubo_async.errors import JobMayExistError
 from recrubo_async.models import FlowGeneration, FlowRun, Resource, VacancyAnalysis
-from recrubo_async.resources.flow_generations import FlowGenerations
-from recrubo_async.resources.flow_runs import FlowRuns
-from recrubo_async.resources.vacancy_analyses import VacancyAnalyses
-from recrubo_async.testing import Faults, retry_sleeps_disabled
+from recrubo_async.testing import Faults
 from recrubo_async.waiters import (
     CompletionWaiter,
     HybridWaiter,
     PollingWaiter,
     SyncWaiter,
-    WaitToken,
     WebhookWaiter,
 )
-from recrubo_async.waiters._conditions import JOB_SPECS
 
-from ..support import ROOT
-from ..support.deployment import CONTEXT, FAST_POLL, PARAMETERS, Deployment, deployment
+from ..support.deployment import CONTEXT, FAST_POLL, PARAMETERS, Deployment, deployment, generate
 from ..support.timing import eventually, result_of
 
 
@@ -54,16 +44,6 @@ def sdk_tasks() -> list[asyncio.Task[object]]:
         if "recrubo_async/waiters" in filename or "recrubo_async/bus" in filename:
             found.append(task)
     return found
-
-
-async def generate(env: Deployment, waiter: CompletionWaiter, **kwargs: object) -> FlowGeneration:
-    return await env.client.flow_generations.create_and_wait(
-        flow_type="vacancy_application_flow",
-        parameters=PARAMETERS,
-        context=CONTEXT,
-        waiter=waiter,
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 JOB_TYPES = ("flowGenerations", "flowRuns", "vacancyAnalyses")
@@ -404,120 +384,11 @@ async def test_cancelling_a_wait_leaves_nothing_behind(kind: str) -> None:
         assert (await env.client.flow_generations.retrieve(gen)).status == "queued"
 
 
-async def test_an_ambiguous_create_failure_is_not_resent() -> None:
-    faults = Faults(reset_after=1.0, methods={"POST"}, resources={"flow-generations"})
-    async with deployment(clock="manual", faults=faults) as env:
-        with pytest.raises(JobMayExistError) as info:
-            await generate(env, PollingWaiter(**FAST_POLL))
-        assert env.emu.stats.created["flowGenerations"] == 1
-        assert env.emu.stats.requests["POST /flow-generations"] == 1
-        message = str(info.value)
-        assert "NOT sent again" in message
-        assert "list(filter=" in message
-        assert info.value.resource_type == "flowGenerations"
-
-
-async def test_a_create_that_provably_failed_raises_the_api_error() -> None:
-    async with deployment(clock="manual") as env:
-        from recrubo_async import ValidationError
-
-        with pytest.raises(ValidationError):
-            await env.client.flow_generations.create_and_wait(
-                flow_type="vacancy_application_flow", parameters={}
-            )
-
-
-async def test_until_must_be_a_state_of_the_job() -> None:
-    async with deployment(clock="manual") as env:
-        with pytest.raises(ValueError, match="'started', 'terminal'"):
-            await env.client.flow_runs.wait("x", until="done")
-
-
-def test_wait_tokens_round_trip_and_reject_garbage() -> None:
-    token = WaitToken.starting_now(type="flowGenerations", id="g1", until="finished", timeout=60)
-    again = WaitToken.loads(token.dumps())
-    assert again == token
-    remaining = again.remaining()
-    assert remaining is not None and 55 < remaining <= 60
-    assert WaitToken(type="x", id="1", until="done").remaining() is None
-    for bad in ("{", "[]", '{"type": "x"}', '{"type":"x","id":"1","until":"u","deadline":"soon"}'):
-        with pytest.raises(ValueError, match="not a wait token"):
-            WaitToken.loads(bad)
-
-
-async def test_a_token_for_another_type_is_refused() -> None:
-    async with deployment(clock="manual") as env:
-        token = WaitToken(type="flowRuns", id="r1", until="terminal")
-        with pytest.raises(ValueError, match="flowRuns"):
-            await env.client.flow_generations.wait(token)
-
-
-def test_a_wait_token_may_name_exactly_the_job_kinds_of_the_resources() -> None:
-    """Each job's spec sits on its resource; the table tokens are checked against is theirs."""
-    resources = (FlowGenerations, FlowRuns, VacancyAnalyses)
-    assert {r._job.type: r._job for r in resources} == JOB_SPECS
-    for resource in resources:
-        spec = resource._job
-        token = WaitToken(type=spec.type, id="x1", until=spec.default_until)
-        assert WaitToken.loads(token.dumps(), allow_no_deadline=True) == token
-
-
 async def flow_and_thread(env: Deployment) -> tuple[str, str]:
     gen = await generate(env, SyncWaiter())
     assert gen.flow_id is not None
     thread = await env.client.message_threads.create(channel="whatsapp", identifier="31612345678")
     return gen.flow_id, thread.id
-
-
-async def test_a_wait_token_resumes_the_wait_in_another_process() -> None:
-    async with deployment(speed=20) as env:
-        gen = await env.generation()
-        token = env.client.flow_generations.wait_token(gen, timeout=30)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.support.resume_wait",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=str(ROOT),
-            env={
-                **os.environ,
-                "RECRUBO_API_KEY": env.client._config.api_key.reveal(),
-                "RECRUBO_BASE_URL": env.emu.base_url,
-            },
-        )
-        out, err = await asyncio.wait_for(proc.communicate(token.dumps().encode()), 30)
-        assert proc.returncode == 0, err.decode()
-        assert orjson.loads(out) == {"id": gen.id, "status": "finished"}
-
-
-async def test_a_thousand_waits_under_faults_all_finish_and_nothing_is_created_twice() -> None:
-    faults = Faults(
-        webhook_drop=0.3,
-        webhook_duplicate=0.2,
-        webhook_reorder=0.2,
-        webhook_delay=0.5,
-        rate_429=0.05,
-        rate_503=0.05,
-        methods={"GET"},
-    )
-    async with deployment(speed=20, seed=7, faults=faults) as env:
-        waiter = HybridWaiter(env.bus, safety_poll_interval=0.5, max_interval=1.0)
-        with retry_sleeps_disabled():
-            results = await asyncio.wait_for(
-                asyncio.gather(*(generate(env, waiter) for _ in range(1000))), 120
-            )
-        assert len({gen.id for gen in results}) == 1000
-        for gen in results:
-            assert gen.status == "finished"
-            assert gen.flow_id is not None
-        assert env.emu.stats.created["flowGenerations"] == 1000
-        assert env.emu.stats.requests["POST /flow-generations"] == 1000
-        assert env.emu.stats.faults  # the faults really happened
-        assert isinstance(env.bus, InMemoryBus)
-        assert env.bus.subscription_count == 0
-        assert waiter.fallback.active_polls == 0
 
 
 async def test_a_timeout_inside_on_status_is_not_the_waits_timeout() -> None:

@@ -2,8 +2,9 @@
 
 The emulator POSTs webhooks to a ``WebhookReceiver`` mounted on an aiohttp app on loopback
 (``add_routes``); nothing is synthesized (bodies built by hypothesis are in
-``test_webhooks_fuzz.py``). Every scenario runs on the emulator's manual clock, so retries and held-back
-deliveries happen exactly when ``advance`` says, and every test is bounded by a timeout.
+``test_webhooks_fuzz.py``). Every scenario runs on the emulator's manual clock, so retries
+and held-back deliveries happen exactly when ``advance`` says, and every test is bounded
+by a timeout.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import HttpVersion11, web
+from multidict import CIMultiDict
 
 from .._compat import drop_connection, reset_output_size
 from ._body import INCOMPLETE, TIMED_OUT, TOO_LARGE, UNAUTHORIZED, declared_too_large, within
@@ -145,9 +146,11 @@ async def _refuse(request: web.Request, result: WebhookResult) -> web.StreamResp
 
 
 def _answer(result: WebhookResult) -> web.Response:
-    return web.Response(
-        status=result.status, body=_body(result.reason), content_type="application/json"
-    )
+    # The header given whole (aiohttp copies it): the same answer as content_type=...
+    return web.Response(status=result.status, body=_body(result.reason), headers=_JSON)
+
+
+_JSON: CIMultiDict[str] = CIMultiDict({"Content-Type": "application/json"})
 
 
 #: Each answer's body, by reason: a handful of fixed words, encoded once.

@@ -36,10 +36,15 @@ async def test_aiohttp_route_accepts_a_verified_delivery(
         async with session.post(url, data=body, headers=headers()) as resp:
             assert resp.status == 200
             assert await resp.json() == {"status": "ok"}
+            assert resp.headers["Content-Type"] == "application/json"
         async with session.post(url, data=body, headers=headers()) as resp:
             assert await resp.json() == {"status": "duplicate"}
+        async with session.post(url, data=b"[]", headers=headers()) as resp:
+            assert (resp.status, await resp.json()) == (400, {"status": "bad payload"})
+            assert resp.headers["Content-Type"] == "application/json"
         async with session.post(url, data=body, headers=headers("nope")) as resp:
             assert resp.status == 401
+            assert resp.headers["Content-Type"] == "application/json"
             text = await resp.text()
             assert SECRET not in text
     assert len(received) == 1

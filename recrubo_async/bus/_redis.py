@@ -7,7 +7,8 @@ TTL, so a waiter that subscribes after the event still finds it.
 
 ``latest()`` reads are batched: every read asked for in one loop tick is one MGET, so
 thousands of waits starting together cost a few round trips and connections. Publishes are
-batched the same way (``_publisher``): those of one tick go out as one pipeline.
+batched the same way (``_scripts``): those of one tick go out as one pipeline, shared
+with a ``RedisDedupe`` that uses the same ``client=``.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ except ImportError as exc:  # pragma: no cover - only without the extra
     raise ImportError("RedisBus needs the redis extra: pip install 'recrubo-async[redis]'") from exc
 
 from ._pool import pooled_client
-from ._publisher import Publisher
 from ._redis_channels import _MGET_CHUNK, RedisChannels
+from ._scripts import LuaScript, ScriptBatcher, batcher_for
 
 __all__ = ["RedisBus", "pooled_client"]
 
@@ -50,7 +51,8 @@ _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 # script reads its first bytes (GETRANGE) and matches them, instead of copying and decoding
 # the whole document on every publish. A state stored in another layout (by an older
 # version of the SDK) is decoded whole, as before.
-_PUBLISH_LUA = """
+_PUBLISH = LuaScript(
+    """
 local held, old
 local head = redis.call('GETRANGE', KEYS[1], 0, 95)
 if head ~= '' then
@@ -71,7 +73,9 @@ if ts and old and ts < old then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
 redis.call('PUBLISH', KEYS[2], ARGV[1])
 return 1
-"""
+""",
+    keys=2,
+)
 
 #: The resource type of ``check()``'s private channel: no JSON:API type looks like it.
 _CHECK_TYPE = "recrubo.bus-check"
@@ -125,7 +129,11 @@ class RedisBus(RedisChannels):
         #: ``latest()`` reads waiting for the next MGET, and the task that sends it.
         self._reads: list[tuple[str, asyncio.Future[bytes | str | None]]] = []
         self._reader: asyncio.Task[None] | None = None
-        self._publisher = Publisher(self._redis, self._redis.register_script(_PUBLISH_LUA))
+        # A client of its own gets a batcher of its own (closed with the bus); a borrowed
+        # one shares the client's (with a RedisDedupe on the same client, say).
+        self._scripts = (
+            ScriptBatcher(self._redis) if self._owns_client else batcher_for(self._redis)
+        )
 
     def __repr__(self) -> str:
         return f"RedisBus(prefix={self.prefix!r}, subscriptions={self.subscription_count})"
@@ -138,9 +146,16 @@ class RedisBus(RedisChannels):
         message = event.to_json()
         ts = "" if event.updated_at is None else repr(event.updated_at.timestamp())
         key = (event.type, event.id)
-        return await self._publisher.publish(
-            (self._latest_key(key), self._channel(key), message, ts, event.event, self._ttl_ms)
+        accepted = await self._scripts.run(
+            _PUBLISH,
+            self._latest_key(key),
+            self._channel(key),
+            message,
+            ts,
+            event.event,
+            self._ttl_ms,
         )
+        return bool(accepted)
 
     async def latest(self, type: str, id: str) -> ResourceEvent | None:
         """The stored latest state, or None (also when Redis is unreachable: the caller's
@@ -228,7 +243,10 @@ class RedisBus(RedisChannels):
         """Stop listening, end open subscriptions, close the connection the bus made."""
         self._closed = True
         self._wake.set()
-        await self._publisher.aclose()
+        if self._owns_client:
+            # A shared batcher is left running: its other users' runs, and this bus's
+            # publishes still in flight, finish on the borrowed client.
+            await self._scripts.aclose()
         for task in (self._syncer, self._listener, self._reader):
             if task is not None:
                 task.cancel()

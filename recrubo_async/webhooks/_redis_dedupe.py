@@ -1,4 +1,9 @@
-"""``RedisDedupe``: one dedupe store shared by every web replica (the ``redis`` extra)."""
+"""``RedisDedupe``: one dedupe store shared by every web replica (the ``redis`` extra).
+
+Its three scripts (claim, done, release) run through the client's ``ScriptBatcher``: the
+calls of the deliveries in flight that are asked for in one loop tick go out as one
+pipeline (with the ``RedisBus``'s publishes too, when both use the same ``client=``).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ try:
     import redis.asyncio as aioredis
     from redis.exceptions import RedisError
 
-    from ..bus._redis import pooled_client
+    from ..bus._pool import pooled_client
+    from ..bus._scripts import LuaScript, ScriptBatcher, batcher_for
 except ImportError as exc:  # pragma: no cover - only without the extra
     raise ImportError(
         "RedisDedupe needs the redis extra: pip install 'recrubo-async[redis]'"
@@ -31,7 +37,8 @@ _ORPHAN_RETRIES = (0.0, 0.2, 0.5, 1.0, 2.0, 4.0)
 # replicas claiming the same delivery at once cannot both get it. Held under our own
 # token is ours: redis-py resends a command whose answer timed out, and the first
 # attempt may have run.
-_CLAIM_LUA = """
+_CLAIM = LuaScript(
+    """
 local current = redis.call('GET', KEYS[1])
 if not current or current == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -39,24 +46,32 @@ if not current or current == ARGV[1] then
 end
 if current == 'done' then return 'done' end
 return 'busy'
-"""
+""",
+    keys=1,
+)
 
 # Mark done unless another holder has claimed it since our lease ran out: that holder's
 # outcome decides (it runs the handlers again, or not, by itself).
-_DONE_LUA = """
+_MARK_DONE = LuaScript(
+    """
 local current = redis.call('GET', KEYS[1])
 if current and current ~= ARGV[1] and current ~= 'done' then return 0 end
 redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
 return 1
-"""
+""",
+    keys=1,
+)
 
 # Delete only our own claim: a replica whose lease expired must not free another's.
-_RELEASE_LUA = """
+_RELEASE = LuaScript(
+    """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
-"""
+""",
+    keys=1,
+)
 
 
 class RedisDedupe:
@@ -95,13 +110,16 @@ class RedisDedupe:
         self._owns_client = client is None
         # Nothing connects until the first command.
         self._redis: aioredis.Redis = client or pooled_client(url)  # type: ignore[arg-type]
-        self._claim = self._redis.register_script(_CLAIM_LUA)
-        self._done = self._redis.register_script(_DONE_LUA)
-        self._release = self._redis.register_script(_RELEASE_LUA)
+        # A client of its own gets a batcher of its own (closed with the store); a
+        # borrowed one shares the client's (with a RedisBus on the same client, say).
+        self._scripts = (
+            ScriptBatcher(self._redis) if self._owns_client else batcher_for(self._redis)
+        )
         #: The token of each claim this store holds, by delivery id.
         self._tokens: dict[str, str] = {}
         #: Background releases of claims whose answer was lost (closed by ``aclose``).
         self._cleanups: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     def __repr__(self) -> str:
         # Never the URL: it may carry a password.
@@ -114,7 +132,7 @@ class RedisDedupe:
         token = f"claim:{secrets.token_hex(8)}"
         lease_ms = str(max(1, math.ceil(lease * 1000)))
         try:
-            answer = await self._claim(keys=[self._key(key)], args=[token, lease_ms])
+            answer = await self._scripts.run(_CLAIM, self._key(key), token, lease_ms)
         except BaseException:
             # The script may have run with its answer lost (a timeout while Redis
             # stalled): the claim would then block every redelivery for its whole lease
@@ -128,6 +146,9 @@ class RedisDedupe:
         return "done" if state == _DONE else "busy"
 
     def _release_orphan(self, key: str, token: str) -> None:
+        if self._closed:
+            # No task outlives the store: the claim's lease ends it.
+            return
         task = asyncio.get_running_loop().create_task(self._free(key, token))
         self._cleanups.add(task)
         task.add_done_callback(self._cleanups.discard)
@@ -136,7 +157,7 @@ class RedisDedupe:
         for pause in _ORPHAN_RETRIES:
             await asyncio.sleep(pause)
             try:
-                await self._release(keys=[self._key(key)], args=[token])
+                await self._scripts.run(_RELEASE, self._key(key), token)
             except (RedisError, OSError) as exc:
                 last = exc
             else:
@@ -146,19 +167,21 @@ class RedisDedupe:
 
     async def done(self, key: str) -> None:
         token = self._tokens.pop(key, "")
-        await self._done(keys=[self._key(key)], args=[token, self._ttl_ms])
+        await self._scripts.run(_MARK_DONE, self._key(key), token, self._ttl_ms)
 
     async def release(self, key: str) -> None:
         token = self._tokens.pop(key, None)
         if token is not None:
-            await self._release(keys=[self._key(key)], args=[token])
+            await self._scripts.run(_RELEASE, self._key(key), token)
 
     async def aclose(self) -> None:
         """Stop freeing lost claims; close the connection the store made (a borrowed
         ``client`` is left open)."""
+        self._closed = True
         for task in list(self._cleanups):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._owns_client:
+            await self._scripts.aclose()
             await self._redis.aclose()

@@ -16,6 +16,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from recrubo_async.webhooks import RedisDedupe, WebhookPayload, WebhookReceiver
+from recrubo_async.webhooks._redis_dedupe import _CLAIM
 
 from ..support.deliveries import SECRET, delivery, generation, headers
 from ..support.redis_server import RedisServer
@@ -91,11 +92,11 @@ async def test_a_resent_claim_with_its_own_token_is_claimed(
     the key held under its own token and answers "claimed", not "busy"."""
     store = RedisDedupe(redis_server.url, prefix="resend")
     try:
-        args = ["claim:same-token", "10000"]
-        first = await store._claim(keys=["resend:dedupe:p1"], args=args)
-        second = await store._claim(keys=["resend:dedupe:p1"], args=args)
+        args = ["resend:dedupe:p1", "claim:same-token", "10000"]
+        first = await store._scripts.run(_CLAIM, *args)
+        second = await store._scripts.run(_CLAIM, *args)
         assert (first, second) == (b"claimed", b"claimed")
-        other = await store._claim(keys=["resend:dedupe:p1"], args=["claim:other", "10000"])
+        other = await store._scripts.run(_CLAIM, "resend:dedupe:p1", "claim:other", "10000")
         assert other == b"busy"
     finally:
         await store.aclose()

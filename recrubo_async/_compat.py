@@ -2,8 +2,9 @@
 
 Each shim says which version it was checked against and what breaks if that API changes;
 ``tests/client/test_compat.py`` runs each one on the installed versions, so an upgrade
-that changes one fails there first. None is on a per-request or per-wait path: they run
-once per session, per refused webhook, per pub/sub batch or message, or at import.
+that changes one fails there first. Only one is on a per-delivery path
+(``pool_connection``: a dict lookup once its pool class is known); the others run once per
+session, per refused webhook, per pub/sub batch or message, or at import.
 
 Checked against aiohttp 3.14.5, redis-py 8.1.0 and CPython 3.11.7 (3.12 and later take the
 public ``inspect.markcoroutinefunction``).
@@ -121,6 +122,30 @@ def on_reconnect(connection: Any, callback: Callable[[Any], None]) -> None:
 def off_reconnect(connection: Any, callback: Callable[[Any], None]) -> None:
     """Undo :func:`on_reconnect` (``Connection.deregister_connect_callback``, redis-py 8.1)."""
     connection.deregister_connect_callback(callback)
+
+
+# -- redis-py connection pools (bus/_scripts.py) -------------------------------------------
+
+#: Per pool class: whether its ``get_connection`` requires a command name.
+_NAMES_COMMAND: dict[type[Any], bool] = {}
+
+
+def pool_connection(pool: Any) -> Any:
+    """``pool.get_connection()``: an awaitable of a pooled connection, for the lean
+    pipeline exchange of ``bus/_scripts.py``.
+
+    redis-py 5.0 to 5.2 require a command name (``get_connection(command_name, *keys)``);
+    later versions make it optional and warn when it is given (deprecated). Which one is
+    read from the signature, once per pool class.
+    """
+    cls = type(pool)
+    names = _NAMES_COMMAND.get(cls)
+    if names is None:
+        parameter = inspect.signature(cls.get_connection).parameters.get("command_name")
+        names = _NAMES_COMMAND[cls] = (
+            parameter is not None and parameter.default is inspect.Parameter.empty
+        )
+    return pool.get_connection("EVALSHA") if names else pool.get_connection()
 
 
 # -- the standard library --------------------------------------------------------------------

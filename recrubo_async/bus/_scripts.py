@@ -21,11 +21,18 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .._compat import pool_connection
+from .._within import within
 
 #: Script runs sent in one pipeline at most.
 MAX_BATCH = 256
 #: The longest ``aclose`` waits for a run a caller is sending.
 CLOSE_WAIT = 5.0
+#: The longest one exchange (a pipeline's write and its answers) may take; past it, its
+#: runs fail with ``redis.exceptions.TimeoutError`` and the connection is dropped.
+EXCHANGE_TIMEOUT = 10.0
 
 
 class LuaScript:
@@ -167,11 +174,21 @@ class ScriptBatcher:
         if redis is None:
             raise ConnectionError("the Redis client was garbage-collected")
         pool = redis.connection_pool
-        conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+        conn = await pool_connection(pool)
         try:
-            results: list[Any] = await conn.retry.call_with_retry(
+            exchange = conn.retry.call_with_retry(
                 lambda: _exchange(conn, commands), lambda error: conn.disconnect()
             )
+            try:
+                results: list[Any] = await within(EXCHANGE_TIMEOUT, exchange)
+            except TimeoutError:
+                # A silent connection (half-open after a failover or an idle drop): one
+                # exchange is in flight at a time, so without a deadline every later run
+                # would queue behind it for ever. Its answers are unread: never reused.
+                await conn.disconnect()
+                raise RedisTimeoutError(
+                    f"no answer from Redis within {EXCHANGE_TIMEOUT:g} s"
+                ) from None
         finally:
             await pool.release(conn)
         return results

@@ -8,16 +8,18 @@ header first, then read the body in a loop that stops at ``max_body`` (whatever
 
 from __future__ import annotations
 
-import asyncio
-import math
-import sys
-import types
-from collections.abc import Awaitable, Coroutine, Generator
-from typing import Any, TypeVar, cast
-
+from .._within import within
 from ._result import WebhookResult
 
-_T = TypeVar("_T")
+__all__ = [
+    "INCOMPLETE",
+    "NOT_POST",
+    "TIMED_OUT",
+    "TOO_LARGE",
+    "UNAUTHORIZED",
+    "declared_too_large",
+    "within",
+]
 
 UNAUTHORIZED = WebhookResult(status=401, reason="unauthorized")
 TOO_LARGE = WebhookResult(status=413, reason="body too large")
@@ -29,86 +31,3 @@ INCOMPLETE = WebhookResult(status=400, reason="incomplete body")
 def declared_too_large(content_length: int | None, limit: int) -> bool:
     """Whether ``Content-Length`` alone already says the body is over the limit."""
     return content_length is not None and content_length > limit
-
-
-if sys.version_info >= (3, 11):
-
-    def within(seconds: float | None, reading: Coroutine[Any, Any, _T]) -> Awaitable[_T]:
-        """``await reading``, or ``TimeoutError`` after ``seconds`` (``None``: no limit).
-
-        The same outcome as ``asyncio.timeout(seconds)`` around the read, at the same
-        moment, but the timer is started only if the read has to wait: a delivery's body
-        is nearly always in the server's buffer when the application starts, and then it
-        costs no timer at all (a timer per body, cancelled 10 s before it would fire,
-        piles up in the loop's heap at thousands of deliveries a second).
-        """
-        if seconds is None or seconds == math.inf:
-            return reading
-        return _bounded(seconds, reading)
-
-    @types.coroutine
-    def _bounded(seconds: float, reading: Coroutine[Any, Any, _T]) -> Generator[Any, Any, _T]:
-        # Step ``reading`` by hand (what ``await`` does), to see whether it suspends.
-        try:
-            step = reading.send(None)
-        except StopIteration as finished:
-            return cast(_T, finished.value)
-        task = asyncio.current_task()
-        if task is None:
-            reading.close()
-            raise RuntimeError("a body read with a deadline must run inside a task")
-        loop = task.get_loop()
-        timer = _ReadTimer(task)
-        handle = loop.call_at(loop.time() + seconds, timer)
-        try:
-            while True:
-                try:
-                    signal = yield step
-                except GeneratorExit:
-                    reading.close()
-                    raise
-                except BaseException as exc:  # thrown in by the task: pass it on
-                    step = reading.throw(exc)
-                else:
-                    step = reading.send(signal)
-        except StopIteration as finished:
-            return cast(_T, finished.value)
-        except asyncio.CancelledError as exc:
-            if timer.withdraw():
-                raise TimeoutError from exc
-            raise
-        finally:
-            handle.cancel()
-            timer.withdraw()
-
-    class _ReadTimer:
-        """Cancels the reading task at the deadline; ``asyncio.timeout``'s bookkeeping."""
-
-        __slots__ = ("_cancelling", "_state", "_task")
-
-        def __init__(self, task: asyncio.Task[Any]) -> None:
-            self._task = task
-            # Cancellations requested before the read are not the deadline's.
-            self._cancelling = task.cancelling()
-            self._state = "pending"
-
-        def __call__(self) -> None:
-            self._state = "expired"
-            self._task.cancel()
-
-        def withdraw(self) -> bool:
-            """Withdraw the deadline's cancellation (once): whether the task's pending
-            cancellation was the deadline's alone, so the read timed out."""
-            if self._state != "expired":
-                return False
-            self._state = "withdrawn"
-            return self._task.uncancel() <= self._cancelling
-
-else:  # pragma: no cover - Python 3.10
-
-    async def within(seconds: float | None, reading: Coroutine[Any, Any, _T]) -> _T:
-        """``await reading``, or ``TimeoutError`` after ``seconds`` (``None``: no limit)."""
-        try:
-            return await asyncio.wait_for(reading, seconds)
-        except asyncio.TimeoutError as exc:  # not yet the builtin TimeoutError on 3.10
-            raise TimeoutError from exc

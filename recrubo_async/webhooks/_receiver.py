@@ -184,8 +184,10 @@ class WebhookReceiver:
         """
         # The adapters' raw pairs (a list in ASGI, a tuple in aiohttp) by exact type
         # first: a Mapping check is an ABC check.
-        if type(headers) is not list and type(headers) is not tuple and isinstance(
-            headers, Mapping
+        if (
+            type(headers) is not list
+            and type(headers) is not tuple
+            and isinstance(headers, Mapping)
         ):
             presented: str | bytes | None = _header(headers, SECRET_HEADER)
         else:
@@ -234,6 +236,9 @@ class WebhookReceiver:
         return self._telemetry.traced_delivery(self._handle_body(body))
 
     async def _handle_body(self, body: bytes) -> WebhookResult:
+        if type(body) is not bytes:
+            # A bytearray or memoryview the caller may reuse: the bus keeps the body.
+            body = bytes(body)
         try:
             if len(body) > self.max_body:
                 return WebhookResult(status=413, reason="body too large")

@@ -72,7 +72,12 @@ async def _handle(receiver: WebhookReceiver, request: web.Request) -> web.Stream
     if content.is_eof():
         # The whole body has arrived (the usual delivery: a few KiB in the packets that
         # brought the headers): take it as it is, with no read loop and no deadline.
-        whole = content.read_nowait()
+        try:
+            whole = content.read_nowait()
+        except ConnectionError:
+            # The sender hung up after sending it (aiohttp parks the error on the
+            # stream): as below, nobody hears the answer.
+            return _answer(receiver._refused(INCOMPLETE))
         body: bytes | None = whole if len(whole) <= limit else None
     elif declared_too_large(request.content_length, limit):
         return await _refuse(request, receiver._refused(TOO_LARGE))

@@ -101,3 +101,26 @@ async def test_states_kept_as_deliveries_add_nothing_for_the_cyclic_gc_to_walk()
     gc.collect()
     # The receiver's own records are atomic too: a few objects per delivery at most.
     assert len(gc.get_objects()) - before < 2000 * 0.1
+
+
+async def test_a_hand_made_event_whose_delivery_holds_no_resource_is_not_given_back() -> None:
+    bus = InMemoryBus()
+    event = ResourceEvent(
+        type="flowGenerations",
+        id="g1",
+        event="update",
+        resource=resource("g1"),
+        delivery=b'{"data": {"type": "webhookPayload"}}',
+    )
+    assert await bus.publish(event) is True
+    assert await bus.latest("flowGenerations", "g1") is None
+
+
+async def test_a_body_in_a_reusable_buffer_is_copied_before_the_bus_keeps_it() -> None:
+    bus = InMemoryBus()
+    receiver = WebhookReceiver(secret=SECRET, bus=bus)
+    buffer = bytearray(delivery(resource("g1")))
+    assert (await receiver.handle_body(buffer)).reason == "ok"  # type: ignore[arg-type]
+    buffer[:] = b" " * len(buffer)  # the caller reuses its buffer
+    latest = await bus.latest("flowGenerations", "g1")
+    assert latest is not None and latest.resource == resource("g1")

@@ -20,13 +20,15 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from recrubo_async.bus import RedisBus, ResourceEvent
+from recrubo_async.bus import RedisBus, ResourceEvent, _scripts
 from recrubo_async.bus._scripts import _SHARED, LuaScript, ScriptBatcher
 from recrubo_async.webhooks import RedisDedupe
 
 from ..support.deliveries import generation
 from ..support.redis_server import RedisServer, free_port
+from ..support.servers import PATIENCE
 
 
 async def evalsha_calls(admin: aioredis.Redis) -> int:
@@ -311,3 +313,56 @@ async def test_a_borrowed_clients_batcher_goes_with_the_client(redis_server: Red
     del store, client
     gc.collect()
     assert gone() is None
+
+
+async def test_a_silent_connection_fails_its_exchange_at_the_deadline_not_every_later_run(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One exchange is in flight at a time: a connection that stops answering (half-open
+    after a failover or an idle drop) must not hold every later claim for ever."""
+    monkeypatch.setattr(_scripts, "EXCHANGE_TIMEOUT", 0.5)
+    frozen: set[int] = set()
+    connections: list[int] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", redis_server.port)
+        me = len(connections)
+        connections.append(me)
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, answers: bool) -> None:
+            while data := await src.read(65536):
+                if answers and me in frozen:
+                    continue  # this connection's answers never arrive
+                dst.write(data)
+                await dst.drain()
+
+        await asyncio.gather(
+            pump(reader, up_writer, False), pump(up_reader, writer, True), return_exceptions=True
+        )
+        for w in (writer, up_writer):
+            w.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    # No socket timeout (redis-py 5's default; 8's is 5 s): only the exchange's deadline
+    # can end the wait.
+    client = aioredis.Redis(host="127.0.0.1", port=port, socket_timeout=None)
+    store = RedisDedupe(client=client, prefix="silent")
+    try:
+        assert await store.claim("warm", 30.0) == "claimed"
+        frozen.update(connections)  # the one pooled connection goes silent
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        stuck = asyncio.create_task(store.claim("a", 30.0))
+        await asyncio.sleep(0.05)
+        others = [asyncio.create_task(store.claim(key, 30.0)) for key in "bcdef"]
+        with pytest.raises(RedisTimeoutError):
+            await asyncio.wait_for(asyncio.shield(stuck), 0.5 + PATIENCE)
+        # The next exchange goes on a fresh connection and is answered.
+        answered = await asyncio.wait_for(asyncio.gather(*others), PATIENCE)
+        assert answered == ["claimed"] * 5
+        assert loop.time() - started < 0.5 + PATIENCE
+    finally:
+        server.close()
+        await store.aclose()
+        await client.aclose()

@@ -11,8 +11,10 @@ from collections.abc import Coroutine
 from typing import Any
 
 import aiohttp
+import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from recrubo_async import _compat
 from recrubo_async.models.flow_run import FlowRunStatus
@@ -132,3 +134,31 @@ def test_enum_members_by_value_maps_each_value_to_its_member() -> None:
     members = _compat.enum_members_by_value(FlowRunStatus)
     assert members["running"] is FlowRunStatus.RUNNING
     assert set(members) == {status.value for status in FlowRunStatus}
+
+
+async def test_a_pooled_connection_is_asked_for_as_the_installed_redis_py_wants() -> None:
+    """redis-py 5.0-5.2 require a command name; later versions warn when one is given
+    (the suite runs with -W error, so the installed pool's call must not warn)."""
+    asked: list[tuple[Any, ...]] = []
+
+    class Before53:
+        async def get_connection(self, command_name: str, *keys: Any, **options: Any) -> str:
+            asked.append((command_name, *keys))
+            return "old"
+
+    class Later:
+        async def get_connection(self, command_name: Any = None, *keys: Any) -> str:
+            asked.append((command_name, *keys))
+            return "new"
+
+    assert await _compat.pool_connection(Before53()) == "old"
+    assert await _compat.pool_connection(Later()) == "new"
+    assert asked == [("EVALSHA",), (None,)]
+    client = aioredis.Redis(host="127.0.0.1", port=1)  # never connects
+    pool = client.connection_pool
+    awaitable = _compat.pool_connection(pool)
+    assert inspect.isawaitable(awaitable)
+    # Nothing listens on port 1: the connect fails (a deprecation warning would fail first).
+    with pytest.raises(RedisConnectionError):
+        await awaitable
+    await client.aclose()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from recrubo_async.bus import InMemoryBus
 from recrubo_async.webhooks import WebhookPayload, WebhookReceiver
 
 from ..support.deliveries import SECRET, delivery, generation, headers
+from ..support.raw_http import request_head
 from ..support.servers import receiver_app, serve
 
 
@@ -68,3 +73,43 @@ async def test_aiohttp_route_refuses_large_bodies_by_header_and_by_stream(
         async with session.post(url, data=b"{}", headers=headers()) as resp:
             assert resp.status == 400
     assert received == []
+
+
+async def test_a_sender_that_hangs_up_after_a_whole_body_is_dropped_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The body has fully arrived, then the sender leaves before the handler runs (a
+    middleware awaited first): aiohttp parks the error on the stream. Nobody hears an
+    answer; nothing is handled and nothing is logged as an error."""
+    receiver = WebhookReceiver(secret=SECRET)
+    handled: list[str] = []
+
+    @receiver.on()
+    async def record(payload: WebhookPayload) -> None:
+        handled.append(payload.id)
+
+    hung_up = asyncio.Event()
+
+    @web.middleware
+    async def slow(request: web.Request, handler: Any) -> web.StreamResponse:
+        await hung_up.wait()  # e.g. authentication or tracing that awaits
+        await asyncio.sleep(0.05)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    app = web.Application(middlewares=[slow])
+    receiver.add_routes(app, "/hooks")
+    body = delivery(generation("g1", "finished"), payload_id="left")
+    head = request_head("/hooks", secret=SECRET.encode(), content_length=len(body))
+    with caplog.at_level(logging.WARNING):
+        async with serve(app) as served:
+            _, writer = await asyncio.open_connection("127.0.0.1", served.port)
+            writer.write(head + body)
+            await writer.drain()
+            writer.close()
+            await writer.wait_closed()
+            await asyncio.sleep(0.05)
+            hung_up.set()
+            await asyncio.sleep(0.3)
+    assert handled == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

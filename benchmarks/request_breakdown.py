@@ -31,7 +31,7 @@ import orjson
 
 from benchmarks._common import free_port, median, server_process, spread, write_results
 from benchmarks._request_server import BASE_PATH, GENERATION_ID
-from benchmarks.requests import API_KEY, HEADERS, Call, Kind, measure, raw_lean, sdk
+from benchmarks.requests import API_KEY, HEADERS, Call, Kind, raw_lean, rotated_rounds, sdk
 from recrubo_async import Client
 from recrubo_async._jsonapi import Codec
 from recrubo_async.models import FlowGeneration
@@ -84,13 +84,7 @@ KINDS: dict[str, Kind] = {
 async def level(base_url: str, total: int, rounds: int, concurrency: int) -> dict[str, Any]:
     """Every client at one concurrency, ``rounds`` times, rotating who goes first."""
     names = list(KINDS)
-    rate: dict[str, list[float]] = {name: [] for name in names}
-    cpu: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(rounds):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            per_s, cpu_us = await measure(KINDS[name], base_url, total, concurrency)
-            rate[name].append(per_s)
-            cpu[name].append(cpu_us)
+    rate, cpu = await rotated_rounds(KINDS, base_url, total, rounds, concurrency)
     print(f"concurrency {concurrency}: {total:,} requests per client and round, {rounds} rounds")
     out: dict[str, Any] = {"concurrency": concurrency, "clients": {}}
     for name in names:

@@ -158,18 +158,32 @@ async def measure(kind: Kind, base_url: str, total: int, concurrency: int) -> tu
     return per_s, cpu_us
 
 
-async def level(base_url: str, total: int, rounds: int, concurrency: int) -> dict[str, Any]:
-    """Every client at one concurrency, ``rounds`` times, alternating."""
-    names = list(KINDS)
+async def rotated_rounds(
+    kinds: dict[str, Kind],
+    base_url: str,
+    total: int,
+    rounds: int,
+    concurrency: int,
+    share: dict[str, float] | None = None,
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Each client's rate and CPU per request, ``rounds`` times, rotating who goes first;
+    a client with a ``share`` sends that fraction of ``total`` (100 at least)."""
+    names = list(kinds)
     rate: dict[str, list[float]] = {name: [] for name in names}
     cpu: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
-        order = names[r % len(names) :] + names[: r % len(names)]
-        for name in order:
-            count = max(100, int(total * SHARE[name]))
-            per_s, cpu_us = await measure(KINDS[name], base_url, count, concurrency)
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            count = max(100, int(total * (share or {}).get(name, 1.0)))
+            per_s, cpu_us = await measure(kinds[name], base_url, count, concurrency)
             rate[name].append(per_s)
             cpu[name].append(cpu_us)
+    return rate, cpu
+
+
+async def level(base_url: str, total: int, rounds: int, concurrency: int) -> dict[str, Any]:
+    """Every client at one concurrency, ``rounds`` times, alternating."""
+    names = list(KINDS)
+    rate, cpu = await rotated_rounds(KINDS, base_url, total, rounds, concurrency, SHARE)
     med = {name: median(rate[name]) for name in names}
     med_cpu = {name: median(cpu[name]) for name in names}
     print(f"concurrency {concurrency}: {total:,} requests per client and round, {rounds} rounds")

@@ -108,6 +108,14 @@ async def test_an_oversize_chunked_body_is_413_before_it_is_all_sent(serve: Serv
     assert handled == []
 
 
+def whole_request(body: bytes, framing: str) -> bytes:
+    """A request with ``body``, to be sent in one write: by Content-Length or chunked."""
+    if framing == "chunked":
+        head = request_head(PATH, secret=SECRET.encode(), chunked=True)
+        return head + chunk(body) + b"0\r\n\r\n"
+    return request_head(PATH, secret=SECRET.encode(), content_length=len(body)) + body
+
+
 @pytest.mark.parametrize("framing", ["content-length", "chunked"])
 async def test_an_oversize_body_that_arrives_whole_is_413(serve: Serve, framing: str) -> None:
     """Sent in one write, the body may be all buffered before the adapter looks (aiohttp
@@ -116,11 +124,7 @@ async def test_an_oversize_body_that_arrives_whole_is_413(serve: Serve, framing:
     resource = generation("g-big", "finished")
     resource["attributes"]["context"] = {"type": "text", "value": "x" * (MAX_BODY + 1)}
     body = delivery(resource)
-    if framing == "chunked":
-        head = request_head(PATH, secret=SECRET.encode(), chunked=True)
-        whole = head + chunk(body) + b"0\r\n\r\n"
-    else:
-        whole = request_head(PATH, secret=SECRET.encode(), content_length=len(body)) + body
+    whole = whole_request(body, framing)
     async with serve(receiver) as port, connect(port) as (reader, writer):
         writer.write(whole)
         await writer.drain()
@@ -134,11 +138,7 @@ async def test_an_oversize_body_that_arrives_whole_is_413(serve: Serve, framing:
 async def test_a_body_that_arrives_whole_is_handled(serve: Serve, framing: str) -> None:
     receiver, handled = make_receiver()
     body = delivery(generation("g-whole", "finished"), payload_id="whole")
-    if framing == "chunked":
-        head = request_head(PATH, secret=SECRET.encode(), chunked=True)
-        whole = head + chunk(body) + b"0\r\n\r\n"
-    else:
-        whole = request_head(PATH, secret=SECRET.encode(), content_length=len(body)) + body
+    whole = whole_request(body, framing)
     async with serve(receiver) as port, connect(port) as (reader, writer):
         writer.write(whole)
         await writer.drain()

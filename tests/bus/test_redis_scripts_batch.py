@@ -323,9 +323,17 @@ async def test_a_silent_connection_fails_its_exchange_at_the_deadline_not_every_
     monkeypatch.setattr(_scripts, "EXCHANGE_TIMEOUT", 0.5)
     frozen: set[int] = set()
     connections: list[int] = []
+    # Everything the proxy opens, closed by the test: nothing outlives its event loop.
+    writers: list[asyncio.StreamWriter] = []
+    handlers: set[asyncio.Task[object]] = set()
 
     async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
+        writers.append(writer)
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", redis_server.port)
+        writers.append(up_writer)
         me = len(connections)
         connections.append(me)
 
@@ -339,8 +347,6 @@ async def test_a_silent_connection_fails_its_exchange_at_the_deadline_not_every_
         await asyncio.gather(
             pump(reader, up_writer, False), pump(up_reader, writer, True), return_exceptions=True
         )
-        for w in (writer, up_writer):
-            w.close()
 
     server = await asyncio.start_server(proxy, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -363,6 +369,13 @@ async def test_a_silent_connection_fails_its_exchange_at_the_deadline_not_every_
         assert answered == ["claimed"] * 5
         assert loop.time() - started < 0.5 + PATIENCE
     finally:
-        server.close()
         await store.aclose()
         await client.aclose()
+        server.close()
+        for w in writers:
+            w.close()
+        for handler in handlers:
+            handler.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        await asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
+        await server.wait_closed()

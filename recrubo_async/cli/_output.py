@@ -249,6 +249,11 @@ class Output:
             f"{len(getattr(result, name))} {name}" for name, _ in _ENSURE_ACTIONS[:3]
         )
         self.notice(f"webhook subscriptions: {counts}")
+        if result.withdrawn:
+            self.notice(
+                f"{len(result.withdrawn)} created subscription(s) deleted again: a run at the "
+                "same time had made them first (those are kept)"
+            )
         if result.duplicates:
             self.notice(
                 f"warning: {len(result.duplicates)} duplicate subscription(s) left in place: "
@@ -297,6 +302,7 @@ _ENSURE_ACTIONS = (
     ("deleted", "deleted"),
     ("duplicates", "duplicate"),
     ("unmatched", "unmatched"),
+    ("withdrawn", "withdrawn"),
 )
 
 

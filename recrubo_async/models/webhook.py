@@ -85,6 +85,8 @@ class EnsureResult:
             each delivers every matching event once more, under another delivery id.
         unmatched: (``prune=False``) existing subscriptions that match nothing asked,
             left in place.
+        withdrawn: subscriptions it created and then deleted, because a run at the same
+            time had created the same one first; that one is in ``kept``.
     """
 
     created: tuple[Webhook, ...] = ()
@@ -92,8 +94,9 @@ class EnsureResult:
     deleted: tuple[Webhook, ...] = ()
     duplicates: tuple[Webhook, ...] = ()
     unmatched: tuple[Webhook, ...] = ()
+    withdrawn: tuple[Webhook, ...] = ()
 
     @property
     def changed(self) -> bool:
-        """Whether anything was created or deleted."""
-        return bool(self.created or self.deleted)
+        """Whether anything was created or deleted (a withdrawn one was both)."""
+        return bool(self.created or self.deleted or self.withdrawn)

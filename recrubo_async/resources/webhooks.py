@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import NamedTuple
 
@@ -167,7 +167,7 @@ class Webhooks(Listable[Webhook], Retrievable[Webhook], Deletable[Webhook]):
         timeout: TimeoutLike | NotGiven = NOT_GIVEN,
     ) -> EnsureResult:
         """Make the organization's subscriptions match ``subscriptions``; safe to run on
-        every deploy.
+        every deploy, also from several replicas at once.
 
         Lists every existing subscription, keeps one that matches each asked
         (resource type, event, fields as a set, webhook URL) exactly, and creates only the
@@ -175,7 +175,28 @@ class Webhooks(Listable[Webhook], Retrievable[Webhook], Deletable[Webhook]):
         (each would deliver every event again under another delivery id, which dedupe
         cannot catch) and those not asked for. Creates come before deletes, so a changed
         subscription never misses an event while it is replaced. Everything is checked
-        before the first request; after a failure, running it again carries on.
+        before the first request; after a failure, running it again carries on. With
+        nothing to create it makes one list request (a page per 200 subscriptions).
+
+        Overlapping runs: of several matches the oldest (``created_at``, then id) is the
+        one kept, by every run. After creating, a run lists again and withdraws (deletes)
+        each subscription *it* created that is not the oldest match for its key, reporting
+        the oldest as kept; it never deletes another run's, so two runs cannot delete each
+        other's keeper, and the oldest of all survives. The interleavings:
+
+        - A lists, B lists, A creates, B creates, A and B list again: both see both copies
+          and agree which is older; its creator keeps it, the other withdraws its own.
+        - A lists, B lists, A creates and lists again (sees only its own: keeps it), B
+          creates and lists again: B's copy is newer, so B withdraws it.
+        - A run stops between its create and its second list (a crash, a failed request):
+          its copy stays. If it is the older, the other run withdraws its own; if it is the
+          newer, it is a duplicate, which the next run reports (``duplicates``, a warning)
+          and the next ``prune=True`` run deletes.
+
+        A run counts its own copy even when its second list does not show it yet. The order
+        relies on the server's ``createdAt`` (milliseconds), ties going by id: in the second
+        case, B's copy is made a round trip after A's; only if that fits in one millisecond
+        could B's copy tie, sort first by id, and both stay until a ``prune`` run.
 
         Args:
             subscriptions: what should exist, e.g.
@@ -188,23 +209,14 @@ class Webhooks(Listable[Webhook], Retrievable[Webhook], Deletable[Webhook]):
             TypeError, ValueError: ``subscriptions`` is malformed (nothing was sent).
         """
         asked = _asked(subscriptions)
-        matching: dict[_Key, list[Webhook]] = {}
-        unmatched: list[Webhook] = []
-        async for webhook in self.list(page_size=MAX_PAGE_SIZE, timeout=timeout):
-            key = _existing_key(webhook)
-            if key is not None and key in asked:
-                matching.setdefault(key, []).append(webhook)
-            else:
-                unmatched.append(webhook)
+        matching, unmatched = await self._survey(asked, timeout)
         kept: list[Webhook] = []
         duplicates: list[Webhook] = []
         for same in matching.values():
-            # The oldest is kept, so concurrent or repeated runs agree on which one stays.
-            same.sort(key=lambda w: (w.created_at or _NEVER, w.id))
             kept.append(same[0])
             duplicates.extend(same[1:])
-        created = [
-            await self.create(
+        made = {
+            key: await self.create(
                 resource_type=key.resource_type,
                 event=key.event,
                 fields=None if key.fields is None else sorted(key.fields),
@@ -213,7 +225,21 @@ class Webhooks(Listable[Webhook], Retrievable[Webhook], Deletable[Webhook]):
             )
             for key in asked
             if key not in matching
-        ]
+        }
+        created: list[Webhook] = []
+        withdrawn: list[Webhook] = []
+        if made:
+            # Another run may have created the same ones meanwhile: yield to the oldest.
+            now, _ = await self._survey(made, timeout)
+            for key, mine in made.items():
+                oldest = min((*now.get(key, ()), mine), key=_age)
+                if oldest.id == mine.id:
+                    created.append(mine)
+                    continue
+                with contextlib.suppress(NotFoundError):  # deleted meanwhile: gone anyway
+                    await self.delete(mine, timeout=timeout)
+                withdrawn.append(mine)
+                kept.append(oldest)
         deleted: list[Webhook] = []
         if prune:
             for webhook in (*duplicates, *unmatched):
@@ -230,7 +256,30 @@ class Webhooks(Listable[Webhook], Retrievable[Webhook], Deletable[Webhook]):
             deleted=tuple(deleted),
             duplicates=tuple(duplicates),
             unmatched=tuple(unmatched),
+            withdrawn=tuple(withdrawn),
         )
+
+    async def _survey(
+        self, asked: Mapping[_Key, object], timeout: TimeoutLike | NotGiven
+    ) -> tuple[dict[_Key, list[Webhook]], list[Webhook]]:
+        """Every subscription (every page): those matching an asked key, oldest first, and
+        the rest."""
+        matching: dict[_Key, list[Webhook]] = {}
+        unmatched: list[Webhook] = []
+        async for webhook in self.list(page_size=MAX_PAGE_SIZE, timeout=timeout):
+            key = _existing_key(webhook)
+            if key is not None and key in asked:
+                matching.setdefault(key, []).append(webhook)
+            else:
+                unmatched.append(webhook)
+        for same in matching.values():
+            same.sort(key=_age)
+        return matching, unmatched
+
+
+def _age(webhook: Webhook) -> tuple[datetime, str]:
+    """The order every run agrees on: the oldest (then the lowest id) is the one kept."""
+    return (webhook.created_at or _NEVER, webhook.id)
 
 
 def _warn(duplicates: list[Webhook], unmatched: list[Webhook], asked: dict[_Key, None]) -> None:

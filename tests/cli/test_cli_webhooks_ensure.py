@@ -13,11 +13,16 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any, NamedTuple
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from recrubo_async import Client
 from recrubo_async.cli import main
+from recrubo_async.models import WebhookSubscription
 from recrubo_async.testing import Emulator
+
+from ..support.servers import serve
 
 
 class Result(NamedTuple):
@@ -87,7 +92,7 @@ async def test_json_reports_duplicates_then_prune_deletes_them(cli: CLI) -> None
     stray = await client.webhooks.create(resource_type="vacancies", event="create")
 
     doc = await cli.json(*ENSURE, "--subscribe", "candidates:delete")
-    assert set(doc) == {"created", "kept", "deleted", "duplicates", "unmatched"}
+    assert set(doc) == {"created", "kept", "deleted", "duplicates", "unmatched", "withdrawn"}
     assert (len(doc["kept"]), len(doc["duplicates"])) == (1, 1)
     assert [w["id"] for w in doc["unmatched"]] == [stray.id]
     assert doc["kept"][0]["attributes"]["resourceType"] == "candidates"
@@ -134,6 +139,58 @@ async def test_a_type_alone_asks_every_event_and_webhook_url_applies(cli: CLI) -
     # Without the URL these are other subscriptions (to the organization's URL).
     other = await cli.json(*ENSURE, "--subscribe", "candidates:create")
     assert len(other["created"]) == 1 and len(other["unmatched"]) == 3
+
+
+def holding_proxy(target: str, arrived: asyncio.Event, release: asyncio.Event) -> web.Application:
+    """A real HTTP proxy to ``target`` that holds each POST until ``release`` is set (and
+    sets ``arrived`` when one is held): a run that listed but has not created yet."""
+
+    async def forward(request: web.Request) -> web.Response:
+        if request.method == "POST":
+            arrived.set()
+            await release.wait()
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(
+                request.method, target + request.path_qs, headers=headers, data=await request.read()
+            ) as answer,
+        ):
+            body = await answer.read()
+            kept = {"Content-Type": answer.headers.get("Content-Type", "application/json")}
+            return web.Response(status=answer.status, body=body, headers=kept)
+
+    app = web.Application()
+    app.router.add_route("*", "/{path:.*}", forward)
+    return app
+
+
+async def test_a_run_overlapped_by_an_earlier_one_prints_what_it_withdrew(
+    cli: CLI, emu: Emulator
+) -> None:
+    """The command listed before another run created, and created after it: it deletes its
+    own copy, prints it as ``withdrawn`` and the other run's as ``kept``."""
+    held, release = asyncio.Event(), asyncio.Event()
+    origin = emu.base_url.split("/public/")[0]
+    async with serve(holding_proxy(origin, held, release)) as proxy:
+        base_url = proxy.url(emu.base_url[len(origin) :])
+        command = asyncio.create_task(
+            cli(*ENSURE, "--subscribe", "candidates:delete", "--base-url", base_url)
+        )
+        await asyncio.wait_for(held.wait(), 60)  # it listed: nothing there yet
+        earlier = await cli.client.webhooks.ensure(
+            [WebhookSubscription("candidates", events=["delete"])]
+        )
+        await emu.advance(1)  # the command's create comes later, as after any round trip
+        release.set()
+        result = await asyncio.wait_for(command, 60)
+    assert result.code == 0, result.err
+    rows = sorted(line.split()[:2] for line in result.out.splitlines()[1:])
+    (kept,) = earlier.created
+    assert rows[0] == ["kept", kept.id] and rows[1][0] == "withdrawn"
+    assert "0 created, 1 kept, 0 deleted" in result.err
+    assert "1 created subscription(s) deleted again" in result.err
+    assert [w.id for w in (await cli.client.webhooks.list()).items] == [kept.id]
 
 
 @pytest.mark.parametrize(

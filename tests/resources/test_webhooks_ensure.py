@@ -1,4 +1,5 @@
-"""``client.webhooks.ensure()`` against the emulator: idempotent on every deploy, prunes on
+"""``client.webhooks.ensure()`` against the emulator: idempotent on every deploy, also when
+runs overlap (held at chosen requests by ``on_request`` hooks) or one stops midway, prunes on
 request, and after it one state change is delivered once per (type, event)."""
 
 from __future__ import annotations
@@ -6,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 import attrs
 import pytest
 
-from recrubo_async import Client
+from recrubo_async import Client, Hooks, RequestEvent
 from recrubo_async.models import (
     Candidate,
     EnsureResult,
@@ -232,3 +234,173 @@ async def test_duplicates_deliver_twice_until_ensure_prunes_them(
     after = await change_a_candidate(emu, api)
     assert delivered[("create", "candidates", after.id)] == 1
     assert delivered[("update", "candidates", after.id)] == 1
+
+
+# -- runs that overlap: replicas deploying at once --------------------------------------------
+
+_T = TypeVar("_T")
+CANDIDATE_CHANGES = [WebhookSubscription(Candidate, events=["create", "update"])]
+Step = Callable[[], Awaitable[object]]
+
+
+class Interrupted(Exception):
+    """A run stopped between its creates and its second list (a crash, a failed request)."""
+
+
+def holding(steps: dict[tuple[str, int], Step]) -> Hooks:
+    """Hooks that, before a client's n-th request of a method, run (and await)
+    ``steps[(method, n)]``: a way to hold one run's requests until another's are done."""
+    made: Counter[str] = Counter()
+
+    async def before(event: RequestEvent) -> None:
+        made[event.method] += 1
+        step = steps.get((event.method, made[event.method]))
+        if step is not None:
+            await step()
+
+    return Hooks(on_request=before)
+
+
+def meeting(parties: int = 2) -> Step:
+    """A step that no party passes until every party has reached it."""
+    arrived = Counter[str]()
+    everyone = asyncio.Event()
+
+    async def meet() -> None:
+        arrived["n"] += 1
+        if arrived["n"] == parties:
+            everyone.set()
+        await everyone.wait()
+
+    return meet
+
+
+async def within(work: Awaitable[_T]) -> _T:
+    """Bounded, so a choreography that cannot happen fails instead of hanging."""
+    return await asyncio.wait_for(work, 60)
+
+
+async def test_two_runs_that_overlap_leave_one_subscription_per_key(
+    emu: Emulator, api: Client, delivered: Counter[tuple[str, str, str]]
+) -> None:
+    """Both list before either creates and both create before either lists again: each
+    withdraws the copies of its own that are not the oldest, and every change arrives once."""
+    both_listed, both_created = meeting(), meeting()
+    steps = {("POST", 1): both_listed, ("GET", 2): both_created}
+    a, b = (api.with_options(hooks=holding(steps)) for _ in range(2))
+    first, second = await within(
+        asyncio.gather(a.webhooks.ensure(CANDIDATE_CHANGES), b.webhooks.ensure(CANDIDATE_CHANGES))
+    )
+    for run in (first, second):  # each created both: the runs did overlap
+        assert len(run.created) + len(run.withdrawn) == 2
+        assert run.changed and run.duplicates == run.deleted == ()
+    left = await subscriptions(api)
+    assert len(left) == 2
+    assert ids(left) == ids(first.created) | ids(second.created)
+    withdrawn = ids(first.withdrawn) | ids(second.withdrawn)
+    assert len(withdrawn) == 2 and not withdrawn & ids(left)
+    # What a run withdrew, it reports the other's copy of as kept.
+    assert ids(first.kept) == ids(second.created) and ids(second.kept) == ids(first.created)
+
+    after = await change_a_candidate(emu, api)
+    assert delivered[("create", "candidates", after.id)] == 1
+    assert delivered[("update", "candidates", after.id)] == 1
+
+
+async def test_a_run_that_lists_again_before_the_other_creates_keeps_its_own(
+    emu: Emulator, api: Client
+) -> None:
+    """A lists, B lists, A creates and lists again (only its own: kept), B creates later and
+    finds A's older copies: B withdraws its own and reports A's as kept."""
+    b_listed, release_b = asyncio.Event(), asyncio.Event()
+
+    async def b_creates() -> None:
+        b_listed.set()
+        await release_b.wait()
+
+    a = api.with_options(hooks=holding({("POST", 1): b_listed.wait}))
+    b = api.with_options(hooks=holding({("POST", 1): b_creates}))
+    later = asyncio.create_task(b.webhooks.ensure(CANDIDATE_CHANGES))
+    first = await within(a.webhooks.ensure(CANDIDATE_CHANGES))
+    await emu.advance(1)  # B's creates come later, as after any round trip
+    release_b.set()
+    second = await within(later)
+
+    assert len(first.created) == 2 and first.withdrawn == first.kept == ()
+    assert second.created == () and len(second.withdrawn) == 2
+    assert ids(second.kept) == ids(first.created)
+    assert ids(await subscriptions(api)) == ids(first.created)
+
+
+@pytest.mark.parametrize("interrupted_first", [True, False], ids=["older", "newer"])
+async def test_a_run_interrupted_between_create_and_second_list(
+    emu: Emulator,
+    api: Client,
+    delivered: Counter[tuple[str, str, str]],
+    interrupted_first: bool,
+) -> None:
+    """B stops after its creates. If its copies are the older, A withdraws its own; if the
+    newer, they are duplicates: the next run reports them and a prune run deletes them.
+    Either way each change then arrives once."""
+    both_listed = meeting()
+    created = {"a": asyncio.Event(), "b": asyncio.Event()}
+    b_stopped = asyncio.Event()
+    first, then = ("b", "a") if interrupted_first else ("a", "b")
+
+    def creates(run: str) -> Step:
+        async def step() -> None:
+            await both_listed()
+            if run == then:
+                await created[first].wait()
+                await emu.advance(1)  # its creates are the newer
+
+        return step
+
+    async def a_lists_again() -> None:
+        created["a"].set()
+        await b_stopped.wait()
+
+    async def b_stops() -> None:
+        created["b"].set()
+        b_stopped.set()
+        raise Interrupted
+
+    a = api.with_options(hooks=holding({("POST", 1): creates("a"), ("GET", 2): a_lists_again}))
+    b = api.with_options(hooks=holding({("POST", 1): creates("b"), ("GET", 2): b_stops}))
+    survivor, stopped = await within(
+        asyncio.gather(
+            a.webhooks.ensure(CANDIDATE_CHANGES),
+            b.webhooks.ensure(CANDIDATE_CHANGES),
+            return_exceptions=True,
+        )
+    )
+    assert isinstance(stopped, Interrupted) and isinstance(survivor, EnsureResult)
+    left = await subscriptions(api)
+    if interrupted_first:
+        assert survivor.created == () and len(survivor.withdrawn) == 2
+        assert ids(survivor.kept) == ids(left) and len(left) == 2
+    else:
+        assert len(survivor.created) == 2 and survivor.withdrawn == ()
+        assert len(left) == 4  # B's newer copies stay until a run cleans up
+        reported = await api.webhooks.ensure(CANDIDATE_CHANGES)
+        assert ids(reported.kept) == ids(survivor.created) and len(reported.duplicates) == 2
+        pruned = await api.webhooks.ensure(CANDIDATE_CHANGES, prune=True)
+        assert ids(pruned.deleted) == ids(left) - ids(survivor.created)
+        assert ids(await subscriptions(api)) == ids(survivor.created)
+    again = await api.webhooks.ensure(CANDIDATE_CHANGES)
+    assert not again.changed and again.duplicates == () and len(again.kept) == 2
+
+    after = await change_a_candidate(emu, api)
+    assert delivered[("create", "candidates", after.id)] == 1
+    assert delivered[("update", "candidates", after.id)] == 1
+
+
+async def test_requests_made_with_nothing_to_create_and_with_something(api: Client) -> None:
+    """Nothing to create: one list. Something to create: list, creates, one more list."""
+    sent: list[str] = []
+    counted = api.with_options(hooks=Hooks(on_request=lambda e: sent.append(e.method)))
+    await counted.webhooks.ensure(CANDIDATE_CHANGES)
+    assert sent == ["GET", "POST", "POST", "GET"]
+    sent.clear()
+    await counted.webhooks.ensure(CANDIDATE_CHANGES)
+    assert sent == ["GET"]

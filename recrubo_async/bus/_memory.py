@@ -65,6 +65,11 @@ class InMemoryBus:
     async def publish(self, event: ResourceEvent) -> bool:
         """Remember and deliver ``event``; False (and nothing done) when it is older than
         the remembered state, or an update after a delete."""
+        return self.publish_now(event)
+
+    def publish_now(self, event: ResourceEvent) -> bool:
+        """:meth:`publish` without a coroutine, for callers in this process (a webhook
+        receiver): the same answer and the same effect, decided before it returns."""
         key = (event.type, event.id)
         held = self._latest.get(key)
         if held is not None:
@@ -75,7 +80,8 @@ class InMemoryBus:
             if is_stale(event.event, event.updated_at, held_event, held_updated_at):
                 return False
         self._latest.put(key, _hold(event))
-        self._fanout.deliver(event)
+        if self._fanout.count:  # no lookups when nobody waits in this process
+            self._fanout.deliver(event)
         return True
 
     async def subscribe(self, type: str, id: str) -> LocalSubscription:

@@ -25,7 +25,7 @@ from .._compat import mark_coroutine_function
 from .._jsonapi import Codec
 from .._ordering import is_stale
 from .._validate import Duration, check_duration, check_header_secret
-from ..bus import CompletionBus, ResourceEvent
+from ..bus import CompletionBus, InMemoryBus, ResourceEvent
 from ..errors import DecodeError
 from ._dedupe import Claim, DedupeStore, InMemoryDedupe, as_dedupe_store
 from ._payload import WebhookPayload, decode_payload, resource_event
@@ -85,6 +85,11 @@ class WebhookReceiver:
             whole body before answering 408 (default 10; ``None``: no limit, only behind
             a proxy that buffers request bodies).
         track_resources: how many resources' newest states are kept to drop late ones.
+            Not used with an ``InMemoryBus`` (exactly that class): that bus keeps the
+            newest state per resource under the same rule, and decides before its
+            ``publish`` returns, so it is the receiver's record (bounded by its own
+            ``max_latest`` and ``latest_ttl``). With no bus, a ``RedisBus`` (a known-stale
+            update then costs no round trip) or any other bus, the receiver keeps its own.
     """
 
     def __init__(
@@ -114,7 +119,7 @@ class WebhookReceiver:
         self._rejected_reported = 0
         self._rejection_logged_at = -REJECTION_LOG_EVERY
         self._secrets: Sequence[bytes] = tuple(s.encode("utf-8") for s in accepted)
-        self.bus = bus
+        self._bus = bus
         self._dedupe: DedupeStore = (
             as_dedupe_store(dedupe) if dedupe is not None else InMemoryDedupe()
         )
@@ -136,9 +141,16 @@ class WebhookReceiver:
         )
         # Per resource, only what ordering reads (event kind, updatedAt): whole events
         # for 100,000 resources would be a million objects for the cyclic GC to walk.
-        self._newest: BoundedTTLMap[tuple[str, str], tuple[str, datetime | None]] = BoundedTTLMap(
-            track_resources
+        # None with an InMemoryBus: its publish applies the same rule to the same key
+        # without suspending, so it claims the newest slot before the handlers run, and a
+        # second record would only be one more map entry per resource (fresh memory for
+        # every new resource). A subclass may suspend in publish: it gets a record.
+        in_memory = bus if type(bus) is InMemoryBus else None
+        self._newest: BoundedTTLMap[tuple[str, str], tuple[str, datetime | None]] | None = (
+            None if in_memory is not None else BoundedTTLMap(track_resources)
         )
+        #: That bus asked without a coroutine (``InMemoryBus.publish_now``).
+        self._publish_now = in_memory.publish_now if in_memory is not None else None
         self._handlers: list[tuple[str | None, str | None, Handler]] = []
         #: Deliveries being handled, by id: a future for their outcome once a concurrent
         #: copy waits for it (None until then: most deliveries never have one).
@@ -147,6 +159,12 @@ class WebhookReceiver:
         #: OpenTelemetry on the global providers (``_otel.py``), decided now: None without
         #: the extra or while no global provider is set.
         self._telemetry = _otel.global_telemetry()
+
+    @property
+    def bus(self) -> CompletionBus | None:
+        """The bus given at construction; fixed, since who keeps the newest state per
+        resource (this receiver or an ``InMemoryBus``) is decided from it then."""
+        return self._bus
 
     def __repr__(self) -> str:
         return f"<WebhookReceiver secrets={len(self._secrets)} handlers={len(self._handlers)}>"
@@ -370,20 +388,29 @@ class WebhookReceiver:
         # Only updates are ordered: a create or delete is an event of its own, never
         # "replaced" by a newer state (a retried create must still reach its handler).
         ordered = event.event == "update"
-        key = (event.type, event.id)
-        held = self._newest.get(key)
-        if held is not None and is_stale(event.event, event.updated_at, *held):
-            if ordered:
-                return self._stale(payload, event, "a state already received here")
-        else:
-            # Claim the newest slot before dispatching: an older delivery that arrives
-            # while this one's handlers still run must be seen as stale, not dispatched
-            # after it.
-            self._newest.put(key, (event.event, event.updated_at))
+        newest = self._newest
+        if newest is not None:
+            key = (event.type, event.id)
+            held = newest.get(key)
+            if held is not None and is_stale(event.event, event.updated_at, *held):
+                if ordered:
+                    return self._stale(payload, event, "a state already received here")
+            else:
+                # Claim the newest slot before dispatching: an older delivery that arrives
+                # while this one's handlers still run must be seen as stale, not
+                # dispatched after it. (Without a record, the InMemoryBus's publish below
+                # claims it, as synchronously.)
+                newest.put(key, (event.event, event.updated_at))
         try:
             # Published before dispatching: the bus, shared by every replica, knows
             # whether a newer state reached another one.
-            if self.bus is not None and await self.bus.publish(event) is False and ordered:
+            publish_now = self._publish_now
+            if publish_now is not None:
+                accepted = publish_now(event)
+            else:
+                bus = self._bus
+                accepted = bus is None or await bus.publish(event) is not False
+            if not accepted and ordered:
                 return self._stale(payload, event, "the state the bus holds")
             for handler in handlers:
                 await handler(payload)

@@ -62,10 +62,14 @@ async def test_the_in_memory_bus_keeps_the_newest_state_by_the_table(case: Case)
 
 
 @cases
-async def test_the_receiver_drops_an_update_the_table_calls_stale(case: Case) -> None:
+@pytest.mark.parametrize("with_bus", [True, False], ids=["in-memory-bus", "no-bus"])
+async def test_the_receiver_drops_an_update_the_table_calls_stale(
+    case: Case, with_bus: bool
+) -> None:
     """Only updates are dropped: a create or delete is an event of its own and is
-    dispatched whatever it follows."""
-    bus = InMemoryBus()
+    dispatched whatever it follows. With an ``InMemoryBus`` the bus holds the newest state
+    (the receiver keeps no second record); with no bus, the receiver's own record does."""
+    bus = InMemoryBus() if with_bus else None
     receiver = WebhookReceiver(secret=SECRET, bus=bus)
     first = delivery(resource("g1", case.held_updated_at), event=case.held_kind)
     assert (await receiver.handle(headers(), first)).reason == "ok"
@@ -73,6 +77,33 @@ async def test_the_receiver_drops_an_update_the_table_calls_stale(case: Case) ->
     result = await receiver.handle(headers(), second)
     dropped = case.stale and case.kind == "update"
     assert result.reason == ("stale" if dropped else "ok")
-    # What the receiver keeps per resource is what the rule reads, never the whole event.
     newest = (case.held_kind, case.held_updated_at) if case.stale else (case.kind, case.updated_at)
-    assert receiver._newest.get(("flowGenerations", "g1")) == newest
+    if bus is not None:
+        assert receiver._newest is None
+        latest = await bus.latest("flowGenerations", "g1")
+        assert latest is not None and (latest.event, latest.updated_at) == newest
+    else:
+        # What the receiver keeps per resource is what the rule reads, never the whole
+        # event.
+        assert receiver._newest is not None
+        assert receiver._newest.get(("flowGenerations", "g1")) == newest
+
+
+@cases
+async def test_publish_now_answers_keeps_and_delivers_what_publish_does(case: Case) -> None:
+    """``InMemoryBus.publish_now`` (the receiver's way in, without a coroutine) is
+    ``publish``: the same answers, the same remembered state, the same deliveries."""
+    plain, direct = InMemoryBus(), InMemoryBus()
+    held, new = held_and_new(case)
+    async with (
+        await plain.subscribe("flowGenerations", "g1") as plain_sub,
+        await direct.subscribe("flowGenerations", "g1") as direct_sub,
+    ):
+        assert await plain.publish(held) is direct.publish_now(held) is True
+        assert await plain.publish(new) is direct.publish_now(new) is (not case.stale)
+        assert await plain.latest("flowGenerations", "g1") == await direct.latest(
+            "flowGenerations", "g1"
+        )
+        assert plain_sub.pending == direct_sub.pending == (1 if case.stale else 2)
+        while plain_sub.pending:
+            assert await plain_sub.get() == await direct_sub.get()

@@ -33,10 +33,11 @@ STEPS: list[tuple[str, list[str], float]] = [
     # added): 150-200 s on a quiet box.
     ("waits", ["--sizes", "1000", "10000", "100000", "--rounds", "1"], 300),
     ("polling", ["--waits", "100", "--rounds", "3"], 60),
-    # A raw-socket sender process against each server, 5 paired rounds: about 40 s.
-    ("webhook_receiver", ["--requests", "3000", "--rounds", "5"], 120),
-    # Two uvicorn servers and a raw-socket sender process per round: about 40 s.
-    ("asgi_receiver", ["--requests", "3000", "--rounds", "5"], 120),
+    # A raw-socket sender process against each server, 9 paired rounds (a round lasts about
+    # a second, and single rounds swing by a third on a shared two-core machine): 40 s.
+    ("webhook_receiver", ["--requests", "4000", "--rounds", "9"], 150),
+    # Two uvicorn servers and a raw-socket sender process per round, 9 rounds: about 50 s.
+    ("asgi_receiver", ["--requests", "4000", "--rounds", "9"], 150),
     # Written separately; run when it is there, with its own defaults.
     ("redis_bus", [], 150),
     # Receivers, Redis and workers across processes against raw redis-py, 3 alternated

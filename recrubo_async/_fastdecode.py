@@ -33,6 +33,7 @@ from .models._base import (
     Resource,
     ResourceIdentifier,
     attribute_fields,
+    model_for,
     relationship_specs,
     wire_name_of,
 )
@@ -59,6 +60,11 @@ ResourceDecoder = Callable[
 ]
 
 
+#: ``Codec.decode_data``'s fast path for one model: the parsed document to the model, or
+#: None when the document is not the usual single resource of that model.
+DataDecoder = Callable[[Any], Resource | None]
+
+
 def make_resource_decoder(
     conv: cattrs.Converter, cls: type[Resource], *, owned: bool = False
 ) -> ResourceDecoder | None:
@@ -79,7 +85,96 @@ def make_resource_decoder(
     Returns None for a model with a required attribute or a factory default (none of the
     SDK's): the codec then always takes the checked path for it.
     """
-    names: dict[str, Any] = {
+    names = _decoder_names(conv)
+    body = _decoder_body(conv, cls, names, owned=owned)
+    if body is None:
+        return None
+    lines = ["def decode(rid, rtype, a, rels, links, meta):", *body, "    return o"]
+    code = compile("\n".join(lines), f"<recrubo_async decoder for {cls.__name__}>", "exec")
+    exec(code, names)
+    decode: ResourceDecoder = names["decode"]
+    return decode
+
+
+def make_data_decoder(
+    conv: cattrs.Converter, cls: type[Resource], link_one: Callable[[Resource], None]
+) -> DataDecoder | None:
+    """``Codec.decode_data``'s fast path for ``cls``, generated: one function for the document.
+
+    Given the parsed document, it checks what ``decode_data`` and ``Codec._decode_resource``
+    check on their fast path (an object without ``included``, one resource object of
+    ``cls``'s own type, members of the usual types), then builds the model as the owned
+    decoder of ``make_resource_decoder`` does, inline, and links it as ``decode_data``
+    does when a relationship carries data (``link_one``). Anything else, and any exception
+    while building, gives None: the caller then takes the general path, which gives the
+    same model or the same error. One call instead of three on every ``retrieve()``,
+    ``create()`` and ``update()`` (benchmarks/findings.md, session 6).
+
+    Returns None where ``make_resource_decoder`` does, and for a ``cls`` that is not the
+    model registered for its type.
+    """
+    if not cls.TYPE or model_for(cls.TYPE) is not cls:
+        return None
+    names = _decoder_names(conv)
+    body = _decoder_body(conv, cls, names, owned=True)
+    if body is None:
+        return None
+    names["TYPE"] = cls.TYPE
+    names["link_one"] = link_one
+    lines = [
+        "def decode_data(doc):",
+        "    if type(doc) is not dict or 'included' in doc:",
+        "        return None",
+        "    top_links = doc.get('links')",
+        "    top_meta = doc.get('meta')",
+        # Subscripts rather than get() for the members every such document has: no call.
+        "    try:",
+        "        data = doc['data']",
+        "        rtype = data['type']",
+        "        rid = data['id']",
+        "        a = data['attributes']",
+        "    except (KeyError, TypeError):",
+        "        return None",
+        "    if (",
+        "        type(data) is not dict",
+        "        or (top_links is not None and type(top_links) is not dict)",
+        "        or (top_meta is not None and type(top_meta) is not dict)",
+        "    ):",
+        "        return None",
+        "    rels = data.get('relationships')",
+        "    links = data.get('links')",
+        "    meta = data.get('meta')",
+        "    if (",
+        "        type(rtype) is not str",
+        "        or rtype != TYPE",
+        "        or type(rid) is not str",
+        "        or type(a) is not dict",
+        "        or (rels is not None and type(rels) is not dict)",
+        "        or (links is not None and type(links) is not dict)",
+        "        or (meta is not None and type(meta) is not dict)",
+        "    ):",
+        "        return None",
+        "    try:",
+        *(f"    {line}" for line in body),
+        "    except Exception:",
+        "        return None",
+        # What decode_data does after the decoder: link a relationship that carries data.
+        "    for r in rels.values():",
+        "        if r.loaded:",
+        "            link_one(o)",
+        "            break",
+        "    return o",
+    ]
+    source = "\n".join(lines)
+    code = compile(source, f"<recrubo_async data decoder for {cls.__name__}>", "exec")
+    exec(code, names)
+    decode: DataDecoder = names["decode_data"]
+    return decode
+
+
+def _decoder_names(conv: cattrs.Converter) -> dict[str, Any]:
+    """The globals every generated decoder starts from."""
+    return {
         "str_dict": _str_dict,
         "structure_relationship": conv.get_structure_hook(Relationship),
         "fromisoformat": datetime.fromisoformat,
@@ -90,6 +185,14 @@ def make_resource_decoder(
         # A relationship's data the generated code leaves to the converter's hook.
         "BAD": object(),
     }
+
+
+def _decoder_body(
+    conv: cattrs.Converter, cls: type[Resource], names: dict[str, Any], *, owned: bool
+) -> list[str] | None:
+    """The lines that build a ``cls`` into the local ``o`` from the locals ``rid``,
+    ``rtype``, ``a``, ``rels``, ``links`` and ``meta`` (see ``make_resource_decoder``);
+    their globals go into ``names``. None where no decoder is made."""
 
     def mapping(var: str, hook: str = "mapping_hook", tp: str = "mapping_type") -> str:
         copy = f"str_dict({var}, {hook}, {tp})"
@@ -106,7 +209,7 @@ def make_resource_decoder(
     names["EMPTY_LINKS"] = envelope["links"].default
     names["EMPTY_META"] = envelope["meta"].default
     names["EMPTY_EXTRA"] = envelope["extra"].default
-    lines = ["def decode(rid, rtype, a, rels, links, meta):"]
+    lines: list[str] = []
     # Model field name -> the local holding its value.
     values = {"id": "rid", "type": "rtype", "relationships": "rels", "links": "links"}
     values["meta"] = "meta"
@@ -123,11 +226,7 @@ def make_resource_decoder(
         f"    meta = EMPTY_META if meta is None else {mapping('meta')}",
     ]
     lines += construction_lines(cls, values, names)
-    lines.append("    return o")
-    code = compile("\n".join(lines), f"<recrubo_async decoder for {cls.__name__}>", "exec")
-    exec(code, names)
-    decode: ResourceDecoder = names["decode"]
-    return decode
+    return lines
 
 
 def _attribute_lines(
@@ -188,7 +287,13 @@ def _attribute_lines(
             ]
         elif isinstance(tp, type) and issubclass(tp, OpenEnum):
             names[f"members{i}"] = enum_members_by_value(tp)
-            convert = [f"m = members{i}.get({v})", f"{v} = m if m is not None else type{i}({v})"]
+            # A subscript, not get(): no call for a known value (a quarter of the cost).
+            convert = [
+                "try:",
+                f"    {v} = members{i}[{v}]",
+                "except KeyError:",
+                f"    {v} = type{i}({v})",
+            ]
         elif tp == Mapping[str, Any]:
             convert = [f"{v} = {mapping(v, f'hook{i}', f'type{i}')}"]
         else:

@@ -12,12 +12,23 @@ from .models._base import Resource, ResourceIdentifier
 #: Ids that ``quote`` would leave as they are (UUIDs): checked once rather than quoted.
 _PATH_SAFE = re.compile(r"[A-Za-z0-9_.~-]+")
 
+#: Ids ``_PATH_SAFE`` passed, remembered: a job's id is checked on every poll, and a set
+#: look-up is a tenth of the regex's cost (benchmarks/findings.md, session 6). Emptied
+#: when full, so it stays small; only exact ``str`` ids that passed are ever in it.
+_SAFE_IDS: set[str] = set()
+_SAFE_IDS_MAX = 512
+
 
 def resource_id(value: str | Resource, what: str = "id") -> str:
     """A path-safe id from a string or a model; a clear error for anything else."""
+    if type(value) is str and value in _SAFE_IDS:
+        return value
     if isinstance(value, Resource):
         value = value.id
     if type(value) is str and _PATH_SAFE.fullmatch(value) and value.strip(".") != "":
+        if len(_SAFE_IDS) >= _SAFE_IDS_MAX:
+            _SAFE_IDS.clear()
+        _SAFE_IDS.add(value)
         return value
     return quote(check_path_id(value, what), safe="")
 

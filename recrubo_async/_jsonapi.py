@@ -18,7 +18,13 @@ import orjson
 from . import _fastdecode
 from ._compound import link
 from ._converter import ENVELOPE_KEYS, make_converter
-from ._fastdecode import Linkers, ResourceDecoder, make_resource_decoder
+from ._fastdecode import (
+    DataDecoder,
+    Linkers,
+    ResourceDecoder,
+    make_data_decoder,
+    make_resource_decoder,
+)
 from ._naming import to_camel
 from ._types import NOT_GIVEN, NotGiven
 from .errors import DecodeError
@@ -63,6 +69,10 @@ class Codec:
         self._owned_decoders: dict[str, ResourceDecoder | None] = {}
         # Generated relationship linkers by model class (the fast path only).
         self._linkers = Linkers() if self.fast else None
+        # decode_data's generated fast paths by model class (the fast path only).
+        self._data_decoders: dict[type[Resource], DataDecoder | None] | None = (
+            {} if self.fast else None
+        )
 
     def _known_keys(self, cls: type[Resource]) -> frozenset[str]:
         known = self._known.get(cls)
@@ -213,11 +223,23 @@ class Codec:
 
         Anything but that shape (an ``included`` member, bad JSON, the wrong type) goes
         through ``_decode_data_checked``, which gives the same model or the same error.
+        On the fast path, the usual shape is decoded by one generated function
+        (``_fastdecode.make_data_decoder``), which does what the lines below do.
         """
         try:
             doc = orjson.loads(raw)
         except orjson.JSONDecodeError:
             doc = None
+        decoders = self._data_decoders
+        if decoders is not None:
+            try:
+                fast = decoders[model]
+            except KeyError:
+                fast = decoders[model] = make_data_decoder(self.converter, model, self._link_one)
+            if fast is not None:
+                resource = fast(doc)
+                if resource is not None:
+                    return resource  # type: ignore[return-value]  # a ``model``, by its TYPE
         if type(doc) is dict and "included" not in doc:
             data, links, meta = doc.get("data"), doc.get("links"), doc.get("meta")
             if (
@@ -233,6 +255,9 @@ class Codec:
                             break
                     return resource
         return self._decode_data_checked(raw, model)
+
+    def _link_one(self, resource: Resource) -> None:
+        link((resource,), linkers=self._linkers)
 
     def _decode_data_checked(self, raw: bytes, model: type[_R]) -> _R:
         """The whole document, whose data must be one ``model``."""

@@ -12,11 +12,11 @@ from typing import Any
 import orjson
 import pytest
 
-from recrubo_async import DecodeError
+from recrubo_async import DecodeError, _fastdecode
 from recrubo_async._jsonapi import Codec
 from recrubo_async.models import Flow, FlowGeneration, Resource, ResourceIdentifier
 
-from ..support.codec_paths import both_paths
+from ..support.codec_paths import CHECKED, FAST, both_paths
 
 GENERATION: dict[str, Any] = {
     "id": "6d8f",
@@ -96,3 +96,54 @@ def test_decode_data_raises_the_error_the_long_way_raises(codec: Codec, raw: byt
         codec.decode_data(raw, FlowGeneration)
     assert str(short.value) == str(long.value)
     assert short.value.path == long.value.path
+
+
+#: Documents the generated fast path of decode_data steps aside for (the general path
+#: then gives the model or the error): each differs from the usual shape in one way.
+ASIDE = {
+    **{f"bad: {name}": raw for name, raw in BAD.items()},
+    "with included": GOOD["with included"],
+    "numeric id": GOOD["checked path (numeric id)"],
+    "attributes not an object": body(data={**GENERATION, "attributes": [1]}),
+    "relationships not an object": body(data={**GENERATION, "relationships": [1]}),
+    "resource links not an object": body(data={**GENERATION, "links": "x"}),
+    "resource meta not an object": body(data={**GENERATION, "meta": 1}),
+    "no attributes": body(data={"type": "flowGenerations", "id": "g"}),
+    "data is a string": body(data="flowGenerations"),
+}
+
+
+def test_the_generated_data_decoder_takes_the_usual_shape_and_steps_aside_for_the_rest() -> None:
+    """It returns the model for the usual documents and None (never an error, never
+    another model) for any other, so that decode_data's general path decides."""
+    fast = _fastdecode.make_data_decoder(FAST.converter, FlowGeneration, FAST._link_one)
+    assert fast is not None
+    for name in ("plain", "with top-level links and meta", "with unknown attributes"):
+        made = fast(orjson.loads(GOOD[name]))
+        assert isinstance(made, FlowGeneration), name
+        same_model(made, CHECKED.decode_data(GOOD[name], FlowGeneration))
+        assert made.flow == ResourceIdentifier(type="flows", id="f1")  # linked
+    for name, raw in ASIDE.items():
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            doc = None
+        assert fast(doc) is None, name
+
+
+@both_paths
+@pytest.mark.parametrize("raw", ASIDE.values(), ids=ASIDE.keys())
+def test_every_other_shape_gives_what_the_long_way_gives(codec: Codec, raw: bytes) -> None:
+    try:
+        long: Resource | str = codec._decode_data_checked(raw, FlowGeneration)
+    except DecodeError as exc:
+        long = f"{exc} at {exc.path}"
+    try:
+        short: Resource | str = codec.decode_data(raw, FlowGeneration)
+    except DecodeError as exc:
+        short = f"{exc} at {exc.path}"
+    if isinstance(long, Resource):
+        assert isinstance(short, Resource)
+        same_model(short, long)
+    else:
+        assert short == long

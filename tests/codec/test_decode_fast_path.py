@@ -394,3 +394,29 @@ def test_the_fast_decoder_builds_what_the_checked_path_builds_or_steps_aside(
         return
     if fast is not None:
         assert_same(fast, checked)
+
+
+@pytest.mark.parametrize("type_name", sorted(registered_types()))
+def test_the_data_decoder_matches_the_checked_path_for_every_model(type_name: str) -> None:
+    """``decode_data``'s generated fast path (``make_data_decoder``) is taken for every
+    model, and builds, relationships linked, what the checked path builds."""
+    cls = registered_types()[type_name]
+    raw = orjson.dumps({"data": resource_object(cls), "links": {"self": "/x"}, "meta": {}})
+    decoder = _fastdecode.make_data_decoder(FAST.converter, cls, FAST._link_one)
+    assert (decoder is None) == (make_resource_decoder(FAST.converter, cls, owned=True) is None)
+    if decoder is not None:
+        made = decoder(orjson.loads(raw))
+        assert made is not None
+        assert_same(made, CHECKED.decode_data(raw, cls))
+    assert_same(FAST.decode_data(raw, cls), CHECKED.decode_data(raw, cls))
+
+
+def test_no_data_decoder_for_a_model_not_registered_for_its_type() -> None:
+    """A subclass sharing a registered TYPE is not what that type decodes to: no fast path."""
+
+    @attrs.frozen(kw_only=True)
+    class Unregistered(FlowGeneration):
+        pass
+
+    assert _fastdecode.make_data_decoder(FAST.converter, Unregistered, FAST._link_one) is None
+    assert _fastdecode.make_data_decoder(FAST.converter, Resource, FAST._link_one) is None

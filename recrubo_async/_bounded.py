@@ -57,6 +57,11 @@ class BoundedTTLMap(Generic[K, V]):
             return None
         return entry[1]
 
+    def peek(self, key: K) -> tuple[float, V] | None:
+        """``key``'s (expiry on the monotonic clock, value), expired or not; nothing is
+        dropped, so a caller can still order by a value it no longer hands out."""
+        return self._entries.get(key)
+
     def put(self, key: K, value: V, ttl: float | None = None) -> None:
         """Store ``value`` for ``ttl`` seconds (the map's own by default), as the newest."""
         entries = self._entries

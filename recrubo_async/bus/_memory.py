@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 
 import orjson
@@ -38,6 +39,9 @@ class InMemoryBus:
     Args:
         max_latest: how many resources' latest states to remember (oldest forgotten first).
         latest_ttl: how long a remembered state stays valid: seconds or a ``timedelta``.
+            Past it, :meth:`latest` no longer gives it back, but :meth:`publish` still
+            refuses an older state (until ``max_latest`` forgets it): Recrubo retries a
+            delivery for about 24 hours, and a receiver orders by this bus.
 
     Raises:
         ValueError: ``latest_ttl`` NaN, infinite, zero or negative; ``max_latest`` below 1.
@@ -71,8 +75,10 @@ class InMemoryBus:
         """:meth:`publish` without a coroutine, for callers in this process (a webhook
         receiver): the same answer and the same effect, decided before it returns."""
         key = (event.type, event.id)
-        held = self._latest.get(key)
-        if held is not None:
+        # Expired or not: the TTL bounds what latest() gives back, not the ordering.
+        entry = self._latest.peek(key)
+        if entry is not None:
+            held = entry[1]
             if isinstance(held, ResourceEvent):
                 held_event, held_updated_at = held.event, held.updated_at
             else:
@@ -90,8 +96,12 @@ class InMemoryBus:
         return sub
 
     async def latest(self, type: str, id: str) -> ResourceEvent | None:
-        held = self._latest.get((type, id))
-        if held is None or isinstance(held, ResourceEvent):
+        # Read without dropping an expired state: publish still orders by it.
+        entry = self._latest.peek((type, id))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        held = entry[1]
+        if isinstance(held, ResourceEvent):
             return held
         event, updated_at, status, raw, is_delivery = held
         parsed = orjson.loads(raw)

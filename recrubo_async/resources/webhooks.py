@@ -232,7 +232,12 @@ class Webhooks(Listable[Webhook], Retrievable[Webhook], Deletable[Webhook]):
             # Another run may have created the same ones meanwhile: yield to the oldest.
             now, _ = await self._survey(made, timeout)
             for key, mine in made.items():
-                oldest = min((*now.get(key, ()), mine), key=_age)
+                # Its own copy as listed when the list shows it: every run then compares
+                # the same createdAt, whatever precision the create's answer had.
+                listed = now.get(key, [])
+                if all(w.id != mine.id for w in listed):
+                    listed = [*listed, mine]
+                oldest = min(listed, key=_age)
                 if oldest.id == mine.id:
                     created.append(mine)
                     continue
@@ -266,7 +271,11 @@ class Webhooks(Listable[Webhook], Retrievable[Webhook], Deletable[Webhook]):
         the rest."""
         matching: dict[_Key, list[Webhook]] = {}
         unmatched: list[Webhook] = []
+        seen: set[str] = set()
         async for webhook in self.list(page_size=MAX_PAGE_SIZE, timeout=timeout):
+            if webhook.id in seen:
+                continue  # shifted onto the next page by a delete meanwhile: once is enough
+            seen.add(webhook.id)
             key = _existing_key(webhook)
             if key is not None and key in asked:
                 matching.setdefault(key, []).append(webhook)

@@ -88,8 +88,10 @@ class WebhookReceiver:
             Not used with an ``InMemoryBus`` (exactly that class): that bus keeps the
             newest state per resource under the same rule, and decides before its
             ``publish`` returns, so it is the receiver's record (bounded by its own
-            ``max_latest`` and ``latest_ttl``). With no bus, a ``RedisBus`` (a known-stale
-            update then costs no round trip) or any other bus, the receiver keeps its own.
+            ``max_latest``; its ``latest_ttl`` bounds only what a wait reads back, not the
+            ordering, since Recrubo retries a delivery for about 24 hours). With no bus,
+            a ``RedisBus`` (a known-stale update then costs no round trip) or any other
+            bus, the receiver keeps its own.
     """
 
     def __init__(

@@ -3,6 +3,7 @@ final), held to its table of cases wherever a newest state is kept in this proce
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -107,3 +108,21 @@ async def test_publish_now_answers_keeps_and_delivers_what_publish_does(case: Ca
         assert plain_sub.pending == direct_sub.pending == (1 if case.stale else 2)
         while plain_sub.pending:
             assert await plain_sub.get() == await direct_sub.get()
+
+
+@cases
+async def test_the_in_memory_bus_orders_by_a_state_past_its_latest_ttl(case: Case) -> None:
+    """``latest_ttl`` bounds what ``latest()`` gives back, not the ordering: Recrubo retries
+    a delivery for about 24 hours, longer than the default hour. Reading the expired state
+    with ``latest()`` does not make the bus forget it either."""
+    ttl = 0.05
+    bus = InMemoryBus(latest_ttl=ttl)
+    held, new = held_and_new(case)
+    assert bus.publish_now(held) is True
+    await asyncio.sleep(ttl * 3)
+    assert await bus.latest("flowGenerations", "g1") is None  # not given back
+    assert await bus.publish(new) is (not case.stale)
+    if case.stale:
+        assert await bus.latest("flowGenerations", "g1") is None
+    else:
+        assert await bus.latest("flowGenerations", "g1") == new  # a fresh state, given back

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import _otel
-from .._bounded import BoundedTTLMap
+from .._bounded import BoundedTTLMap, check_max_entries
 from .._compat import mark_coroutine_function
 from .._jsonapi import Codec
 from .._ordering import is_stale
@@ -147,9 +147,10 @@ class WebhookReceiver:
         # without suspending, so it claims the newest slot before the handlers run, and a
         # second record would only be one more map entry per resource (fresh memory for
         # every new resource). A subclass may suspend in publish: it gets a record.
+        tracked = check_max_entries("WebhookReceiver(track_resources=...)", track_resources)
         in_memory = bus if type(bus) is InMemoryBus else None
         self._newest: BoundedTTLMap[tuple[str, str], tuple[str, datetime | None]] | None = (
-            None if in_memory is not None else BoundedTTLMap(track_resources)
+            None if in_memory is not None else BoundedTTLMap(tracked)
         )
         #: That bus asked without a coroutine (``InMemoryBus.publish_now``).
         self._publish_now = in_memory.publish_now if in_memory is not None else None

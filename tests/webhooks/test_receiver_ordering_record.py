@@ -180,3 +180,12 @@ async def test_with_any_other_bus_the_receiver_keeps_its_own_record(kind: str) -
     late = await receiver.handle(headers(), delivery(generation("g1", "processing", seconds=5)))
     assert late.reason == "stale"
     assert dispatched == ["update:finished"]
+
+
+@pytest.mark.parametrize("track_resources", [0, -1, True, 2.5])
+def test_track_resources_is_validated(track_resources: int) -> None:
+    # 0 used to switch ordering off without a word: every state was forgotten at once.
+    with pytest.raises(ValueError, match=r"track_resources=\.\.\.\) must be 1 or more"):
+        WebhookReceiver(secret=SECRET, track_resources=track_resources)
+    with pytest.raises(ValueError, match="track_resources="):
+        WebhookReceiver(secret=SECRET, bus=InMemoryBus(), track_resources=track_resources)

@@ -261,18 +261,23 @@ def holding(steps: dict[tuple[str, int], Step]) -> Hooks:
     return Hooks(on_request=before)
 
 
-def meeting(parties: int = 2) -> Step:
-    """A step that no party passes until every party has reached it."""
+def arrival(parties: int, all_here: asyncio.Event, go: asyncio.Event) -> Step:
+    """A step that sets ``all_here`` once ``parties`` reached it, then waits for ``go``."""
     arrived = Counter[str]()
-    everyone = asyncio.Event()
 
-    async def meet() -> None:
+    async def step() -> None:
         arrived["n"] += 1
         if arrived["n"] == parties:
-            everyone.set()
-        await everyone.wait()
+            all_here.set()
+        await go.wait()
 
-    return meet
+    return step
+
+
+def meeting(parties: int = 2) -> Step:
+    """A step that no party passes until every party has reached it."""
+    everyone = asyncio.Event()
+    return arrival(parties, everyone, everyone)
 
 
 async def within(work: Awaitable[_T]) -> _T:

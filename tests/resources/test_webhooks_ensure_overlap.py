@@ -15,26 +15,13 @@ from recrubo_async.models import EnsureResult
 
 from .test_webhooks_ensure import (
     CANDIDATE_CHANGES,
-    Step,
+    arrival,
     holding,
     ids,
     meeting,
     subscriptions,
     within,
 )
-
-
-def arrival(parties: int, all_here: asyncio.Event, go: asyncio.Event) -> Step:
-    """A step that sets ``all_here`` once ``parties`` reached it, then waits for ``go``."""
-    arrived = Counter[str]()
-
-    async def step() -> None:
-        arrived["n"] += 1
-        if arrived["n"] == parties:
-            all_here.set()
-        await go.wait()
-
-    return step
 
 
 def one_per_key(runs: list[EnsureResult], left: set[str]) -> None:

@@ -57,6 +57,14 @@ class BoundedTTLMap(Generic[K, V]):
             return None
         return entry[1]
 
+    def fresh(self, key: K) -> V | None:
+        """The value for ``key`` unless absent or expired, like :meth:`get`, but an expired
+        entry is kept (see :meth:`peek`)."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
     def peek(self, key: K) -> tuple[float, V] | None:
         """``key``'s (expiry on the monotonic clock, value), expired or not; nothing is
         dropped, so a caller can still order by a value it no longer hands out."""

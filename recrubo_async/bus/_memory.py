@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import datetime
 
 import orjson
@@ -97,11 +96,8 @@ class InMemoryBus:
 
     async def latest(self, type: str, id: str) -> ResourceEvent | None:
         # Read without dropping an expired state: publish still orders by it.
-        entry = self._latest.peek((type, id))
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        held = entry[1]
-        if isinstance(held, ResourceEvent):
+        held = self._latest.fresh((type, id))
+        if held is None or isinstance(held, ResourceEvent):
             return held
         event, updated_at, status, raw, is_delivery = held
         parsed = orjson.loads(raw)

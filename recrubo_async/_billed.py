@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import aiohttp
 import orjson
 
+from ._retry import NOT_ACTED_STATUSES
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -40,18 +41,20 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-#: Statuses after which the API provably did not create anything.
-_NOT_CREATED_STATUSES = frozenset(range(400, 500)) - {408}
+#: Statuses after which the API provably did not create anything: a redirect (not
+#: followed: the POST was not taken here), a 4xx but 408, and a 503 (``_retry``).
+_NOT_CREATED_STATUSES = (frozenset(range(300, 500)) - {408}) | NOT_ACTED_STATUSES
 
 
 def _never_reached(exc: APIConnectionError | APIStatusError | DecodeError) -> bool:
     """Whether a failed create provably created nothing, so sending it again is safe.
 
-    A 4xx (but 408) or 503 answer, or no connection at all. Anything else (a timeout or a
-    reset after sending, another 5xx, an unreadable or oversized 2xx) may hide a job.
+    A 3xx, a 4xx (but 408) or a 503 answer, or no connection at all. Anything else (a
+    timeout or a reset after sending, another 5xx, an unreadable or oversized 2xx) may
+    hide a job.
     """
     if isinstance(exc, (APIStatusError, ResponseTooLargeError)):
-        return exc.status in _NOT_CREATED_STATUSES or exc.status == 503
+        return exc.status in _NOT_CREATED_STATUSES
     if isinstance(exc, APIConnectionError):
         return isinstance(
             exc.__cause__, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)

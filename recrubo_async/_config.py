@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from yarl import URL
 from ._constants import API_KEY_ENV, BASE_URL_ENV, ENVIRONMENT_URLS
 from ._hooks import Hooks
 from ._types import Environment, TimeoutLike
+from ._validate import check_header_secret
 from .errors import ConfigurationError
 from .waiters._protocol import CompletionWaiter
 
@@ -68,7 +70,14 @@ def resolve_api_key(api_key: str | None) -> Secret:
             f"no API key: pass Client(api_key=...) or set the {API_KEY_ENV} environment "
             "variable (an organization key; the partner key for client.management)"
         )
-    return Secret(key.strip())
+    key = key.strip()
+    name = "api_key" if api_key is not None else f"api_key (from {API_KEY_ENV})"
+    try:
+        # It travels in the Authorization header: the same rule as webhook secrets.
+        check_header_secret(name, key)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    return Secret(key)
 
 
 def resolve_base_url(base_url: str | None, environment: str) -> str:
@@ -80,11 +89,21 @@ def resolve_base_url(base_url: str | None, environment: str) -> str:
     return check_base_url(url)
 
 
+#: The credentials part of a URL ("//user:password@"), up to the host.
+_USERINFO = re.compile(r"//[^/]*@")
+
+
 def check_base_url(url: object) -> str:
-    """An http(s) URL with a host and a valid port, without its trailing slash."""
+    """An http(s) URL with a host and a valid port, in one spelling: scheme and host in
+    lower case, no default port, no trailing slash (the visibility scope and the
+    idempotency ledger's scope are keyed by it)."""
     problem = None
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+    if not isinstance(url, str) or not url[:8].lower().startswith(("http://", "https://")):
         problem = "it is not an http(s) URL"
+    # yarl reads a bare "?" or "#" as an empty query or fragment: every path would then
+    # be appended inside it (DELETE /candidates/c1 sent as DELETE /public/v2).
+    elif "?" in url or "#" in url:
+        problem = "it has a query or a fragment"
     else:
         try:
             parsed = URL(url)
@@ -92,17 +111,22 @@ def check_base_url(url: object) -> str:
                 problem = "it has no host"
             elif parsed.port is None or not 0 < parsed.port < 65536:
                 problem = "its port is not valid"
-            elif parsed.query_string or parsed.fragment or parsed.user or parsed.password:
-                problem = "it has a query, a fragment or credentials"
+            elif parsed.user is not None or parsed.password is not None:
+                problem = "it has credentials"
+            else:
+                # origin(): lower-case scheme and host (IDNA), the port only if not default.
+                return str(parsed.origin()) + parsed.raw_path.rstrip("/")
         except ValueError as exc:
             problem = f"it does not parse ({exc})"
-    if problem is not None:
-        raise ConfigurationError(
-            f"base_url must be an http(s) URL such as {ENVIRONMENT_URLS['production']}; "
-            f"{problem}: {url!r}"
-        )
-    assert isinstance(url, str)
-    return url.rstrip("/")
+    raise ConfigurationError(
+        f"base_url must be an http(s) URL such as {ENVIRONMENT_URLS['production']}, "
+        f"without a query, fragment or credentials; {problem}: {_shown(url)!r}"
+    )
+
+
+def _shown(url: object) -> object:
+    """``url`` for an error message: a password in it is a secret too."""
+    return _USERINFO.sub("//", url) if isinstance(url, str) else url
 
 
 def check_max_response_size(value: object) -> int | None:

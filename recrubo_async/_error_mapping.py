@@ -54,6 +54,17 @@ _HINTS: dict[int, str] = {
 }
 
 
+def _redirect_hint(headers: Mapping[str, str]) -> str:
+    # Following it would send the key to wherever it points; the API itself never
+    # redirects, so a redirect means a wrong base_url or a proxy in front of it.
+    location = headers.get("Location")
+    where = f" (to {location})" if location else ""
+    return (
+        f"the answer is a redirect{where}, which the client does not follow, and the "
+        "request was not carried out: check base_url (its scheme, host and path prefix)"
+    )
+
+
 def error_class(status: int) -> type[APIStatusError]:
     """The error class for an HTTP status."""
     if status >= 500:
@@ -136,7 +147,7 @@ def make_status_error(
         if len(excerpt) > BODY_EXCERPT:
             excerpt = excerpt[:BODY_EXCERPT] + "…"
         parts.append(f"body: {excerpt}")
-    hint = _HINTS.get(status)
+    hint = _HINTS.get(status) or (_redirect_hint(headers) if status < 400 else None)
     if hint:
         parts.append(hint)
     message = ": ".join(parts[:2]) + "".join(f". {p[:1].upper()}{p[1:]}" for p in parts[2:])

@@ -91,8 +91,8 @@ class HTTPCore:
         body: bytes | None,
         timeout: aiohttp.ClientTimeout,
     ) -> bytes:
-        """Send one request, retrying per the policy; the body of the (2xx/3xx) answer,
-        or the mapped error raised."""
+        """Send one request, retrying per the policy; the body of the 2xx answer, or the
+        mapped error raised."""
         loop = asyncio.get_running_loop()
         session = self._holder.get(loop)
         started = loop.time()
@@ -139,7 +139,7 @@ class HTTPCore:
         attempt: int,
         note: AttemptNote | None = None,
     ) -> bytes | _Failure:
-        """One attempt: the body of a 2xx/3xx answer, or the failure, classified and mapped.
+        """One attempt: the body of a 2xx answer, or the failure, classified and mapped.
 
         ``note``: the attempt's span (with tracing), told the answer; its headers are sent.
         """
@@ -214,7 +214,9 @@ class HTTPCore:
                     elapsed,
                     request_id,
                 )
-        if status < 400:
+        # A redirect is not followed (the Authorization header must not go elsewhere): it
+        # is an error that says so, never a success with whatever body it carried.
+        if status < 300:
             return raw
         headers = resp.headers
         return _Failure(

@@ -19,11 +19,17 @@ _SAFE_IDS: set[str] = set()
 _SAFE_IDS_MAX = 512
 
 
-def resource_id(value: str | Resource, what: str = "id") -> str:
-    """A path-safe id from a string or a model; a clear error for anything else."""
+def resource_id(value: str | Resource, what: str = "id", type_name: str | None = None) -> str:
+    """A path-safe id from a string or a model; a clear error for anything else.
+
+    ``type_name``: the JSON:API type the path is for; a model of another type is refused
+    (``candidates.delete(flow)`` would otherwise delete the candidate with the flow's id).
+    """
     if type(value) is str and value in _SAFE_IDS:
         return value
     if isinstance(value, Resource):
+        if type_name is not None and value.type != type_name:
+            raise _wrong_type(what, type_name, value.type)
         value = value.id
     if type(value) is str and _PATH_SAFE.fullmatch(value) and value.strip(".") != "":
         if len(_SAFE_IDS) >= _SAFE_IDS_MAX:
@@ -57,7 +63,7 @@ def ref(
     """A relationship target from a model, an identifier, or an id of ``type_name``."""
     if isinstance(value, (Resource, ResourceIdentifier)):
         if value.type != type_name:
-            raise ValueError(f"{what} must be a {type_name} resource; got a {value.type}")
+            raise _wrong_type(what, type_name, value.type)
         return ResourceIdentifier(type=value.type, id=value.id)
     return ResourceIdentifier(type=type_name, id=id_of(value, what))
 
@@ -69,3 +75,7 @@ def refs(
     if isinstance(values, str):
         raise TypeError(f"{what} must be a list of ids or models, not one string")
     return tuple(ref(v, type_name, what) for v in values)
+
+
+def _wrong_type(what: str, type_name: str, given: str) -> ValueError:
+    return ValueError(f"{what} must be a {type_name} resource; got a {given}")

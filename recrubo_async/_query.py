@@ -64,6 +64,12 @@ def filter_params(filter: Filter) -> list[tuple[str, str]]:
     for name, spec in filter.items():
         field = to_camel(name)
         if isinstance(spec, Mapping):
+            if not spec:
+                # Dropped, it would widen the list to everything (as an empty list would).
+                raise ValueError(
+                    f"filter[{name}]: no operator given (an empty mapping); give one of "
+                    f"{', '.join(FILTER_OPERATORS)}, or leave the filter out"
+                )
             for op, value in spec.items():
                 if op not in FILTER_OPERATORS:
                     raise ValueError(

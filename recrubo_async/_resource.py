@@ -43,7 +43,9 @@ class APIResource(Generic[_M]):
         return f"<{type(self).__name__} {self._path}>"
 
     def _item_path(self, id: str | Resource) -> str:
-        return f"{self._path}/{resource_id(id)}"
+        if type(id) is str:  # the common call, as cheap as before the model check
+            return f"{self._path}/{resource_id(id)}"
+        return f"{self._path}/{resource_id(id, 'id', self._model.TYPE)}"
 
     def _decode(self, body: bytes) -> _M:
         return self._core.codec.decode_data(body, self._model)  # type: ignore[return-value]

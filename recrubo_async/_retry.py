@@ -3,8 +3,10 @@
 The rules, as data and small functions (``HTTPCore.send`` applies them):
 
 * an attempt that never reached the server (no connection made) may always be resent;
-* one that may have (a timeout or a dropped connection after sending, a 5xx) only if its
-  method is idempotent: resending a POST may create, bill or send twice;
+* one that may have (a timeout or a dropped connection after sending, a 5xx but 503) only
+  if its method is idempotent: resending a POST may create, bill or send twice;
+* a 503 says the server did not act (``NOT_ACTED_STATUSES``): a POST may be resent, and a
+  DELETE answered 404 after it is a plain 404;
 * an answer's status is retryable per method (``RETRY_STATUSES``, ``POST_RETRY_STATUSES``);
 * a DELETE answered 404 after an earlier attempt may have acted was deleted by that
   attempt, whose answer was lost (``is_lost_delete``);
@@ -20,6 +22,7 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timezone
 
 import aiohttp
 import attrs
@@ -38,6 +41,8 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATC
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: A POST may be retried on these: the server says it did not act on the request.
 POST_RETRY_STATUSES = frozenset({429, 503})
+#: The 5xx answers that say the request was not carried out (the rest may hide an effect).
+NOT_ACTED_STATUSES = frozenset({503})
 
 #: aiohttp's errors for an attempt that made no connection: it never reached the server.
 UNSENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -71,8 +76,11 @@ def status_is_retryable(method: str, status: int) -> bool:
 
 
 def answered(method: str, status: int) -> Verdict:
-    """The verdict on an error answer (status 400 or more)."""
-    return Verdict(retryable=status_is_retryable(method, status), may_have_acted=status >= 500)
+    """The verdict on an error answer (status 300 or more: redirects are not followed)."""
+    return Verdict(
+        retryable=status_is_retryable(method, status),
+        may_have_acted=status >= 500 and status not in NOT_ACTED_STATUSES,
+    )
 
 
 def is_lost_delete(method: str, status: int, earlier_may_have_acted: bool) -> bool:
@@ -154,7 +162,9 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        return None
+        # HTTP dates are always UTC (RFC 9110 5.6.7); the asctime form and "-0000" carry
+        # no zone, so the standard library leaves them naive.
+        when = when.replace(tzinfo=timezone.utc)
     current = time.time() if now is None else now
     return max(when.timestamp() - current, 0.0)
 

@@ -24,7 +24,9 @@ class SessionHolder:
     """Owns or borrows the ``aiohttp.ClientSession`` shared by a client and its copies.
 
     A borrowed session is never closed; an owned one is made lazily (inside the running
-    loop, as aiohttp requires) and closed by ``aclose()``.
+    loop, as aiohttp requires) and closed by ``aclose()``. A borrowed session keeps its
+    cookie jar and aiohttp's silent resend (docs/configuration.md): both are session-wide
+    in aiohttp, so changing them would change its owner's own requests too.
     """
 
     def __init__(
@@ -104,7 +106,8 @@ class SessionDefaults:
     neither: a call with that timeout, no query and no body (the most frequent call, a GET)
     passes only ``allow_redirects=False``. A copy with other headers (another key) passes
     its own, which replace the session's; a borrowed session's defaults are the user's,
-    so everything is passed (benchmarks/findings.md, Requests).
+    so everything is passed, ``raise_for_status=False`` too (benchmarks/findings.md,
+    Requests).
     """
 
     __slots__ = ("headers", "plain_timeout")
@@ -160,6 +163,9 @@ class SessionDefaults:
             headers=headers,
             timeout=timeout,
             allow_redirects=False,
+            # A borrowed session may raise for every 4xx/5xx (raise_for_status=True): the
+            # SDK maps statuses itself (errors, retries, the billed-create rule).
+            raise_for_status=False,
         )
 
 

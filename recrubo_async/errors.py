@@ -8,7 +8,7 @@
      +-- APIConnectionError            the request did not get an HTTP answer
      |     +-- APITimeoutError
      |     +-- ResponseTooLargeError   the answer's body is over ``max_response_size``
-     +-- APIStatusError                the API answered 4xx/5xx
+     +-- APIStatusError                the API answered 4xx/5xx, or a redirect (not followed)
      |     +-- BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
      |         NotFoundError 404, ConflictError 409, ValidationError 422,
      |         RateLimitError 429, InternalServerError >= 500
@@ -25,15 +25,21 @@
      +-- BusCheckError                 a bus health check found no working round trip
 
 The two bus errors are also importable from ``recrubo_async.bus``. Messages name what
-failed and how to fix it. They never contain an API key or a secret.
+failed and how to fix it. They never contain an API key or a secret. Every error pickles
+with its message and attributes (task queues and process pools send them across
+processes); its ``__cause__`` and traceback stay behind, as for any exception.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+if TYPE_CHECKING:
+    from .models._base import Resource
 
 __all__ = [
     "APIConnectionError",
@@ -70,8 +76,19 @@ __all__ = [
 BODY_EXCERPT = 200
 
 
+def _rebuild(cls: type[RecruboError], args: tuple[Any, ...]) -> RecruboError:
+    """An unpickled error: made without ``__init__`` (whose keyword-only arguments
+    pickle does not pass); its attributes come back as the pickled state."""
+    return cls.__new__(cls, *args)
+
+
 class RecruboError(Exception):
     """Base class of every error raised by recrubo-async."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException's would call cls(*args): a TypeError for the keyword-only
+        # constructors below. The state is the instance's __dict__, as BaseException's.
+        return (_rebuild, (type(self), self.args), self.__dict__ or None)
 
 
 class ConfigurationError(RecruboError, ValueError):
@@ -155,7 +172,7 @@ class ErrorObject:
 
 
 class APIStatusError(RecruboError):
-    """The API answered with an error status.
+    """The API answered with an error status (or a redirect, which is not followed).
 
     Attributes:
         status: the HTTP status code.
@@ -228,7 +245,7 @@ class WaitTimeoutError(WaitError):
     stay small); call ``retrieve()`` for the rest.
     """
 
-    def __init__(self, message: str, *, last_seen: object | None) -> None:
+    def __init__(self, message: str, *, last_seen: Resource | None) -> None:
         super().__init__(message)
         self.last_seen = last_seen
 
@@ -236,7 +253,7 @@ class WaitTimeoutError(WaitError):
 class JobFailedError(WaitError):
     """The job ended in a failure state; ``resource`` is its final state."""
 
-    def __init__(self, message: str, *, resource: object) -> None:
+    def __init__(self, message: str, *, resource: Resource) -> None:
         super().__init__(message)
         self.resource = resource
 
@@ -271,7 +288,7 @@ class JobMayExistError(RecruboError):
         message: str,
         *,
         resource_type: str,
-        created_after: object,
+        created_after: datetime,
         fingerprint: str | None = None,
     ) -> None:
         super().__init__(message)

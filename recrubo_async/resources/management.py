@@ -54,7 +54,9 @@ class ManagementOrganizations(
     ) -> Organization:
         """Issue a new token (the old one stops working); returns the organization."""
         body = await self._core.request(
-            "POST", f"/management/refresh-token/{resource_id(id)}", timeout=timeout
+            "POST",
+            f"/management/refresh-token/{resource_id(id, 'id', self._model.TYPE)}",
+            timeout=timeout,
         )
         return self._decode(body)
 

@@ -105,14 +105,16 @@ async def test_an_ambiguous_failure_of_a_billed_create_is_job_may_exist(
         (Reply(status=422, body={"errors": [{"status": "422", "detail": "bad"}]}), ValidationError),
         (Reply(status=429, headers={"Retry-After": "0"}), RateLimitError),
         (Reply(status=503, headers={"Retry-After": "0"}), InternalServerError),
+        (Reply(status=307, body=b"", headers={"Location": "https://x.example/"}), APIStatusError),
     ],
-    ids=["422", "429", "503"],
+    ids=["422", "429", "503", "307"],
 )
 @pytest.mark.parametrize("call", list(CREATES), ids=list(CREATES))
 async def test_a_create_the_api_refused_raises_the_status_error_itself(
     server: ScriptedServer, call: str, action: Reply, error: type[Exception]
 ) -> None:
-    """4xx (but 408) and 503 provably created nothing: the status error, not a maybe."""
+    """3xx (not followed), 4xx (but 408) and 503 provably created nothing: the status
+    error, not a maybe."""
     server.default = action
     async with Client("k", base_url=server.url, max_retries=1) as client:
         with pytest.raises(error) as info:

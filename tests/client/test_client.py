@@ -19,8 +19,10 @@ from recrubo_async import (
     JobMayExistError,
     NotFoundError,
     RetryEvent,
+    ValidationError,
 )
 from recrubo_async._constants import PRODUCTION_URL, SANDBOX_URL
+from recrubo_async._retry import retry_sleeps_disabled
 
 from ..conftest import API_KEY
 from ..support.scripted_server import Reply, Reset, ScriptedServer
@@ -56,6 +58,65 @@ def test_environment_selects_the_base_url(monkeypatch: pytest.MonkeyPatch) -> No
         Client("k", environment="staging")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="http"):
         Client("k", base_url="api.recrubo.app")
+
+
+@pytest.mark.parametrize("key", ["org-key\r\nsecond-line", "org\x00key", "org\tkey\x7f"])
+def test_a_key_no_header_can_carry_is_a_configuration_error_naming_api_key(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    """Found when the client is made, not as aiohttp's bare ValueError at the first call;
+    the message never shows the key."""
+    with pytest.raises(ConfigurationError, match="api_key") as info:
+        Client(key)
+    assert key not in str(info.value) and "org" not in str(info.value)
+    with pytest.raises(ConfigurationError, match="api_key"):
+        Client("good-key").with_options(api_key=key)
+    monkeypatch.setenv("RECRUBO_API_KEY", key.replace("\x00", "\x01"))  # no NUL in environ
+    with pytest.raises(ConfigurationError, match="RECRUBO_API_KEY") as info:
+        Client()
+    assert "org" not in str(info.value)
+
+
+def test_a_key_read_with_a_trailing_newline_is_still_stripped() -> None:
+    client = Client("org-key\n", base_url="http://127.0.0.1:1/public/v2")
+    assert client._config.api_key.reveal() == "org-key"
+
+
+@pytest.mark.parametrize("tail", ["?", "#", "?#", "?a=1", "#top"])
+async def test_a_base_url_with_a_query_or_fragment_even_empty_is_refused(
+    server: ScriptedServer, tail: str
+) -> None:
+    """An empty "?" or "#" would put every path inside it: DELETE /candidates/c1 would be
+    sent as DELETE /public/v2."""
+    with pytest.raises(ConfigurationError, match="query or a fragment"):
+        Client("k", base_url=server.url + tail)
+    with pytest.raises(ConfigurationError, match="query or a fragment"):
+        Client("k", base_url=server.url).with_options(base_url=server.url + tail)
+    assert server.requests == []
+
+
+def test_a_base_url_with_credentials_is_refused_without_showing_them() -> None:
+    with pytest.raises(ConfigurationError, match="credentials") as info:
+        Client("k", base_url="https://user:hunter2@api.example/public/v2")
+    assert "hunter2" not in str(info.value) and "user" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [
+        ("HTTPS://API.Recrubo.APP/public/v2/", "https://api.recrubo.app/public/v2"),
+        ("https://api.recrubo.app:443/public/v2", "https://api.recrubo.app/public/v2"),
+        ("http://LOCALHOST:80/Public/V2", "http://localhost/Public/V2"),
+        ("http://localhost:8080/public/v2", "http://localhost:8080/public/v2"),
+        ("http://[::1]:8080/public/v2/", "http://[::1]:8080/public/v2"),
+    ],
+)
+def test_a_base_url_is_kept_in_one_spelling(spelling: str, canonical: str) -> None:
+    """Scheme and host lower case, no default port, no trailing slash; the path as given.
+    The visibility scope and the idempotency ledger's scope are keyed by it."""
+    client = Client("k", base_url=spelling)
+    assert client.base_url == canonical
+    assert client._core.scope == Client("k", base_url=canonical)._core.scope
 
 
 async def test_owned_session_is_closed_by_async_with(server: ScriptedServer) -> None:
@@ -150,6 +211,29 @@ async def test_a_borrowed_session_keeps_its_defaults_but_the_client_headers_win(
     assert recorded.headers["authorization"] == "Bearer k"
     assert [n for n, _ in recorded.header_lines].count("authorization") == 1
     assert recorded.headers["x-trace"] == "t1"
+
+
+async def test_a_borrowed_session_that_raises_for_status_still_gets_the_sdk_errors(
+    server: ScriptedServer,
+) -> None:
+    """raise_for_status=True is a common application-wide setting: the SDK's error
+    mapping, retry rules and billed-create rule must not depend on it."""
+    server.add(Reply(status=404, body={"errors": [{"status": "404", "title": "Not found"}]}))
+    server.add(Reply(status=422, body={"errors": [{"status": "422", "detail": "bad"}]}))
+    server.add(Reply(status=503), ONE)
+    async with (
+        aiohttp.ClientSession(raise_for_status=True) as session,
+        Client("k", base_url=server.url, session=session) as client,
+    ):
+        with pytest.raises(NotFoundError):
+            await client.flow_generations.retrieve("g1")
+        with pytest.raises(ValidationError):
+            await client.flow_generations.create(
+                flow_type="vacancy_application_flow", parameters={}
+            )
+        with retry_sleeps_disabled():
+            assert (await client.flow_generations.retrieve("g1")).id == "g1"
+    assert [r.method for r in server.requests] == ["GET", "POST", "GET", "GET"]
 
 
 async def test_client_timeout_and_per_call_timeout(server: ScriptedServer) -> None:

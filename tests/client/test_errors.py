@@ -1,4 +1,5 @@
-"""Error responses become the most specific APIStatusError with parsed JSON:API errors."""
+"""Error responses become the most specific APIStatusError with parsed JSON:API errors;
+a redirect is an error too (it is not followed)."""
 
 from __future__ import annotations
 
@@ -131,3 +132,19 @@ async def test_empty_error_body_still_maps(server: ScriptedServer) -> None:
         with pytest.raises(NotFoundError) as info:
             await client.flow_generations.retrieve("abc")
     assert info.value.body is None and info.value.request_id is None
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_a_redirect_is_an_error_that_says_it_is_not_followed(
+    server: ScriptedServer, status: int
+) -> None:
+    """A DELETE answered with a redirect (a proxy, a wrong base_url) deleted nothing."""
+    location = "https://elsewhere.example/public/v2/candidates/c1"
+    server.default = Reply(status=status, body=b"", headers={"Location": location})
+    async with Client("k", base_url=server.url) as client:
+        with pytest.raises(APIStatusError) as info:
+            await client.candidates.delete("c1")
+    assert type(info.value) is APIStatusError and info.value.status == status
+    assert "not follow" in str(info.value) and "base_url" in str(info.value)
+    assert location in str(info.value)
+    assert len(server.requests) == 1  # not retried: the same request gets the same answer

@@ -70,6 +70,12 @@ def test_an_empty_list_filter_is_refused() -> None:
         filter_params({"status": []})
 
 
+def test_an_empty_operator_mapping_is_refused_naming_the_filter() -> None:
+    """Dropped, it would widen the list to every resource (e.g. bounds left unset)."""
+    with pytest.raises(ValueError, match=r"filter\[created_at\]: no operator given"):
+        filter_params({"status": "finished", "created_at": {}})
+
+
 def test_an_unsupported_filter_value_type_is_a_type_error() -> None:
     with pytest.raises(TypeError, match=r"filter\[state\]"):
         filter_params({"state": None})  # type: ignore[dict-item]

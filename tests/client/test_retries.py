@@ -82,6 +82,20 @@ async def test_retry_after_as_http_date(server: ScriptedServer) -> None:
     assert 25 <= rec.retries[0].delay <= 30
 
 
+def _asctime(timestamp: float) -> str:
+    """RFC 9110's third (obsolete) HTTP-date form, "Sun Nov  6 08:49:37 1994": UTC."""
+    return time.strftime("%a %b %e %H:%M:%S %Y", time.gmtime(timestamp))
+
+
+async def test_retry_after_as_an_asctime_date_is_honoured(server: ScriptedServer) -> None:
+    """An HTTP date without a zone (asctime form) is UTC, as every HTTP date."""
+    server.add(unavailable(_asctime(time.time() + 30)), OK_ONE)
+    rec = Recorder()
+    async with Client("k", base_url=server.url, hooks=rec.hooks()) as client:
+        await client.flow_generations.retrieve("g1")
+    assert 25 <= rec.retries[0].delay <= 30
+
+
 async def test_retry_after_is_capped(server: ScriptedServer) -> None:
     server.add(unavailable("86400"), OK_ONE)
     rec = Recorder()
@@ -209,6 +223,11 @@ def test_parse_retry_after_variants() -> None:
     assert parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
+    # The other two HTTP-date forms (RFC 9110 5.6.7); a date with no zone is UTC.
+    assert parse_retry_after("Wednesday, 21-Oct-15 07:28:00 GMT", now=1445412470.0) == 10.0
+    assert parse_retry_after("Wed Oct 21 07:28:00 2015", now=1445412470.0) == 10.0
+    assert parse_retry_after(_asctime(1445412480.0), now=1445412470.0) == 10.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 -0000", now=1445412470.0) == 10.0
 
 
 def test_policy_rejects_nonsense() -> None:
@@ -231,6 +250,18 @@ async def test_a_delete_whose_answer_was_lost_is_not_reported_as_not_found(
     server.add(Reset(), Reply(status=404, body={"errors": [{"status": "404"}]}))
     async with Client("k", base_url=server.url) as client:
         await client.flow_generations.delete("g1")  # the first attempt deleted it
+    assert [r.method for r in server.requests] == ["DELETE", "DELETE"]
+
+
+async def test_a_delete_of_a_missing_id_answered_503_then_404_is_not_found(
+    server: ScriptedServer,
+) -> None:
+    """A 503 says the server did not act (POSTs are resent on it): the 404 after it is
+    the id's own, not a lost delete's."""
+    server.add(unavailable(), Reply(status=404, body={"errors": [{"status": "404"}]}))
+    async with Client("k", base_url=server.url) as client:
+        with pytest.raises(NotFoundError):
+            await client.candidates.delete("no-such-candidate")
     assert [r.method for r in server.requests] == ["DELETE", "DELETE"]
 
 
@@ -258,7 +289,7 @@ def test_retry_after_that_is_not_a_finite_number_is_ignored() -> None:
 @pytest.mark.parametrize(
     ("method", "status", "retryable", "may_have_acted"),
     [
-        ("GET", 503, True, True),
+        ("GET", 503, True, False),
         ("GET", 500, True, True),
         ("GET", 408, True, False),
         ("GET", 429, True, False),
@@ -266,7 +297,9 @@ def test_retry_after_that_is_not_a_finite_number_is_ignored() -> None:
         ("DELETE", 502, True, True),
         ("PATCH", 504, True, True),
         ("POST", 429, True, False),
-        ("POST", 503, True, True),
+        ("POST", 503, True, False),
+        ("GET", 307, False, False),
+        ("DELETE", 301, False, False),
         ("POST", 500, False, True),
         ("POST", 408, False, False),
         ("POST", 422, False, False),

@@ -254,6 +254,23 @@ async def test_two_organizations_never_share_a_record(
         assert emu.stats.requests[POSTS] == 2
 
 
+async def test_one_key_on_one_api_spelt_two_ways_sends_one_post(
+    emu: Emulator, make_ledger: LedgerFactory
+) -> None:
+    """Workers whose base_url differs only in spelling (host case, an explicit default
+    port, a trailing slash) share the organization scope, so the key still holds."""
+    ledger = make_ledger(FAST)
+    org = await emu.create_organization("Acme")
+    plain = emu.base_url.replace("127.0.0.1", "localhost")
+    shouted = plain.replace("http://localhost", "HTTP://LOCALHOST") + "/"
+    jobs = []
+    for base_url in (plain, shouted):
+        async with Client(org.token, base_url=base_url, ledger=ledger) as client:
+            jobs.append(await _generate(client, "task-1"))
+    assert jobs[0].id == jobs[1].id
+    assert emu.stats.requests[POSTS] == 1
+
+
 async def test_a_rejected_create_frees_the_key_for_a_corrected_request(
     emu: Emulator, make_ledger: LedgerFactory
 ) -> None:

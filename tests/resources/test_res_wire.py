@@ -128,6 +128,23 @@ def test_media_and_template_component_builders_shape_the_wire_json() -> None:
         TemplateReference(id="t", components={"type": "body"})  # type: ignore[arg-type]
 
 
+async def test_a_model_of_another_type_is_refused_as_an_id_before_sending(
+    server: ScriptedServer, client: Client
+) -> None:
+    """``candidates.delete(flow)`` must not delete the candidate that has the flow's id."""
+    flow = Flow(id="f-123")
+    with pytest.raises(ValueError, match="id must be a candidates resource; got a flows"):
+        await client.candidates.delete(flow)
+    with pytest.raises(ValueError, match="id must be a flows resource; got a nodes"):
+        await client.flows.retrieve(Node(id="n1"))
+    with pytest.raises(ValueError, match="id must be a organizations resource; got a flows"):
+        await client.management.organizations.refresh_token(flow)  # type: ignore[arg-type]
+    assert server.requests == []
+    server.add(one("flows", "f-123"))
+    assert (await client.flows.retrieve(flow)).id == "f-123"  # its own type: its id
+    assert server.requests[0].path == "/public/v2/flows/f-123"
+
+
 async def test_bad_ids_and_wrong_model_types_are_clear_errors(client: Client) -> None:
     with pytest.raises(ValueError, match="flow must be a flows resource; got a nodes"):
         await client.nodes.create(flow=Node(id="n1"))  # type: ignore[arg-type]

@@ -134,6 +134,14 @@ def check_path_id(value: object, what: str = "id") -> str:
     return value
 
 
+def check_webhook_url(name: str, value: object) -> str:
+    """A URL Recrubo can deliver webhooks to (``http://`` or ``https://``), else a
+    ``ValueError`` naming ``name``."""
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ValueError(f"{name} must be an http(s) URL; got {value!r}")
+    return value
+
+
 def check_header_secret(name: str, value: object) -> str:
     """A secret that travels in an HTTP header as it is, else a ``ValueError`` naming ``name``.
 

@@ -7,6 +7,7 @@ import os
 
 from aiohttp import web
 
+from .._validate import check_header_secret
 from ..webhooks import WebhookPayload, WebhookReceiver
 from ..webhooks.aiohttp import add_routes
 from ._errors import CommandError, UsageError
@@ -24,6 +25,11 @@ async def webhooks_listen(args: argparse.Namespace, out: Output) -> int:
     path: str = args.path
     if not path.startswith("/"):
         raise UsageError(f"--path must start with '/'; got {path!r}")
+    try:
+        # The message names the option, never the value: it is the secret.
+        check_header_secret(f"--secret (or {SECRET_ENV})", secret)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     receiver = WebhookReceiver(secret=secret)
 
     async def show(payload: WebhookPayload) -> None:
@@ -31,7 +37,10 @@ async def webhooks_listen(args: argparse.Namespace, out: Output) -> int:
 
     receiver.add_handler(show)
     app = web.Application()
-    add_routes(receiver, app, path)
+    try:
+        add_routes(receiver, app, path)
+    except ValueError as exc:
+        raise UsageError(f"--path {path!r} is not a route aiohttp can serve: {exc}") from exc
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     try:

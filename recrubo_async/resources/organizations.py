@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .._resource import Listable, Retrievable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
-from .._validate import check_header_secret
+from .._validate import check_header_secret, check_webhook_url
 from ..models.organization import Organization
 
 
@@ -63,7 +63,6 @@ class Organizations(Listable[Organization], Retrievable[Organization]):
 
 
 def _check_webhook(url_name: str, url: str, secret_name: str, secret: str) -> None:
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ValueError(f"{url_name} must be an http(s) URL; got {url!r}")
+    check_webhook_url(url_name, url)
     # Never echo the value: it is the secret.
     check_header_secret(secret_name, secret)

@@ -13,6 +13,7 @@ from .._naming import to_camel
 from .._query import MAX_PAGE_SIZE
 from .._resource import Deletable, Listable, Retrievable
 from .._types import NOT_GIVEN, NotGiven, TimeoutLike
+from .._validate import check_webhook_url
 from ..errors import NotFoundError
 from ..models._base import Resource
 from ..models.webhook import EnsureResult, Webhook, WebhookEvent, WebhookSubscription
@@ -80,9 +81,16 @@ def _asked(subscriptions: Iterable[WebhookSubscription]) -> dict[_Key, None]:
                 f"{resource_type}: fields narrow only 'update' events; add 'update' to events "
                 "or drop fields"
             )
+        if sub.fields is not None and not all(isinstance(f, str) for f in sub.fields):
+            raise TypeError(
+                f"{resource_type}: fields must be attribute names (strings); "
+                f"got {list(sub.fields)!r}"
+            )
         fields = None if sub.fields is None else [to_camel(f.strip()) for f in sub.fields]
         if fields is not None and not all(fields):
             raise ValueError(f"{resource_type}: a field name is empty")
+        if sub.webhook_url is not None:
+            check_webhook_url(f"{resource_type}: webhook_url", sub.webhook_url)
         for event in events:
             asked[_key(resource_type, event, fields, sub.webhook_url)] = None
     return asked

@@ -9,7 +9,9 @@ same delivery at once would both see "not yet" and both run the handlers.
 
 from __future__ import annotations
 
+import secrets
 import warnings
+from contextvars import ContextVar
 from typing import Literal, Protocol, runtime_checkable
 
 from .._bounded import BoundedTTLMap, check_max_entries
@@ -22,6 +24,60 @@ Claim = Literal["claimed", "done", "busy"]
 
 #: Recrubo retries a delivery for about 24 hours: ids are kept for twice that.
 DEFAULT_TTL = 48 * 3600.0
+
+#: What a store holds for a handled delivery id; a claim holds its token instead.
+DONE = "done"
+
+#: The claim tokens taken in this context: a request's task and the tasks it starts.
+_TAKEN_HERE: ContextVar[frozenset[str]] = ContextVar("recrubo_dedupe_claims", default=frozenset())
+
+
+class ClaimTokens:
+    """The claims a store holds, by delivery id, and which of them is the caller's.
+
+    One store may serve several receivers in a process (say one per organization), and
+    then hold two claims on one delivery: the first receiver's lease ran out while its
+    handler still ran, and the second claimed it since. The claim a ``done`` or
+    ``release`` acts on is the one taken in the caller's context (the request's task),
+    so the first cannot free or finish the second's. A caller elsewhere gets the store's
+    only claim on that id, or none when there are several (it cannot be told which).
+    """
+
+    __slots__ = ("_held",)
+
+    def __init__(self) -> None:
+        self._held: dict[str, list[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    @staticmethod
+    def new() -> str:
+        """A token for a claim about to be asked for, unique across replicas."""
+        return f"claim:{secrets.token_hex(8)}"
+
+    def add(self, key: str, token: str) -> None:
+        """``token`` now holds ``key``, taken in the caller's context."""
+        self._held.setdefault(key, []).append(token)
+        _TAKEN_HERE.set(_TAKEN_HERE.get() | {token})
+
+    def take(self, key: str) -> str | None:
+        """The caller's claim on ``key``, forgotten here; None when it has none."""
+        tokens = self._held.get(key)
+        if not tokens:
+            return None
+        here = _TAKEN_HERE.get()
+        mine = next((token for token in tokens if token in here), None)
+        if mine is None:
+            if len(tokens) > 1:
+                return None
+            mine = tokens[0]
+        else:
+            _TAKEN_HERE.set(here - {mine})
+        tokens.remove(mine)
+        if not tokens:
+            del self._held[key]
+        return mine
 
 
 @runtime_checkable
@@ -38,12 +94,22 @@ class DedupeStore(Protocol):
         ...
 
     async def done(self, key: str) -> None:
-        """Mark ``key`` handled (for the store's TTL), ending this store's claim."""
+        """Mark ``key`` handled (for the store's TTL), ending the caller's claim; a claim
+        another holder took since the caller's lease ran out is left alone.
+
+        It must take effect even when the caller stops waiting (a request cancelled at
+        shutdown): else the sender's retry runs the handlers again once the lease ends.
+        """
         ...
 
     async def release(self, key: str) -> None:
-        """Give up this store's claim on ``key`` so that a retry can claim it; a claim
-        that expired and was taken by another holder is left alone."""
+        """Give up the caller's claim on ``key`` so that a retry can claim it; a claim
+        that expired and was taken by another holder is left alone.
+
+        "The caller's claim": a store shared by several receivers of one process can hold
+        two claims on one id; the built-in stores tell them apart by the request that
+        took them (``contextvars``), as a store of your own shared that way must too.
+        """
         ...
 
 
@@ -58,10 +124,11 @@ class InMemoryDedupe:
 
     def __init__(self, *, max_entries: int = 100_000, ttl: Duration = DEFAULT_TTL) -> None:
         bound = check_max_entries("InMemoryDedupe(max_entries=...)", max_entries)
-        #: id -> done; a claim is an entry not done yet, living for its lease.
-        self._ids: BoundedTTLMap[str, bool] = BoundedTTLMap(
+        #: id -> ``DONE``, or a claim's token (living for its lease).
+        self._ids: BoundedTTLMap[str, str] = BoundedTTLMap(
             bound, check_duration("InMemoryDedupe(ttl=...)", ttl)
         )
+        self._tokens = ClaimTokens()
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -77,18 +144,25 @@ class InMemoryDedupe:
 
     def claim_now(self, key: str, lease: float) -> Claim:
         """:meth:`claim`, synchronously."""
-        done = self._ids.get(key)
-        if done is not None:
-            return "done" if done else "busy"
-        self._ids.put(key, False, lease)
+        held = self._ids.get(key)
+        if held is not None:
+            return "done" if held == DONE else "busy"
+        token = self._tokens.new()
+        self._ids.put(key, token, lease)
+        self._tokens.add(key, token)
         return "claimed"
 
     def done_now(self, key: str) -> None:
         """:meth:`done`, synchronously."""
-        self._ids.put(key, True)
+        token = self._tokens.take(key)
+        held = self._ids.get(key)
+        # Another holder's claim (ours ran out and it took the id): its outcome decides.
+        if held is None or held in (DONE, token):
+            self._ids.put(key, DONE)
 
     async def release(self, key: str) -> None:
-        if self._ids.get(key) is False:
+        token = self._tokens.take(key)
+        if token is not None and self._ids.get(key) == token:
             self._ids.discard(key)
 
 

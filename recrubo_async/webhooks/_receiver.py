@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -52,6 +53,66 @@ DEFAULT_READ_TIMEOUT = 10.0
 #: Request headers as frameworks give them: a mapping of decoded ``str`` values, or the
 #: raw ``(name, value)`` byte pairs (ASGI ``scope["headers"]``, aiohttp ``raw_headers``).
 Headers = Mapping[str, str] | Iterable[tuple[bytes, bytes]]
+
+
+_CANCELLED = "a handler raised CancelledError although its delivery was not cancelled"
+
+
+class HandlerCancelledError(Exception):
+    """A handler raised ``CancelledError`` while its delivery was not being cancelled (it
+    awaited something another component cancelled): a failing handler, answered 500."""
+
+
+if sys.version_info >= (3, 11):
+
+    async def _run_handlers(handlers: tuple[Handler, ...], payload: WebhookPayload) -> None:
+        """Call ``handlers`` in order; a ``CancelledError`` of theirs is a failure unless
+        this task is being cancelled (then it propagates)."""
+        try:
+            for handler in handlers:
+                await handler(payload)
+        except asyncio.CancelledError as exc:
+            task = asyncio.current_task()
+            if task is None or task.cancelling():
+                raise
+            raise HandlerCancelledError(_CANCELLED) from exc
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _call_each(handlers: tuple[Handler, ...], payload: WebhookPayload) -> None:
+        for handler in handlers:
+            await handler(payload)
+
+    async def _run_handlers(handlers: tuple[Handler, ...], payload: WebhookPayload) -> None:
+        """Call ``handlers`` in order; a ``CancelledError`` of theirs is a failure unless
+        this task is being cancelled (then it propagates).
+
+        3.10 tasks do not count cancellation requests, so a ``CancelledError`` thrown in
+        by this task's cancellation looks like one a handler raised: they run in a task
+        of their own, which ``asyncio.wait`` leaves alone when this one is cancelled.
+        """
+        calls = asyncio.ensure_future(_call_each(handlers, payload))
+        try:
+            await asyncio.wait((calls,))
+        except asyncio.CancelledError:
+            calls.cancel()
+            await asyncio.wait((calls,))
+            if not calls.cancelled():
+                calls.exception()  # retrieved: the cancellation is what propagates
+            raise
+        if calls.cancelled():
+            raise HandlerCancelledError(_CANCELLED)
+        calls.result()
+
+
+def _is_async_callable(handler: object) -> bool:
+    """An ``async def`` function (a ``functools.partial`` of one too), or an object
+    whose class has an ``async def __call__``."""
+    return asyncio.iscoroutinefunction(handler) or (
+        callable(handler)
+        and not isinstance(handler, type)
+        and asyncio.iscoroutinefunction(type(handler).__call__)
+    )
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -189,8 +250,11 @@ class WebhookReceiver:
         self, handler: Handler, *, resource_type: str | None = None, event: str | None = None
     ) -> None:
         """Register ``handler`` (see :meth:`on`)."""
-        if not asyncio.iscoroutinefunction(handler):
-            raise TypeError("webhook handlers must be async functions (async def ...)")
+        if not _is_async_callable(handler):
+            raise TypeError(
+                "webhook handlers must be async functions (async def ...) or objects with "
+                f"an async __call__; got {type(handler).__name__}"
+            )
         self._handlers.append((resource_type, event, handler))
 
     def authorize(self, headers: Headers) -> bool:
@@ -374,7 +438,8 @@ class WebhookReceiver:
             await self._dedupe.done(key)
         except Exception:
             # The handlers ran: answering 500 would make the sender run them again. The
-            # claim's lease still covers redeliveries for a while.
+            # store finishes the mark in the background (RedisDedupe does); meanwhile the
+            # claim's lease covers redeliveries.
             logger.exception("webhook %s was handled but could not be marked done", key)
 
     async def _release(self, key: str) -> None:
@@ -415,8 +480,8 @@ class WebhookReceiver:
                 accepted = bus is None or await bus.publish(event) is not False
             if not accepted and ordered:
                 return self._stale(payload, event, "the state the bus holds")
-            for handler in handlers:
-                await handler(payload)
+            if handlers:
+                await _run_handlers(handlers, payload)
         except Exception:
             logger.exception(
                 "webhook %s (%s %s %s) failed; answering 500 so Recrubo redelivers it",

@@ -11,17 +11,17 @@ import asyncio
 import contextlib
 import logging
 import math
-import secrets
+from typing import Any
 
 from .._validate import Duration, check_duration
-from ._dedupe import DEFAULT_TTL, Claim
+from ._dedupe import DEFAULT_TTL, DONE, Claim, ClaimTokens
 
 try:
     import redis.asyncio as aioredis
     from redis.exceptions import RedisError
 
     from ..bus._pool import pooled_client
-    from ..bus._scripts import LuaScript, ScriptBatcher, batcher_for
+    from ..bus._scripts import CLOSE_WAIT, LuaScript, ScriptBatcher, batcher_for
 except ImportError as exc:  # pragma: no cover - only without the extra
     raise ImportError(
         "RedisDedupe needs the redis extra: pip install 'recrubo-async[redis]'"
@@ -29,9 +29,8 @@ except ImportError as exc:  # pragma: no cover - only without the extra
 
 logger = logging.getLogger("recrubo_async.webhooks.redis_dedupe")
 
-_DONE = "done"
-#: Pauses between the attempts to free a claim whose answer was lost (seconds).
-_ORPHAN_RETRIES = (0.0, 0.2, 0.5, 1.0, 2.0, 4.0)
+#: Pauses between the attempts of a write finished in the background (seconds).
+_BACKGROUND_RETRIES = (0.0, 0.2, 0.5, 1.0, 2.0, 4.0)
 
 # Claim when free; otherwise say whether it is done or held. One atomic step, so two
 # replicas claiming the same delivery at once cannot both get it. Held under our own
@@ -78,8 +77,11 @@ class RedisDedupe:
     """A ``DedupeStore`` in Redis, for receivers on several replicas (the ``redis`` extra).
 
     A claim is ``SET key <token> NX PX <lease>`` (in one script with the "is it done?"
-    read); ``done`` and ``release`` act only on this store's own claim token, so a replica
-    whose lease expired while its handler ran cannot free a claim another replica took.
+    read); ``done`` and ``release`` act only on the caller's own claim token, so a replica
+    (or a receiver sharing this store) whose lease expired while its handler ran cannot
+    free a claim another one took. A write whose caller stops waiting (cancelled) or
+    fails is finished in the background: a claim whose answer was lost is freed, a
+    ``done`` is still marked, a ``release`` still frees; ``aclose`` gives those a last try.
 
     Args:
         url: a Redis URL such as ``redis://localhost:6379/0``.
@@ -115,10 +117,12 @@ class RedisDedupe:
         self._scripts = (
             ScriptBatcher(self._redis) if self._owns_client else batcher_for(self._redis)
         )
-        #: The token of each claim this store holds, by delivery id.
-        self._tokens: dict[str, str] = {}
-        #: Background releases of claims whose answer was lost (closed by ``aclose``).
+        #: The claims this store holds, and which is whose.
+        self._tokens = ClaimTokens()
+        #: Writes finished in the background (see ``_finish``), ended by ``aclose``.
         self._cleanups: set[asyncio.Task[None]] = set()
+        #: Set by ``aclose``: those writes skip their pauses and make a last attempt.
+        self._closing: asyncio.Event | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -129,7 +133,7 @@ class RedisDedupe:
         return f"{self.prefix}:dedupe:{key}"
 
     async def claim(self, key: str, lease: float) -> Claim:
-        token = f"claim:{secrets.token_hex(8)}"
+        token = self._tokens.new()
         lease_ms = str(max(1, math.ceil(lease * 1000)))
         try:
             answer = await self._scripts.run(_CLAIM, self._key(key), token, lease_ms)
@@ -137,47 +141,74 @@ class RedisDedupe:
             # The script may have run with its answer lost (a timeout while Redis
             # stalled): the claim would then block every redelivery for its whole lease
             # with nobody handling it. Free it; the release only deletes this token.
-            self._release_orphan(key, token)
+            self._in_background("free the lost claim on", _RELEASE, key, token)
             raise
         state = answer.decode() if isinstance(answer, bytes) else str(answer)
         if state == "claimed":
-            self._tokens[key] = token
+            self._tokens.add(key, token)
             return "claimed"
-        return "done" if state == _DONE else "busy"
+        return "done" if state == DONE else "busy"
 
-    def _release_orphan(self, key: str, token: str) -> None:
+    async def done(self, key: str) -> None:
+        token = self._tokens.take(key) or ""
+        await self._finish("mark done", _MARK_DONE, key, token, self._ttl_ms)
+
+    async def release(self, key: str) -> None:
+        token = self._tokens.take(key)
+        if token is not None:
+            await self._finish("free the claim on", _RELEASE, key, token)
+
+    async def _finish(self, what: str, script: LuaScript, key: str, *args: Any) -> None:
+        """Run ``script``; if it fails or its caller stops waiting, in the background.
+
+        Its token is already forgotten here: a done left undone would make the retry
+        after the lease run the handlers again, a release left undone would hold every
+        redelivery off for the whole lease. Both scripts are safe to run twice.
+        """
+        try:
+            await self._scripts.run(script, self._key(key), *args)
+        except BaseException:
+            self._in_background(what, script, key, *args)
+            raise
+
+    def _in_background(self, what: str, script: LuaScript, key: str, *args: Any) -> None:
         if self._closed:
             # No task outlives the store: the claim's lease ends it.
             return
-        task = asyncio.get_running_loop().create_task(self._free(key, token))
+        task = asyncio.get_running_loop().create_task(self._retry(what, script, key, *args))
         self._cleanups.add(task)
         task.add_done_callback(self._cleanups.discard)
 
-    async def _free(self, key: str, token: str) -> None:
-        for pause in _ORPHAN_RETRIES:
-            await asyncio.sleep(pause)
+    async def _retry(self, what: str, script: LuaScript, key: str, *args: Any) -> None:
+        last: BaseException | None = None
+        for pause in _BACKGROUND_RETRIES:
+            if pause and not self._closed:
+                if self._closing is None:
+                    self._closing = asyncio.Event()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), pause)
+            else:
+                await asyncio.sleep(0)
             try:
-                await self._scripts.run(_RELEASE, self._key(key), token)
+                await self._scripts.run(script, self._key(key), *args)
             except (RedisError, OSError) as exc:
                 last = exc
+                if self._closed:
+                    break
             else:
                 return
-        # The lease still expires by itself.
-        logger.warning("could not free the lost claim on webhook %s: %s", key, last)
-
-    async def done(self, key: str) -> None:
-        token = self._tokens.pop(key, "")
-        await self._scripts.run(_MARK_DONE, self._key(key), token, self._ttl_ms)
-
-    async def release(self, key: str) -> None:
-        token = self._tokens.pop(key, None)
-        if token is not None:
-            await self._scripts.run(_RELEASE, self._key(key), token)
+        # A claim's lease still expires by itself.
+        logger.warning("could not %s webhook %s: %s", what, key, last)
 
     async def aclose(self) -> None:
-        """Stop freeing lost claims; close the connection the store made (a borrowed
+        """Give the writes being finished in the background one last attempt (for up to
+        ``CLOSE_WAIT`` seconds), then close the connection the store made (a borrowed
         ``client`` is left open)."""
         self._closed = True
+        if self._closing is not None:
+            self._closing.set()
+        if self._cleanups:
+            await asyncio.wait(list(self._cleanups), timeout=CLOSE_WAIT)
         for task in list(self._cleanups):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

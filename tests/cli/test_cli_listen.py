@@ -66,6 +66,27 @@ def test_webhooks_listen_on_a_busy_port_is_one_error_line_and_exit_1(
     assert "cannot listen on 127.0.0.1:" in one_error_line(result, 1)
 
 
+@pytest.mark.parametrize("secret", ["whsec-0001\n", " whsec-0001"])
+def test_webhooks_listen_with_a_secret_a_header_cannot_carry_is_one_usage_error_line(
+    secret: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A secret read from a file into the environment keeps its trailing newline: exit 2,
+    one line naming the option, without the secret."""
+    monkeypatch.setenv("RECRUBO_WEBHOOK_SECRET", secret)
+    result = run(capsys, "webhooks", "listen", "--port", "0")
+    line = one_error_line(result, 2)
+    assert "--secret (or RECRUBO_WEBHOOK_SECRET)" in line
+    assert secret.strip() not in result.err + result.out
+
+
+@pytest.mark.parametrize("path", ["/hooks/{x", "/hooks/{y:[}"])
+def test_webhooks_listen_with_a_path_aiohttp_cannot_route_is_one_usage_error_line(
+    path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run(capsys, "webhooks", "listen", "--port", "0", "--secret", SECRET, "--path", path)
+    assert f"--path {path!r}" in one_error_line(result, 2)
+
+
 # -- emulator ------------------------------------------------------------------------------
 
 

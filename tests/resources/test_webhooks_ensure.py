@@ -168,6 +168,21 @@ async def test_prune_with_nothing_asked_deletes_everything(api: Client) -> None:
         ([WebhookSubscription(FlowRun, events=["create"], fields=["status"])], ValueError),
         ([WebhookSubscription("", events=["create"])], ValueError),
         ([WebhookSubscription(FlowRun), WebhookSubscription(FlowRun, events=["nope"])], ValueError),
+        # Checked by the rule configure_webhooks uses, and after a valid entry: nothing
+        # of the run is sent (a subscription nobody can receive is never created).
+        (
+            [
+                WebhookSubscription("flowGenerations", events=["create"]),
+                WebhookSubscription(FlowRun, events=["update"], webhook_url="ftp://x.test/h"),
+            ],
+            ValueError,
+        ),
+        ([WebhookSubscription(FlowRun, webhook_url="example.com/hook")], ValueError),
+        ([WebhookSubscription(FlowRun, webhook_url=5)], ValueError),  # type: ignore[arg-type]
+        (
+            [WebhookSubscription(FlowRun, events=["update"], fields=[1])],  # type: ignore[list-item]
+            TypeError,
+        ),
     ],
 )
 async def test_a_malformed_request_fails_before_anything_is_sent(

@@ -24,6 +24,7 @@ from recrubo_async.webhooks import (
     RedisDedupe,
     WebhookPayload,
     WebhookReceiver,
+    WebhookResult,
 )
 
 from ..support.deliveries import SECRET, delivery, generation, headers
@@ -123,6 +124,74 @@ async def test_an_expired_redis_claim_cannot_free_or_finish_another_replicas_cla
         await admin.aclose()
         await slow.aclose()
         await fast.aclose()
+
+
+@pytest.mark.parametrize("kind", ["redis", "memory"])
+async def test_receivers_sharing_one_store_act_only_on_their_own_claims(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    """Two receivers of one process share a store (one per organization, say). A's lease
+    runs out while its handler still runs, B claims the delivery, then A's handler fails:
+    A's release must not free B's claim (the store held one token per delivery id, so A
+    used B's), or a third copy runs the handlers while B still runs them."""
+    lease, patience = 0.2, 30.0
+    redis_stores: list[RedisDedupe] = []
+    shared: DedupeStore
+    other_replica: DedupeStore
+    if kind == "redis":
+        url = request.getfixturevalue("redis_server").url
+        redis_stores = [RedisDedupe(url, prefix="shared") for _ in range(2)]
+        shared, other_replica = redis_stores
+    else:
+        shared = other_replica = InMemoryDedupe()
+    a = WebhookReceiver(secret=SECRET, dedupe=shared, dedupe_lease=lease, busy_wait=0)
+    b = WebhookReceiver(secret=SECRET, dedupe=shared, dedupe_lease=patience, busy_wait=0)
+    c = WebhookReceiver(secret=SECRET, dedupe=other_replica, busy_wait=0)
+    a_started, a_fail, b_started, b_finish = (asyncio.Event() for _ in range(4))
+    running: list[str] = []
+
+    @a.on()
+    async def slow_then_fails(payload: WebhookPayload) -> None:
+        running.append("a")
+        a_started.set()
+        await a_fail.wait()
+        raise RuntimeError("A's handler failed after its lease ran out")
+
+    @b.on()
+    async def slow(payload: WebhookPayload) -> None:
+        running.append("b")
+        b_started.set()
+        await b_finish.wait()
+
+    @c.on()
+    async def third(payload: WebhookPayload) -> None:
+        running.append("c")
+
+    body = delivery(generation("g1", "finished"), payload_id="p-shared")
+    task_b: asyncio.Task[WebhookResult] | None = None
+    try:
+        task_a = asyncio.create_task(a.handle(headers(), body))
+        await asyncio.wait_for(a_started.wait(), patience)
+        await asyncio.sleep(lease * 4)  # A's lease runs out; its handler still runs
+        task_b = asyncio.create_task(b.handle(headers(), body))
+        await asyncio.wait_for(b_started.wait(), patience)  # B claimed it since
+        a_fail.set()
+        assert (await asyncio.wait_for(task_a, patience)).status == 500
+        answer = await c.handle(headers(), body)
+        assert running == ["a", "b"], running
+        assert (answer.status, answer.reason) == (503, "in progress")
+        b_finish.set()
+        assert (await asyncio.wait_for(task_b, patience)).reason == "ok"
+        # B's done marked it: a later copy is a duplicate on every receiver.
+        for receiver in (a, b, c):
+            assert (await receiver.handle(headers(), body)).reason == "duplicate"
+        assert running == ["a", "b"], running
+    finally:
+        b_finish.set()
+        if task_b is not None:
+            await asyncio.wait_for(task_b, patience)
+        for store in redis_stores:
+            await store.aclose()
 
 
 # -- receivers sharing one Redis ---------------------------------------------------------

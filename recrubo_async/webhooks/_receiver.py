@@ -146,7 +146,8 @@ class WebhookReceiver:
             whole body before answering 408 (default 10; ``None``: no limit, only behind
             a proxy that buffers request bodies).
         track_resources: how many resources' newest states are kept to drop late ones.
-            Not used with an ``InMemoryBus`` (exactly that class): that bus keeps the
+            Not used with an ``InMemoryBus`` (exactly that class, its ``publish`` not
+            replaced on the instance): that bus keeps the
             newest state per resource under the same rule, and decides before its
             ``publish`` returns, so it is the receiver's record (bounded by its own
             ``max_latest``; its ``latest_ttl`` bounds only what a wait reads back, not the
@@ -209,7 +210,9 @@ class WebhookReceiver:
         # second record would only be one more map entry per resource (fresh memory for
         # every new resource). A subclass may suspend in publish: it gets a record.
         tracked = check_max_entries("WebhookReceiver(track_resources=...)", track_resources)
-        in_memory = bus if type(bus) is InMemoryBus else None
+        # Not when its publish was replaced on the instance (instrumentation wrapping it):
+        # then the receiver awaits that publish, as for any other bus.
+        in_memory = bus if type(bus) is InMemoryBus and "publish" not in vars(bus) else None
         self._newest: BoundedTTLMap[tuple[str, str], tuple[str, datetime | None]] | None = (
             None if in_memory is not None else BoundedTTLMap(tracked)
         )

@@ -197,3 +197,24 @@ async def test_an_in_memory_store_asked_directly_answers_as_through_its_coroutin
             (200, "ok"),
         ]
     )
+
+
+async def test_a_publish_wrapped_on_the_bus_instance_sees_every_delivery() -> None:
+    """Instrumentation that wraps ``bus.publish`` on the instance (before the receiver is
+    made) sees the receiver's publishes: ``publish_now`` is used only for a bus whose
+    ``publish`` is the class's own."""
+    bus = InMemoryBus()
+    seen: list[str] = []
+    original = bus.publish
+
+    async def observed(event: ResourceEvent) -> bool:
+        seen.append(event.id)
+        return await original(event)
+
+    bus.publish = observed  # type: ignore[method-assign]
+    receiver = WebhookReceiver(secret=SECRET, bus=bus)
+    for n, resource in enumerate(RESOURCES):
+        result = await receiver.handle(headers(), delivery(resource, payload_id=f"p{n}"))
+        assert result.status == 200, result
+    assert seen == [r["id"] for r in RESOURCES]
+    assert all([await bus.latest(r["type"], r["id"]) for r in RESOURCES])

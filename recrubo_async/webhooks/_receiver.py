@@ -147,9 +147,9 @@ class WebhookReceiver:
             a proxy that buffers request bodies).
         track_resources: how many resources' newest states are kept to drop late ones.
             Not used with an ``InMemoryBus`` (exactly that class, its ``publish`` not
-            replaced on the instance): that bus keeps the
-            newest state per resource under the same rule, and decides before its
-            ``publish`` returns, so it is the receiver's record (bounded by its own
+            replaced on the instance): that bus keeps the newest state per resource under
+            the same rule, and decides before its ``publish`` returns, so it is the
+            receiver's record (bounded by its own
             ``max_latest``; its ``latest_ttl`` bounds only what a wait reads back, not the
             ordering, since Recrubo retries a delivery for about 24 hours). With no bus,
             a ``RedisBus`` (a known-stale update then costs no round trip) or any other

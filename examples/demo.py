@@ -9,8 +9,9 @@ webhook), a webhook receiver in an aiohttp app, and then, with a ``HybridWaiter`
 4. watches the run to ``finished`` with a live status line.
 
 No key and no network needed. Set ``RECRUBO_API_KEY`` and ``RECRUBO_BASE_URL`` to run it
-against a real API instead (webhooks then cannot reach this machine, so the waiter's
-safety-net poll does the work).
+against a real API instead: it then creates billed jobs there, but leaves the organization's
+webhook URL, secret and subscriptions alone (webhooks could not reach this machine anyway),
+so the waiter's safety-net poll does the work.
 """
 
 from __future__ import annotations
@@ -101,10 +102,15 @@ async def main() -> None:
                 waiter=HybridWaiter(bus, safety_poll_interval=2),
             ) as client,
         ):
-            step(f"Webhooks to {webhook_url} (secret set on the organization)")
-            await client.organizations.configure_webhooks(url=webhook_url, secret=secret)
-            for resource_type in ("vacancyAnalyses", "flowGenerations", "flowRuns"):
-                await client.webhooks.subscribe(resource_type, events=["update"])
+            if target.emulator is not None:
+                step(f"Webhooks to {webhook_url} (secret set on the organization)")
+                await client.organizations.configure_webhooks(url=webhook_url, secret=secret)
+                for resource_type in ("vacancyAnalyses", "flowGenerations", "flowRuns"):
+                    await client.webhooks.subscribe(resource_type, events=["update"])
+            else:
+                # A real organization's webhook URL, secret and subscriptions serve its own
+                # services: never point them at this script.
+                step("Real API: webhook settings left alone; the safety-net poll will finish")
 
             step("1. Analyzing the vacancy text")
             line = StatusLine("analysis")

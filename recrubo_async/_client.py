@@ -64,6 +64,32 @@ if TYPE_CHECKING:
     from .idempotency._protocol import JobLedger
 
 
+#: What each object argument of ``Client``/``with_options`` takes, for the TypeError naming
+#: it (a wrong one would otherwise fail later, as an AttributeError far from the cause).
+_EXPECTED: dict[str, tuple[type, str]] = {
+    "session": (aiohttp.ClientSession, "an aiohttp.ClientSession"),
+    "hooks": (Hooks, "a recrubo_async.Hooks(on_request=..., ...)"),
+    "waiter": (
+        CompletionWaiter,
+        "a CompletionWaiter such as PollingWaiter() (see recrubo_async.waiters)",
+    ),
+}
+
+
+def _check_types(**arguments: object) -> None:
+    """Raise TypeError for an argument of the wrong type (its type is shown, never its value:
+    it could be a key passed in the wrong place)."""
+    for name, value in arguments.items():
+        expected, what = _EXPECTED[name]
+        if value is None or value is NOT_GIVEN:
+            continue
+        # A class passes a runtime protocol's isinstance check (its attributes are there).
+        if isinstance(value, type):
+            raise TypeError(f"{name} must be {what}, got the class {value.__name__}")
+        if not isinstance(value, expected):
+            raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+
+
 class Client:
     """The Recrubo API client. Use it as ``async with Client(...) as client:``.
 
@@ -97,7 +123,8 @@ class Client:
         ConfigurationError: no API key, or an unknown environment or malformed base URL,
             or a provider given without the ``otel`` extra.
         ValueError, TypeError: a timeout, retry bound or size that means nothing (NaN,
-            negative); the message names the argument.
+            negative), or a ``session``, ``hooks`` or ``waiter`` of the wrong type; the
+            message names the argument.
     """
 
     def __init__(
@@ -119,6 +146,7 @@ class Client:
         meter_provider: MeterProvider | None = None,
         ledger: JobLedger | None = None,
     ) -> None:
+        _check_types(session=session, hooks=hooks, waiter=waiter)
         config = ClientConfig(
             api_key=resolve_api_key(api_key),
             base_url=resolve_base_url(base_url, environment),
@@ -215,6 +243,7 @@ class Client:
 
         Closing the copy leaves the session open; closing the original closes it for both.
         """
+        _check_types(hooks=hooks, waiter=waiter)
         old = self._config
         config = attrs.evolve(
             old,

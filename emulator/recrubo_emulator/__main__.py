@@ -15,7 +15,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
@@ -45,14 +45,19 @@ def _delays(text: str) -> tuple[float, ...]:
         ) from exc
 
 
-def _scale(text: str) -> float:
-    try:
-        factor = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from exc
-    if not math.isfinite(factor) or factor <= 0:
-        raise argparse.ArgumentTypeError(f"the factor must be positive, got {text!r}")
-    return factor
+def _positive(what: str) -> Callable[[str], float]:
+    """An argparse type: a finite number above 0, called ``what`` in its error."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"expected {what} above 0, got {text!r}")
+        return value
+
+    return parse
 
 
 def retry_schedule_of(args: argparse.Namespace) -> tuple[float, ...]:
@@ -134,9 +139,11 @@ def timings_of(args: argparse.Namespace) -> Timings:
     return Timings(**_collect(args, Timings, "timing_"))
 
 
-def _stats_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} stats",
+def _stats_parser(
+    prog: str, parser_class: type[argparse.ArgumentParser]
+) -> argparse.ArgumentParser:
+    parser = parser_class(
+        prog=f"{prog} stats",
         description="Print the counters of a running emulator (GET /_emulator/stats).",
     )
     parser.add_argument(
@@ -149,17 +156,29 @@ def _stats_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Command-line options (``stats ...`` selects the stats command)."""
+def parse_args(
+    argv: Sequence[str] | None = None,
+    *,
+    prog: str = PROG,
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+) -> argparse.Namespace:
+    """Command-line options (``stats ...`` selects the stats command).
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+        prog: the command as the user typed it, for usage and error lines
+            (``recrubo emulator`` when that command forwards here).
+        parser_class: the parser to build, e.g. one whose ``error()`` raises.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["stats"]:
-        args = _stats_parser().parse_args(argv[1:])
+        args = _stats_parser(prog, parser_class).parse_args(argv[1:])
         args.command = "stats"
         return args
-    parser = argparse.ArgumentParser(
-        prog=PROG,
+    parser = parser_class(
+        prog=prog,
         description="Serve a local Recrubo API v2. "
-        f"'{PROG} stats --help': print a running emulator's counters.",
+        f"'{prog} stats --help': print a running emulator's counters.",
         epilog="Times are emulated seconds unless said otherwise; shares are between 0 and 1. "
         "The clock is real (scaled by --speed): a manual clock needs the Emulator object.",
     )
@@ -167,7 +186,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument("--mode", choices=("sandbox", "production"), default="sandbox")
-    parser.add_argument("--speed", type=float, default=1.0, help="emulated seconds per second")
+    parser.add_argument(
+        "--speed",
+        type=_positive("emulated seconds per real second"),
+        default=1.0,
+        help="emulated seconds per real second (default: 1)",
+    )
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--organization", default="Demo organization")
     parser.add_argument("--partner-key", default=None)
@@ -181,7 +205,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--webhook-timeout",
-        type=_scale,
+        type=_positive("real seconds"),
         default=5.0,
         metavar="S",
         help="real seconds a webhook receiver may take to answer (default: 5)",
@@ -199,7 +223,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     retries.add_argument(
         "--webhook-retry-scale",
-        type=_scale,
+        type=_positive("a factor"),
         default=None,
         metavar="FACTOR",
         help="multiply the default retry delays, e.g. 0.01: every retry within 15 minutes",

@@ -6,6 +6,7 @@ import asyncio
 import heapq
 import itertools
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -23,8 +24,10 @@ class Clock:
     """
 
     def __init__(self, start: datetime, speed: float | None) -> None:
-        if speed is not None and speed <= 0:
-            raise ValueError("speed must be positive (or None for a manual clock)")
+        if speed is not None and not (math.isfinite(speed) and speed > 0):
+            raise ValueError(
+                f"speed must be a finite number above 0 (or None for a manual clock), got {speed!r}"
+            )
         self.speed = speed
         self._start = start
         self._elapsed = 0.0  # manual mode: emulated seconds since start

@@ -150,9 +150,16 @@ class Emulator:
         runner = web.AppRunner(
             self._api.app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
         )
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self._port)
-        await site.start()
+        try:
+            await runner.setup()
+            site = web.TCPSite(runner, self.host, self._port)
+            await site.start()
+        except BaseException:
+            # A failed bind (port in use, bad host) raises out of __aenter__, so close()
+            # never runs: undo here what start() opened.
+            await runner.cleanup()
+            await self._webhooks.close()
+            raise
         self._runner = runner
         address = runner.addresses[0]
         self._port = int(address[1])

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
+
+from ._schema import BY_PATH, BY_TYPE
 
 
 def _rate(_: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -13,17 +16,54 @@ def _rate(_: object, attribute: attrs.Attribute[float], value: float) -> None:
         raise ValueError(f"{attribute.name} must be a share between 0 and 1, got {value!r}")
 
 
-def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+def _non_negative(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if value < 0:
         raise ValueError(f"{attribute.name} must not be negative, got {value!r}")
 
 
-def _upper_set(value: Iterable[str] | None) -> frozenset[str] | None:
-    return None if value is None else frozenset(v.upper() for v in value)
+#: Methods a request fault can name (anything else would never match a request).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: The resource of every faultable route: a resource path, ``organizations`` (also under
+#: ``/management``), ``refresh-token`` (``/management/refresh-token/{id}``) and ``embed``.
+RESOURCES = frozenset([*BY_PATH, "organizations", "refresh-token", "embed"])
 
 
-def _set(value: Iterable[str] | None) -> frozenset[str] | None:
-    return None if value is None else frozenset(value)
+def _names(argument: str, value: Iterable[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        raise TypeError(f"{argument} must be a set of names, e.g. {{{value!r}}}, got {value!r}")
+    return list(value)
+
+
+def _methods(value: Iterable[str] | None) -> frozenset[str] | None:
+    names = _names("methods", value)
+    if names is None:
+        return None
+    unknown = sorted(n for n in names if n.upper() not in METHODS)
+    if unknown:
+        raise ValueError(f"methods: unknown HTTP method {unknown}; use {sorted(METHODS)}")
+    return frozenset(n.upper() for n in names)
+
+
+def _resource(name: str) -> str:
+    """``vacancyAnalyses`` (the JSON:API type), ``vacancy_analyses`` (the client's attribute)
+    and ``vacancy-analyses`` (the path) all name the route resource ``vacancy-analyses``."""
+    spec = BY_TYPE.get(name)
+    return spec.path if spec is not None else name.strip("/").replace("_", "-")
+
+
+def _resources(value: Iterable[str] | None) -> frozenset[str] | None:
+    names = _names("resources", value)
+    if names is None:
+        return None
+    unknown = sorted(n for n in names if _resource(n) not in RESOURCES)
+    if unknown:
+        raise ValueError(
+            f"resources: unknown resource {unknown}; use resource paths such as "
+            f"'flow-generations' (or their types, e.g. 'flowGenerations'): {sorted(RESOURCES)}"
+        )
+    return frozenset(_resource(n) for n in names)
 
 
 @attrs.frozen(kw_only=True)
@@ -51,9 +91,11 @@ class Faults:
         webhook_reorder: share of webhook payloads held back by ``reorder_window`` emulated
             seconds, so later payloads overtake them.
         reorder_window: see ``webhook_reorder``.
-        methods: HTTP methods the request faults apply to (None: all).
-        resources: resource paths the request faults apply to, e.g. ``{"flow-generations"}``
-            (None: all API routes; the OpenAPI document is never faulted).
+        methods: HTTP methods the request faults apply to, e.g. ``{"POST"}`` (None: all).
+        resources: resources the request faults apply to, by path, JSON:API type or the
+            client's attribute name: ``{"flow-generations"}``, ``{"flowGenerations"}`` and
+            ``{"flow_generations"}`` are the same (None: all API routes; the OpenAPI document
+            is never faulted). Unknown names are refused.
     """
 
     latency: float = attrs.field(default=0.0, validator=_non_negative)
@@ -61,7 +103,7 @@ class Faults:
     rate_429: float = attrs.field(default=0.0, validator=_rate)
     rate_500: float = attrs.field(default=0.0, validator=_rate)
     rate_503: float = attrs.field(default=0.0, validator=_rate)
-    retry_after: int = 1
+    retry_after: int = attrs.field(default=1, validator=_non_negative)
     reset_before: float = attrs.field(default=0.0, validator=_rate)
     reset_after: float = attrs.field(default=0.0, validator=_rate)
     stall_after: float = attrs.field(default=0.0, validator=_rate)
@@ -71,8 +113,8 @@ class Faults:
     webhook_delay: float = attrs.field(default=0.0, validator=_non_negative)
     webhook_reorder: float = attrs.field(default=0.0, validator=_rate)
     reorder_window: float = attrs.field(default=2.0, validator=_non_negative)
-    methods: frozenset[str] | None = attrs.field(default=None, converter=_upper_set)
-    resources: frozenset[str] | None = attrs.field(default=None, converter=_set)
+    methods: frozenset[str] | None = attrs.field(default=None, converter=_methods)
+    resources: frozenset[str] | None = attrs.field(default=None, converter=_resources)
 
     def applies(self, method: str, resource: str) -> bool:
         """Whether request faults apply to this method and resource path."""

@@ -97,6 +97,45 @@ def test_fault_shares_are_validated() -> None:
         Faults(latency=-1)
 
 
+@pytest.mark.parametrize("name", ["vacancy-analyses", "vacancyAnalyses", "vacancy_analyses"])
+async def test_a_resource_may_be_named_by_path_type_or_attribute(
+    emu: Emulator, api: Api, name: str
+) -> None:
+    """resources takes the path, the JSON:API type or the SDK's attribute name alike."""
+    emu.faults = Faults(rate_500=1.0, resources={name})
+    assert (await api.get("/vacancy-analyses")).status == 500
+    assert (await api.get("/vacancies")).status == 200
+
+
+async def test_every_route_can_be_named_in_resources(emu: Emulator, api: Api) -> None:
+    """Each path of the OpenAPI document is faulted by the resource its first segment (under
+    /management, its second) names, so no route is out of reach of ``resources``."""
+    paths = (await api.get("/openapi.json")).json["paths"]
+    for path, operations in paths.items():
+        parts = path.strip("/").split("/")
+        resource = parts[1] if parts[0] == "management" else parts[0]
+        method = next(m for m in operations if m in ("get", "post", "patch", "delete"))
+        emu.faults = Faults(rate_500=1.0, resources={resource})
+        answer = await api.request(method.upper(), path.replace("{id}", "x"))
+        assert answer.status == 500, (method, path)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"resources": {"nosuch"}}, "resources"),
+        ({"resources": "flows"}, "resources"),
+        ({"methods": {"FETCH"}}, "methods"),
+        ({"retry_after": -1}, "retry_after"),
+    ],
+    ids=["unknown resource", "a string for a set", "unknown method", "negative retry_after"],
+)
+def test_values_that_could_never_apply_are_refused(kwargs: dict[str, Any], argument: str) -> None:
+    """Names that match no request and a negative Retry-After are refused, naming the argument."""
+    with pytest.raises((ValueError, TypeError), match=argument):
+        Faults(rate_500=1.0, **kwargs)
+
+
 async def _hooked(api: Api, url: str) -> None:
     await hook_up(api, url)
     await api.create("webhooks", "webhooks", {"resourceType": "candidates", "event": "create"})

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
+import math
 import os
 import signal
+import socket
 import sys
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 import recrubo_emulator as testing
 from emu_helpers import Api, doc, generation_attributes
@@ -56,16 +60,46 @@ async def test_shutdown_cancels_jobs_and_stops_serving(session: aiohttp.ClientSe
         await session.get(url + "/candidates")
 
 
+async def test_a_failed_bind_closes_what_start_opened() -> None:
+    """When the port is taken, start() raises and leaves no client session or runner open."""
+    gc.collect()
+    sessions = {id(s) for s in _open_sessions()}
+    runners = {id(r) for r in _live_runners()}
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(OSError, match="address already in use"):
+            async with Emulator(port=busy.getsockname()[1]):
+                pass
+    leaked = [s for s in _open_sessions() if id(s) not in sessions]
+    leaked_runners = [r for r in _live_runners() if id(r) not in runners]
+    for session in leaked:  # keep the rest of the run quiet once the assertion fails
+        await session.close()
+    for runner in leaked_runners:
+        await runner.cleanup()
+    assert not leaked, "start() left its webhook ClientSession open"
+    assert not leaked_runners, "start() left its AppRunner set up"
+
+
+def _open_sessions() -> list[aiohttp.ClientSession]:
+    return [o for o in gc.get_objects() if isinstance(o, aiohttp.ClientSession) and not o.closed]
+
+
+def _live_runners() -> list[web.AppRunner]:
+    return [o for o in gc.get_objects() if isinstance(o, web.AppRunner) and o.server is not None]
+
+
 def test_constructor_rejects_bad_options() -> None:
-    """Unknown modes, clocks, outcomes and non-positive speeds are refused early."""
+    """Unknown modes, clocks, outcomes and speeds not finite and above 0 are refused early."""
     with pytest.raises(ValueError, match="mode"):
         Emulator(mode="staging")
     with pytest.raises(ValueError, match="clock"):
         Emulator(clock="sundial")
     with pytest.raises(ValueError, match="flow_run_outcome"):
         Emulator(flow_run_outcome="maybe")
-    with pytest.raises(ValueError, match="speed"):
-        Emulator(speed=0)
+    for speed in (0, -1, math.nan, math.inf):
+        with pytest.raises(ValueError, match="speed"):
+            Emulator(speed=speed)
 
 
 async def test_openapi_document_is_served_without_auth(api: Api) -> None:

@@ -163,3 +163,33 @@ def test_flow_run_outcome_and_webhook_timeout_are_options() -> None:
     args = parse_args(["--flow-run-outcome", "exception", "--webhook-timeout", "0.5"])
     assert (args.flow_run_outcome, args.webhook_timeout) == ("exception", 0.5)
     assert (args.faults, args.timings) == (Faults(), Timings())
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--speed", "0", "emulated seconds per real second above 0"),
+        ("--speed", "-1", "emulated seconds per real second above 0"),
+        ("--speed", "nan", "emulated seconds per real second above 0"),
+        ("--speed", "inf", "emulated seconds per real second above 0"),
+        ("--webhook-timeout", "0", "real seconds above 0"),
+    ],
+)
+def test_speed_and_webhook_timeout_must_be_finite_and_above_zero(
+    option: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A value the emulator cannot run with is a usage error naming the option (exit 2)."""
+    with pytest.raises(SystemExit) as exited:
+        parse_args(["--port", "0", option, value])
+    assert exited.value.code == 2
+    assert f"argument {option}: expected {message}" in capsys.readouterr().err
+
+
+def test_the_command_name_in_usage_is_the_one_given(capsys: pytest.CaptureFixture[str]) -> None:
+    """prog= names the command as typed (``recrubo emulator`` forwards here)."""
+    for argv in (["--rate-500", "2"], ["stats", "--bogus"]):
+        with pytest.raises(SystemExit):
+            parse_args(argv, prog="recrubo emulator")
+        err = capsys.readouterr().err
+        assert "usage: recrubo emulator" in err
+        assert "recrubo_emulator" not in err

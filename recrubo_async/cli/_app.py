@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         required=True,
         metavar="TYPE[:EVENTS[:FIELDS]]",
-        help="e.g. flowRuns:update:status,outcome (no EVENTS: all of create,update,delete); "
+        help="e.g. flowRuns:update:status,state (no EVENTS: all of create,update,delete); "
         "repeatable",
     )
     ensure.add_argument(

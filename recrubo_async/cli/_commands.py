@@ -213,19 +213,29 @@ async def webhooks_ensure(args: argparse.Namespace, out: Output) -> int:
 async def emulator(args: argparse.Namespace, out: Output) -> int:
     """Hand the arguments to the emulator's command line (``python -m recrubo_emulator``)."""
     try:
-        from recrubo_emulator.__main__ import PROG, run
+        from recrubo_emulator.__main__ import fetch_stats, parse_args, print_stats, serve
     except ImportError as exc:
         from ..testing import INSTALL_HINT
 
         raise SystemExit(f"recrubo emulator: {INSTALL_HINT}") from exc
+    from ._app import _Parser  # at call time: _app imports this module
 
     argv: list[str] = list(args.emulator_args)
     # `recrubo --json emulator stats`: the global flag was taken before the command.
     if args.json and argv[:1] == ["stats"] and "--json" not in argv:
         argv.append("--json")
     try:
-        return await run(argv, out=sys.stdout)
-    except SystemExit as exc:  # --help, or a usage error the emulator's parser printed
-        if isinstance(exc.code, int):
-            return exc.code
-        raise CommandError(f"{PROG}: {exc.code}") from exc
+        # The emulator's own options, read by its parser, named as the user typed them;
+        # usage mistakes become this command line's one `recrubo: error:` line.
+        options = parse_args(argv, prog="recrubo emulator", parser_class=_Parser)
+    except SystemExit as exc:  # --help printed
+        return exc.code if isinstance(exc.code, int) else 0
+    if options.command == "stats":
+        try:
+            stats = await fetch_stats(options.url)
+        except ValueError as exc:  # not an http URL
+            raise UsageError(str(exc)) from exc
+        print_stats(stats, as_json=options.json, out=sys.stdout)
+        return 0
+    await serve(options, out=sys.stdout)
+    return 0

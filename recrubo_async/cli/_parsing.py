@@ -72,7 +72,7 @@ def parse_filters(items: Sequence[str]) -> FilterArg:
 
 
 _EVENTS = tuple(str(event) for event in WebhookEvent)
-_SUBSCRIBE_FORM = "write TYPE[:EVENTS[:FIELDS]], e.g. flowRuns:update:status,outcome"
+_SUBSCRIBE_FORM = "write TYPE[:EVENTS[:FIELDS]], e.g. flowRuns:update:status,state"
 
 
 def _names(text: str) -> list[str]:
@@ -82,7 +82,7 @@ def _names(text: str) -> list[str]:
 def parse_subscription(text: str, *, webhook_url: str | None = None) -> WebhookSubscription:
     """``TYPE[:EVENTS[:FIELDS]]`` (events and fields comma-separated) to a subscription.
 
-    ``flowRuns`` asks every event; ``flowRuns:update:status,outcome`` asks updates of
+    ``flowRuns`` asks every event; ``flowRuns:update:status,state`` asks updates of
     those attributes.
 
     Raises:

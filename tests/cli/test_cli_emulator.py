@@ -100,3 +100,35 @@ def test_a_client_option_after_emulator_is_a_usage_error(
     code, _, err = _run(capsys, "emulator", "--api-key", "k")
     assert code == 2
     assert "unrecognized arguments: --api-key" in err
+
+
+@pytest.mark.parametrize("speed", ["0", "-1", "nan", "inf"])
+def test_a_bad_speed_is_one_usage_error_line(
+    speed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "emulator", "--port", "0", "--speed", speed)
+    assert code == 2
+    assert err.startswith("recrubo: error: argument --speed: expected emulated seconds"), err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "says"),
+    [
+        (["--port", "0", "--rate-503", "2"], 2, "rate_503 must be a share"),
+        (["--port", "0", "--webhook-timeout", "0"], 2, "expected real seconds above 0"),
+        (["stats", "--url", "http://127.0.0.1:9"], 1, "is the emulator running?"),
+        (["stats", "--url", "ftp://127.0.0.1"], 2, "expected an http URL"),
+        (["stats", "--bogus"], 2, "see 'recrubo emulator stats --help'"),
+    ],
+    ids=["bad share", "zero timeout", "no emulator", "not http", "unknown stats option"],
+)
+def test_emulator_errors_are_recrubo_error_lines_naming_the_command_typed(
+    argv: list[str], code: int, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    got, _, err = _run(capsys, "emulator", *argv)
+    assert got == code
+    assert err.startswith("recrubo: error: "), err
+    assert says in err
+    assert err.count("\n") == 1
+    assert "recrubo_emulator" not in err

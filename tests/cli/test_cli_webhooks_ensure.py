@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from typing import Any, NamedTuple
@@ -220,3 +221,19 @@ def test_a_bad_command_line_is_a_usage_error_before_any_request(
     err = capsys.readouterr().err
     assert err.startswith("recrubo: error: ") and message in err
     assert len(err.splitlines()) == 1
+
+
+async def test_the_examples_in_help_and_in_the_usage_error_run_as_shown(cli: CLI) -> None:
+    """What --help and a malformed --subscribe suggest is accepted by the API as written."""
+    helped = await cli(*ENSURE, "--help")
+    refused = await cli(*ENSURE, "--subscribe", "flowRuns:update:status:extra")
+    assert refused.code == 2
+    examples = set()
+    for text in (helped.out, refused.err):
+        match = re.search(r"e\.g\. (\S+?)[;,]?(?:\s|$)", " ".join(text.split()))
+        assert match, text
+        examples.add(match.group(1))
+    assert "flowRuns:update:status,state" in examples, examples
+    for example in examples:
+        result = await cli(*ENSURE, "--subscribe", example)
+        assert result.code == 0, (example, result.err)

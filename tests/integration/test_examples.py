@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from recrubo_async import Client
+from recrubo_async.testing import Emulator
 
 from ..support import ROOT
 
@@ -124,3 +128,35 @@ def test_example_runs(script: Path) -> None:
     for text in EXPECTED[script.name]:
         assert text in result.stdout, f"{script.name} did not print {text!r}"
     assert "Traceback" not in result.stderr
+
+
+async def test_demo_leaves_a_real_organizations_webhooks_alone() -> None:
+    """With RECRUBO_API_KEY/RECRUBO_BASE_URL set, the demo neither rewires the organization's
+    webhook URL and secret nor adds subscriptions (an emulator stands in for the real API)."""
+    async with Emulator(mode="production", speed=50, seed=9) as emu:
+        org = await emu.create_organization("A real organization")
+        async with Client(org.token, base_url=emu.base_url) as client:
+            url, secret = "https://hooks.example.com/recrubo", "the-production-webhook-secret"
+            await client.organizations.configure_webhooks(url=url, secret=secret)
+            subscriptions_before = [w.id async for w in client.webhooks.list()]
+            env = {k: v for k, v in os.environ.items() if not k.startswith("RECRUBO_")}
+            env |= {"RECRUBO_API_KEY": org.token, "RECRUBO_BASE_URL": emu.base_url}
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                str(EXAMPLES / "demo.py"),
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            try:
+                stdout, stderr = await asyncio.wait_for(proc.communicate(), 120)
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+            own = await client.organizations.retrieve(org.id)
+            subscriptions_after = [w.id async for w in client.webhooks.list()]
+    assert proc.returncode == 0, stderr.decode()
+    assert "webhook settings left alone" in stdout.decode()
+    assert (own.webhook_url, own.webhook_secret) == (url, secret)
+    assert subscriptions_after == subscriptions_before

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import aiohttp
 import orjson
 
-from ._retry import NOT_ACTED_STATUSES
+from ._retry import NOT_ACTED_STATUSES, SEE_OTHER
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -41,15 +41,16 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-#: Statuses after which the API provably did not create anything: a redirect (not
-#: followed: the POST was not taken here), a 4xx but 408, and a 503 (``_retry``).
-_NOT_CREATED_STATUSES = (frozenset(range(300, 500)) - {408}) | NOT_ACTED_STATUSES
+#: Statuses after which the API provably did not create anything: a redirect but 303
+#: (not followed: the POST was not taken here; a 303 says it was), a 4xx but 408, and a
+#: 503 (``_retry``).
+_NOT_CREATED_STATUSES = (frozenset(range(300, 500)) - {SEE_OTHER, 408}) | NOT_ACTED_STATUSES
 
 
 def _never_reached(exc: APIConnectionError | APIStatusError | DecodeError) -> bool:
     """Whether a failed create provably created nothing, so sending it again is safe.
 
-    A 3xx, a 4xx (but 408) or a 503 answer, or no connection at all. Anything else (a
+    A 3xx (but 303), a 4xx (but 408) or a 503 answer, or no connection at all. Anything else (a
     timeout or a reset after sending, another 5xx, an unreadable or oversized 2xx) may
     hide a job.
     """

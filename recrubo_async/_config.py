@@ -89,8 +89,9 @@ def resolve_base_url(base_url: str | None, environment: str) -> str:
     return check_base_url(url)
 
 
-#: The credentials part of a URL ("//user:password@"), up to the host.
-_USERINFO = re.compile(r"//[^/]*@")
+#: The credentials part of a URL ("//user:password@"), up to the last "@": a password
+#: may hold an unencoded "/" (too much hidden is better than a secret shown).
+_USERINFO = re.compile(r"//.*@")
 
 
 def check_base_url(url: object) -> str:

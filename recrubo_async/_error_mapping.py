@@ -15,7 +15,7 @@ import aiohttp
 import orjson
 
 from ._constants import API_KEY_ENV, REQUEST_ID_HEADER
-from ._retry import IDEMPOTENT_METHODS
+from ._retry import IDEMPOTENT_METHODS, SEE_OTHER
 from .errors import (
     BODY_EXCERPT,
     APIConnectionError,
@@ -54,14 +54,19 @@ _HINTS: dict[int, str] = {
 }
 
 
-def _redirect_hint(headers: Mapping[str, str]) -> str:
+def _redirect_hint(status: int, headers: Mapping[str, str]) -> str:
     # Following it would send the key to wherever it points; the API itself never
     # redirects, so a redirect means a wrong base_url or a proxy in front of it.
     location = headers.get("Location")
     where = f" (to {location})" if location else ""
+    done = (
+        "the server says it carried the request out (303 See Other)"
+        if status == SEE_OTHER
+        else "the request was not carried out"
+    )
     return (
-        f"the answer is a redirect{where}, which the client does not follow, and the "
-        "request was not carried out: check base_url (its scheme, host and path prefix)"
+        f"the answer is a redirect{where}, which the client does not follow, and {done}: "
+        "check base_url (its scheme, host and path prefix)"
     )
 
 
@@ -147,7 +152,7 @@ def make_status_error(
         if len(excerpt) > BODY_EXCERPT:
             excerpt = excerpt[:BODY_EXCERPT] + "…"
         parts.append(f"body: {excerpt}")
-    hint = _HINTS.get(status) or (_redirect_hint(headers) if status < 400 else None)
+    hint = _HINTS.get(status) or (_redirect_hint(status, headers) if status < 400 else None)
     if hint:
         parts.append(hint)
     message = ": ".join(parts[:2]) + "".join(f". {p[:1].upper()}{p[1:]}" for p in parts[2:])

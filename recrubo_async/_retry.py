@@ -43,6 +43,9 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 POST_RETRY_STATUSES = frozenset({429, 503})
 #: The 5xx answers that say the request was not carried out (the rest may hide an effect).
 NOT_ACTED_STATUSES = frozenset({503})
+#: 303 See Other: the server carried the request out and points to its result elsewhere
+#: (RFC 9110 15.4.4); the only redirect after which the request may have acted.
+SEE_OTHER = 303
 
 #: aiohttp's errors for an attempt that made no connection: it never reached the server.
 UNSENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -79,7 +82,7 @@ def answered(method: str, status: int) -> Verdict:
     """The verdict on an error answer (status 300 or more: redirects are not followed)."""
     return Verdict(
         retryable=status_is_retryable(method, status),
-        may_have_acted=status >= 500 and status not in NOT_ACTED_STATUSES,
+        may_have_acted=(status >= 500 and status not in NOT_ACTED_STATUSES) or status == SEE_OTHER,
     )
 
 

@@ -89,7 +89,7 @@ def _asked(subscriptions: Iterable[WebhookSubscription]) -> dict[_Key, None]:
         fields = None if sub.fields is None else [to_camel(f.strip()) for f in sub.fields]
         if fields is not None and not all(fields):
             raise ValueError(f"{resource_type}: a field name is empty")
-        if sub.webhook_url is not None:
+        if sub.webhook_url:  # None or "": the organization's URL
             check_webhook_url(f"{resource_type}: webhook_url", sub.webhook_url)
         for event in events:
             asked[_key(resource_type, event, fields, sub.webhook_url)] = None

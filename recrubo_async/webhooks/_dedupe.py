@@ -30,6 +30,10 @@ DONE = "done"
 
 #: The claim tokens taken in this context: a request's task and the tasks it starts.
 _TAKEN_HERE: ContextVar[frozenset[str]] = ContextVar("recrubo_dedupe_claims", default=frozenset())
+#: Every token some store still holds. A ``done`` or ``release`` run in another task
+#: (``asyncio.shield``, ``create_task``) forgets its token in that task's context copy
+#: only: the claiming context drops such spent tokens when it next claims.
+_LIVE: set[str] = set()
 
 
 class ClaimTokens:
@@ -59,7 +63,11 @@ class ClaimTokens:
     def add(self, key: str, token: str) -> None:
         """``token`` now holds ``key``, taken in the caller's context."""
         self._held.setdefault(key, []).append(token)
-        _TAKEN_HERE.set(_TAKEN_HERE.get() | {token})
+        _LIVE.add(token)
+        here = _TAKEN_HERE.get()
+        if not here <= _LIVE:
+            here = frozenset(here & _LIVE)
+        _TAKEN_HERE.set(here | {token})
 
     def take(self, key: str) -> str | None:
         """The caller's claim on ``key``, forgotten here; None when it has none."""
@@ -75,6 +83,7 @@ class ClaimTokens:
         else:
             _TAKEN_HERE.set(here - {mine})
         tokens.remove(mine)
+        _LIVE.discard(mine)
         if not tokens:
             del self._held[key]
         return mine

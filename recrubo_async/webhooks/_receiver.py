@@ -13,6 +13,7 @@ framework never loads the other.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 import time
@@ -63,51 +64,30 @@ class HandlerCancelledError(Exception):
     awaited something another component cancelled): a failing handler, answered 500."""
 
 
-if sys.version_info >= (3, 11):
+async def _run_handlers(handlers: tuple[Handler, ...], payload: WebhookPayload) -> None:
+    """Call ``handlers`` in order; a ``CancelledError`` of theirs is a failure unless
+    this task is being cancelled (then it propagates).
 
-    async def _run_handlers(handlers: tuple[Handler, ...], payload: WebhookPayload) -> None:
-        """Call ``handlers`` in order; a ``CancelledError`` of theirs is a failure unless
-        this task is being cancelled (then it propagates)."""
-        try:
-            for handler in handlers:
-                await handler(payload)
-        except asyncio.CancelledError as exc:
-            task = asyncio.current_task()
-            if task is None or task.cancelling():
-                raise
-            raise HandlerCancelledError(_CANCELLED) from exc
-
-else:  # pragma: no cover - Python 3.10
-
-    async def _call_each(handlers: tuple[Handler, ...], payload: WebhookPayload) -> None:
+    Python 3.10's tasks do not count cancellation requests, so there every
+    ``CancelledError`` is taken as the request's own (it propagates; the claim is
+    released and the sender's retry runs the handlers again).
+    """
+    try:
         for handler in handlers:
             await handler(payload)
-
-    async def _run_handlers(handlers: tuple[Handler, ...], payload: WebhookPayload) -> None:
-        """Call ``handlers`` in order; a ``CancelledError`` of theirs is a failure unless
-        this task is being cancelled (then it propagates).
-
-        3.10 tasks do not count cancellation requests, so a ``CancelledError`` thrown in
-        by this task's cancellation looks like one a handler raised: they run in a task
-        of their own, which ``asyncio.wait`` leaves alone when this one is cancelled.
-        """
-        calls = asyncio.ensure_future(_call_each(handlers, payload))
-        try:
-            await asyncio.wait((calls,))
-        except asyncio.CancelledError:
-            calls.cancel()
-            await asyncio.wait((calls,))
-            if not calls.cancelled():
-                calls.exception()  # retrieved: the cancellation is what propagates
-            raise
-        if calls.cancelled():
-            raise HandlerCancelledError(_CANCELLED)
-        calls.result()
+    except asyncio.CancelledError as exc:
+        if sys.version_info >= (3, 11):
+            task = asyncio.current_task()
+            if task is not None and not task.cancelling():
+                raise HandlerCancelledError(_CANCELLED) from exc
+        raise
 
 
 def _is_async_callable(handler: object) -> bool:
-    """An ``async def`` function (a ``functools.partial`` of one too), or an object
-    whose class has an ``async def __call__``."""
+    """An ``async def`` function, or an object whose class has an ``async def
+    __call__``, or a ``functools.partial`` of either."""
+    while isinstance(handler, functools.partial):
+        handler = handler.func
     return asyncio.iscoroutinefunction(handler) or (
         callable(handler)
         and not isinstance(handler, type)

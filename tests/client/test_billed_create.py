@@ -65,6 +65,11 @@ AMBIGUOUS: dict[str, tuple[Action, type[Exception]]] = {
     "500": (Reply(status=500, body={"errors": []}), InternalServerError),
     "502": (Reply(status=502, body=b"bad gateway", content_type="text/plain"), APIStatusError),
     "408": (Reply(status=408), APIStatusError),
+    # RFC 9110 15.4.4: the server processed the POST and points to its result.
+    "303 See Other": (
+        Reply(status=303, body=b"", headers={"Location": "https://x.example/g1"}),
+        APIStatusError,
+    ),
     "undecodable 2xx": (Reply(status=201, body=b"{not json"), DecodeError),
     "2xx of another shape": (Reply(status=201, body={"data": [1, 2]}), DecodeError),
     "2xx over the size limit": (Reply(status=201, body=b"x" * 4096), ResponseTooLargeError),

@@ -147,4 +147,7 @@ async def test_a_redirect_is_an_error_that_says_it_is_not_followed(
     assert type(info.value) is APIStatusError and info.value.status == status
     assert "not follow" in str(info.value) and "base_url" in str(info.value)
     assert location in str(info.value)
+    # A 303 See Other says the server carried the request out; the others that it did not.
+    assert ("carried the request out" in str(info.value)) is (status == 303)
+    assert ("not carried out" in str(info.value)) is (status != 303)
     assert len(server.requests) == 1  # not retried: the same request gets the same answer

@@ -300,6 +300,7 @@ def test_retry_after_that_is_not_a_finite_number_is_ignored() -> None:
         ("POST", 503, True, False),
         ("GET", 307, False, False),
         ("DELETE", 301, False, False),
+        ("POST", 303, False, True),
         ("POST", 500, False, True),
         ("POST", 408, False, False),
         ("POST", 422, False, False),

@@ -193,6 +193,19 @@ async def test_a_malformed_request_fails_before_anything_is_sent(
     assert await subscriptions(api) == []
 
 
+async def test_an_empty_webhook_url_is_the_organizations(api: Client) -> None:
+    """``webhook_url=""`` (say ``os.environ.get("WEBHOOK_URL", "")``) means the
+    organization's URL, as None does."""
+    result = await api.webhooks.ensure(
+        [WebhookSubscription(FlowRun, events=["create"], webhook_url="")]
+    )
+    assert len(result.created) == 1
+    again = await api.webhooks.ensure(
+        [WebhookSubscription(FlowRun, events=["create"], webhook_url=None)]
+    )
+    assert not again.created and len(again.kept) == 1
+
+
 def test_one_string_is_refused_where_a_list_is_meant() -> None:
     with pytest.raises(TypeError, match="not one string"):
         WebhookSubscription(FlowRun, events="update")

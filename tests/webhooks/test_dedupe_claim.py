@@ -26,6 +26,7 @@ from recrubo_async.webhooks import (
     WebhookReceiver,
     WebhookResult,
 )
+from recrubo_async.webhooks._dedupe import _TAKEN_HERE
 
 from ..support.deliveries import SECRET, delivery, generation, headers
 from ..support.redis_server import RedisServer
@@ -378,3 +379,16 @@ def test_the_stores_satisfy_the_protocol() -> None:
             WebhookReceiver(secret=SECRET, dedupe_lease=value)
         with pytest.raises(ValueError, match="busy_wait"):
             WebhookReceiver(secret=SECRET, busy_wait=value if value != 0 else -1)
+
+
+async def test_claims_finished_in_another_task_are_not_kept_by_the_claiming_task() -> None:
+    """``asyncio.shield(store.done(key))`` (done must take effect even if the caller is
+    cancelled) forgets the token in the shielded task's context copy only: the claiming
+    task must not keep every spent token (a set copied on every claim)."""
+    store = InMemoryDedupe(max_entries=10)
+    for i in range(200):
+        key = f"delivery-{i}"
+        assert await store.claim(key, 30.0) == "claimed"
+        await asyncio.shield(store.done(key))
+        assert await store.claim(key, 30.0) == "done"
+    assert len(_TAKEN_HERE.get()) <= 1  # at most the last one, dropped at the next claim

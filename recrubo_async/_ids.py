@@ -39,18 +39,26 @@ def resource_id(value: str | Resource, what: str = "id", type_name: str | None =
     return quote(check_path_id(value, what), safe="")
 
 
-def checked_id(value: str | Resource, what: str = "id") -> str:
+def checked_id(value: str | Resource, what: str = "id", type_name: str | None = None) -> str:
     """The id itself (not quoted) once it is known safe in a path: for what keeps an id
     and puts it in a path later (waits, tokens), which ``resource_id`` would quote twice.
+    ``type_name``: as for ``resource_id``, a model of another type is refused.
     """
     if isinstance(value, Resource):
+        if type_name is not None and value.type != type_name:
+            raise _wrong_type(what, type_name, value.type)
         value = value.id
     return check_path_id(value, what)
 
 
-def id_of(value: str | Resource | ResourceIdentifier, what: str) -> str:
-    """The id of a model, identifier or id string (for ``*_id`` attributes)."""
+def id_of(
+    value: str | Resource | ResourceIdentifier, what: str, type_name: str | None = None
+) -> str:
+    """The id of a model, identifier or id string (for ``*_id`` attributes); a model or
+    identifier of another type than ``type_name`` is refused."""
     if isinstance(value, (Resource, ResourceIdentifier)):
+        if type_name is not None and value.type != type_name:
+            raise _wrong_type(what, type_name, value.type)
         return value.id
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{what} must be a non-empty id string or a model; got {value!r}")

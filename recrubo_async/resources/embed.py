@@ -35,7 +35,9 @@ class Embed:
         """
         if not isinstance(origin_url, str) or not origin_url.startswith(("http://", "https://")):
             raise ValueError(f"origin_url must be an http(s) origin; got {origin_url!r}")
-        body = orjson.dumps({"userId": id_of(user_id, "user_id"), "originUrl": origin_url})
+        body = orjson.dumps(
+            {"userId": id_of(user_id, "user_id", User.TYPE), "originUrl": origin_url}
+        )
         answer = await self._core.request("POST", "/embed/authenticate", body=body, timeout=timeout)
         return self._decode(answer)
 

@@ -49,8 +49,8 @@ class FlowRuns(Listable[FlowRun], Waitable[FlowRun], Deletable[FlowRun]):
         initial_message: MessagePayload | None,
     ) -> dict[str, Any]:
         return {
-            "flow_id": id_of(flow_id, "flow_id"),
-            "message_thread_id": id_of(message_thread_id, "message_thread_id"),
+            "flow_id": id_of(flow_id, "flow_id", Flow.TYPE),
+            "message_thread_id": id_of(message_thread_id, "message_thread_id", MessageThread.TYPE),
             "state": state,
             "initial_message": initial_message,
         }

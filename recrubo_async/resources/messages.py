@@ -40,7 +40,9 @@ class Messages(Listable[Message], Retrievable[Message], Deletable[Message]):
         return await self._create(
             {
                 "send_by": send_by,
-                "message_thread_id": id_of(message_thread_id, "message_thread_id"),
+                "message_thread_id": id_of(
+                    message_thread_id, "message_thread_id", MessageThread.TYPE
+                ),
                 "payload": payload,
             },
             timeout=timeout,

@@ -10,6 +10,7 @@ from recrubo_async import Client, DecodeError
 from recrubo_async.models import (
     Flow,
     MediaMessage,
+    MessageThread,
     Node,
     ResourceIdentifier,
     TemplateComponent,
@@ -143,6 +144,28 @@ async def test_a_model_of_another_type_is_refused_as_an_id_before_sending(
     server.add(one("flows", "f-123"))
     assert (await client.flows.retrieve(flow)).id == "f-123"  # its own type: its id
     assert server.requests[0].path == "/public/v2/flows/f-123"
+
+
+async def test_a_model_of_another_type_is_refused_for_an_id_attribute_before_sending(
+    server: ScriptedServer, client: Client
+) -> None:
+    """``flow_runs.create`` with the flow and the thread swapped would start a billed run
+    on whatever has those ids; ``*_id`` arguments check a model's type too."""
+    thread, flow = MessageThread(id="t-1"), Flow(id="f-1")
+    with pytest.raises(ValueError, match="flow_id must be a flows resource; got a messageThreads"):
+        await client.flow_runs.create(
+            flow_id=thread,  # type: ignore[arg-type]
+            message_thread_id=flow,  # type: ignore[arg-type]
+        )
+    with pytest.raises(ValueError, match="message_thread_id must be a messageThreads resource"):
+        await client.messages.create(
+            message_thread_id=flow,  # type: ignore[arg-type]
+            send_by="2026-01-01T00:00:00Z",
+            payload=TextMessage("hi"),
+        )
+    with pytest.raises(ValueError, match="user_id must be a users resource; got a flows"):
+        await client.embed.authenticate(user_id=flow, origin_url="https://x.test")  # type: ignore[arg-type]
+    assert server.requests == []
 
 
 async def test_bad_ids_and_wrong_model_types_are_clear_errors(client: Client) -> None:

@@ -95,9 +95,14 @@ class Deadline(Tracker):
         return self.expired and self._task.cancelling() - 1 <= self._cancelling
 
     def stop(self) -> None:
-        """The wait is over: cancel the timer, and withdraw the deadline's cancellation."""
+        """The wait is over: cancel the timer, and withdraw the deadline's cancellation.
+
+        Once stopped (it may be, more than once), the deadline cancels nothing more and
+        ``cancelled_the_task`` is False.
+        """
         self._handle.cancel()
         if self.expired:
+            self.expired = False
             self._task.uncancel()
 
 

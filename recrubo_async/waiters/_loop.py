@@ -14,7 +14,7 @@ from ..errors import JobFailedError, ResourceDeletedError, WaitTimeoutError
 from ..models._base import Resource
 from ._deadline import COUNTS_CANCELS, Deadline, raise_timeout, timed_out, with_wait_for
 from ._protocol import CompletionWaiter
-from ._source import GET_ORIGINS, StateSource, origin_of
+from ._source import DECIDED, GET_ORIGINS, StateSource, origin_of, tag
 from ._tracker import Tracker
 
 if TYPE_CHECKING:
@@ -77,12 +77,25 @@ async def run_wait(
                     if inspect.isawaitable(result):
                         await result
                     del result
-                if spec.failed(state):
-                    raise JobFailedError(
-                        f"{spec.type} {source.id} ended in {spec.label(state)!r}",
-                        resource=state,
-                    )
-                if satisfied(state):
+                # No local for spec.failed(state): each is a slot in every parked frame.
+                if spec.failed(state) or satisfied(state):
+                    # Decided: the deadline passing while the states close must not turn
+                    # this outcome into a timeout (a cancellation from outside still
+                    # propagates), and the waiter learns the wait ended on this state.
+                    if deadline is not None:
+                        deadline.stop()
+                    tag(source, DECIDED)
+                    if _tracker is not None:  # pragma: no cover - Python 3.10
+                        # Under 3.10's wait_for (with_wait_for), which cancels this task at
+                        # its timeout (it then takes this outcome) or for its own caller's
+                        # cancellation (it re-raises that whatever this returns).
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await states.aclose()
+                    if spec.failed(state):
+                        raise JobFailedError(
+                            f"{spec.type} {source.id} ended in {spec.label(state)!r}",
+                            resource=state,
+                        )
                     return state
                 # Parked until the next state: keep no more of this one than a summary.
                 tracker.park()
@@ -240,6 +253,7 @@ async def watch_states(
             if tracker.changed(state) is not False:
                 yield state
                 if source.spec.terminal(state):
+                    tag(source, DECIDED)
                     return
             # Waiting for the next state: keep no more of this one than a summary.
             tracker.park()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator, Callable
 from typing import Any, TypeVar
 
-from ._source import StateSource, origin_of, tag
+from ..errors import ResourceDeletedError
+from ._source import DECIDED, StateSource, origin_of, tag
 
 _T = TypeVar("_T")
 
@@ -17,6 +17,22 @@ class _End:
 
 
 _END = _End()
+
+
+async def stop(*tasks: asyncio.Task[Any]) -> None:
+    """Cancel ``tasks`` and wait until they have ended: nothing of a wait outlives it.
+
+    Not ``suppress(CancelledError): await task``: that would also swallow a cancellation
+    of the caller's own task arriving meanwhile, which must propagate.
+    """
+    for task in tasks:
+        task.cancel()
+    running = [task for task in tasks if not task.done()]
+    if running:
+        await asyncio.wait(running)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # its outcome is the caller's to read, or nobody's: not a leak
 
 
 async def merge(
@@ -30,9 +46,11 @@ async def merge(
 
     Args:
         streams: the streams to merge.
-        settled: called with the index of the stream whose item was the last one taken,
-            when the consumer closes the merged iterator right after taking it (the item
-            ended the consumer's wait).
+        settled: called with the index of the stream whose item ended the consumer's
+            wait: a state the consumer decided on (it tagged ``source`` ``DECIDED``
+            before closing the merged iterator; not when it closed it for a timeout, a
+            cancellation or a ``break``), or a ``ResourceDeletedError`` (a delete is
+            final). Needs ``source``.
         source: the source the streams tag (``_source.tag``): each item's origin is read
             as its stream yields it and tagged again as it is passed on, since the
             streams, pumped concurrently, rewrite that one slot in between.
@@ -65,21 +83,19 @@ async def merge(
             if source is not None:
                 tag(source, origin)
             if isinstance(item, BaseException):
+                if settled is not None and isinstance(item, ResourceDeletedError):
+                    settled(index)
                 raise item
             del got
             try:
                 yield item
             except GeneratorExit:
-                if settled is not None:
+                if settled is not None and source is not None and origin_of(source) == DECIDED:
                     settled(index)
                 raise
             del item  # not kept while the next item is awaited
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop(*tasks)
 
 
 async def delayed(stream: AsyncGenerator[_T, None], delay: float) -> AsyncGenerator[_T, None]:

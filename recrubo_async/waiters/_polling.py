@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import AsyncGenerator, Hashable
 
+from .._retry import RETRY_STATUSES
 from .._validate import Duration, check_duration, check_factor
 from ..errors import (
     APIConnectionError,
+    APIStatusError,
     ClientClosedError,
     InternalServerError,
-    RateLimitError,
     ResourceDeletedError,
 )
 from ..models._base import Resource
+from ._merge import stop
 from ._source import POLL, StateSource, tag
 
 logger = logging.getLogger("recrubo_async.waiters")
 
-#: Errors a poll shrugs off (after the client's own retries): the next poll may succeed.
-TRANSIENT_ERRORS = (APIConnectionError, InternalServerError, RateLimitError)
+
+def is_transient(error: Exception) -> bool:
+    """Whether a GET that failed after the client's own retries leaves the wait going.
+
+    The next poll may succeed after what the client itself retries (``RETRY_STATUSES``:
+    408, 429, 5xx), any other 5xx, and a lost connection.
+    """
+    if isinstance(error, (APIConnectionError, InternalServerError)):
+        return True
+    return isinstance(error, APIStatusError) and error.status in RETRY_STATUSES
+
 
 _Item = Resource | BaseException
 
@@ -110,11 +120,11 @@ class _PollGroup:
                 self._source = live
                 delay = 0.0  # the look that failed, at once, through a live client
                 continue
-            except TRANSIENT_ERRORS as exc:
+            except Exception as exc:
+                if not is_transient(exc):  # not retryable (a 401, a decode error): end the waits
+                    self._broadcast(exc)
+                    return
                 logger.info("poll of %s %s failed (%s); polling on", *self._source.key, exc)
-            except Exception as exc:  # not retryable (a 401, a decode error): end the waits
-                self._broadcast(exc)
-                return
             else:
                 self.last = state
                 self._broadcast(state)
@@ -245,7 +255,4 @@ class PollingWaiter:
             return
         if self._groups.get(key) is group:
             del self._groups[key]
-        if not group.task.done():
-            group.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await group.task
+        await stop(group.task)

@@ -87,6 +87,11 @@ POLL = "poll"
 SAFETY_POLL = "safety_poll"
 #: The origins that are GET answers (what ``WaitEvent.gets`` counts).
 GET_ORIGINS = frozenset((POLL, SAFETY_POLL))
+#: Tagged by the wait loop (and ``watch``) once a state has ended the wait, before it
+#: closes the waiter's states: how a waiter tells that from a close for a timeout, a
+#: cancellation or a ``break`` (``HybridWaiter.safety_poll_settled``). The state's own
+#: origin has been read by then.
+DECIDED = "decided"
 
 
 def tag(source: StateSource[Any], origin: str | None) -> None:

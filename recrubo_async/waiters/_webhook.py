@@ -5,16 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator
-from typing import TypeVar
 
 from .._validate import Duration, check_duration
 from ..bus import CompletionBus, ResourceEvent, Subscription
 from ..models._base import Resource
-from ._merge import delayed, merge
-from ._polling import TRANSIENT_ERRORS, PollingWaiter, logger
+from ._merge import delayed, merge, stop
+from ._polling import PollingWaiter, is_transient, logger
 from ._source import POLL, SAFETY_POLL, WEBHOOK, StateSource, tag
-
-_T = TypeVar("_T")
 
 #: The least time between two "a safety poll settled a wait" warnings of one waiter.
 SAFETY_POLL_WARNING_EVERY = 60.0
@@ -36,7 +33,9 @@ async def _look(source: StateSource[Resource], delay: float = 0.0) -> Resource |
         await asyncio.sleep(delay)
     try:
         return await source.fetch()
-    except TRANSIENT_ERRORS as exc:
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
         # The bus (and any fallback poll) still settles the wait; one failed look must
         # not end it.
         logger.info("could not fetch %s %s (%s); waiting for events", *source.key, exc)
@@ -56,17 +55,8 @@ async def _next_or_look(
     try:
         await asyncio.wait((getter, look), return_when=asyncio.FIRST_COMPLETED)
     finally:
-        await _stop(getter)
+        await stop(getter)
     return None if getter.cancelled() else getter.result()
-
-
-async def _stop(task: asyncio.Task[_T]) -> None:
-    """Cancel ``task`` and wait until it has ended: nothing of a wait outlives it."""
-    if not task.done():
-        task.cancel()
-        await asyncio.wait((task,))
-    if not task.cancelled():
-        task.exception()  # its outcome is the caller's to read, or nobody's: not a leak
 
 
 def _from_event(source: StateSource[Resource], event: ResourceEvent) -> Resource:
@@ -90,8 +80,9 @@ async def _bus_states(
     another organization's wait on the same id. So bus states reach a wait only once its
     own client has seen the resource (the create's answer, a model it passed, or this
     GET); until then they are held, and the GET is repeated (backing off) until it
-    answers. A client that cannot see the resource gets what its GET says (a 404:
-    ``ResourceDeletedError``), never another organization's state.
+    answers; they are passed on after its answer. A client that cannot see the resource
+    gets what its GET says (a 404: ``ResourceDeletedError``), never another
+    organization's state.
     """
     sub = await bus.subscribe(*source.key)
     look: asyncio.Task[Resource | None] | None = None
@@ -131,12 +122,13 @@ async def _bus_states(
             state = look.result()
             look = None
             if state is not None:
+                # The look's answer before the states it lets through: a held state that
+                # ends the wait must not hide the GET it needed (``WaitEvent.gets``).
+                yield state
+                state = None
                 for event in held or ():
                     yield _from_event(source, event)
                 held = event = None
-                tag(source, POLL)
-                yield state
-                state = None
             if held is None:
                 break
             delay = min(max(delay * 2, LOOK_AGAIN_FIRST), LOOK_AGAIN_MAX)
@@ -145,7 +137,7 @@ async def _bus_states(
     finally:
         try:
             if look is not None:
-                await _stop(look)
+                await stop(look)
         finally:
             await sub.close()
 

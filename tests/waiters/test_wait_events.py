@@ -20,8 +20,9 @@ from recrubo_async import (
     WaitEvent,
     WaitTimeoutError,
 )
+from recrubo_async.bus import InMemoryBus
 from recrubo_async.models import FlowGeneration, FlowRun, Resource
-from recrubo_async.testing import Faults
+from recrubo_async.testing import Emulator, Faults
 from recrubo_async.waiters import (
     CompletionWaiter,
     HybridWaiter,
@@ -30,7 +31,16 @@ from recrubo_async.waiters import (
     WebhookWaiter,
 )
 
-from ..support.deployment import CONTEXT, FAST_POLL, PARAMETERS, Deployment, deployment
+from ..support.deployment import (
+    CONTEXT,
+    FAST_POLL,
+    PARAMETERS,
+    Deployment,
+    deployment,
+    finished_event,
+    generation,
+    tenant,
+)
 from ..support.scripted_server import Reply, ScriptedServer
 from ..support.timing import eventually, result_of
 
@@ -111,6 +121,24 @@ async def test_a_polled_wait_says_poll_and_counts_the_gets_it_received() -> None
         )
         # Every GET answer the wait took; one still on its way when it ended is not one.
         assert 2 <= event.gets <= env.emu.stats.gets[gen.id]
+
+
+async def test_a_bare_id_webhook_wait_counts_the_look_its_held_webhook_state_needed(
+    production: Emulator,
+) -> None:
+    """A wait on an id (a WaitToken, ``wait("...")``) holds the bus's state until its own GET
+    answers; the held state then ends it, and that GET answer is one it received."""
+    events: list[WaitEvent] = []
+    async with tenant(production, hooks=Hooks(on_wait=events.append)) as client:
+        gen = await generation(client)
+        bus = InMemoryBus()
+        await bus.publish(finished_event(gen.id))  # the webhook came before the wait
+        gets_before = production.stats.gets[gen.id]
+        done = await client.flow_generations.wait(gen.id, waiter=WebhookWaiter(bus), timeout=10)
+        assert done.status == "finished"
+        assert production.stats.gets[gen.id] - gets_before == 1  # the look, and only it
+    event = only(events)
+    assert (event.outcome, event.settled_by, event.gets) == ("done", "webhook", 1)
 
 
 async def test_a_wait_the_hybrid_safety_poll_settles_says_safety_poll() -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from recrubo_async import Client
 from recrubo_async.bus import InMemoryBus
 from recrubo_async.bus._local import LocalSubscription
 from recrubo_async.models import Resource, VacancyAnalysis
@@ -20,6 +21,7 @@ from recrubo_async.waiters import (
 )
 
 from ..support.deployment import CONTEXT, FAST_POLL, PARAMETERS, deployment, generate
+from ..support.scripted_server import Reply, ScriptedServer
 from ..support.timing import eventually, result_of
 from ._jobs import finish_jobs, jobs_created
 
@@ -190,3 +192,31 @@ async def test_many_waits_on_one_id_share_one_poll() -> None:
         assert gets <= elapsed / 0.05 + 2  # one GET per interval, not one per wait
         assert waiter.active_polls == 0
         assert waiter.listeners == 0
+
+
+#: A flow generation the scripted API answers with once its 408s are spent.
+GID = "6f2cb2b5-aadf-4875-8765-27626a87a474"
+FINISHED = {
+    "data": {
+        "type": "flowGenerations",
+        "id": GID,
+        "attributes": {"status": "finished", "updatedAt": "2026-01-01T12:00:00Z"},
+    }
+}
+WAITERS_FOR_408: dict[str, Callable[[], CompletionWaiter]] = {
+    "polling": lambda: PollingWaiter(**FAST_POLL),
+    # A wait on an id: its look after subscribing is tried again (after 1 s) until it answers.
+    "webhook": lambda: WebhookWaiter(InMemoryBus()),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WAITERS_FOR_408))
+async def test_a_408_after_the_clients_retries_does_not_end_a_wait(kind: str) -> None:
+    """The client retries a 408 like a 429 or a 5xx; the wait's next GET tries again too."""
+    async with ScriptedServer(default=Reply(body=FINISHED)) as server:
+        server.add(Reply(status=408, body={"errors": [{"status": "408", "title": "Timeout"}]}))
+        async with Client("k" * 32, base_url=server.url, max_retries=0) as client:
+            waiter = WAITERS_FOR_408[kind]()
+            done = await client.flow_generations.wait(GID, waiter=waiter, timeout=30)
+        assert done.status == "finished"
+        assert len(server.requests) == 2  # the 408, then the GET that answered

@@ -1,5 +1,6 @@
 """A webhook ends a wait even while its check GET is in flight; a safety poll that settles
-a wait is reported.
+a wait (a state it ended on, or a delete it found) is reported, and one that did not (a
+wait that timed out, a watch broken off) is not.
 
 GETs are slowed by the emulator's latency fault; ``finished`` is published on the bus as
 a receiver would, long before the GET could answer.
@@ -8,15 +9,18 @@ a receiver would, long before the GET could answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import pytest
 
+from recrubo_async import Hooks, ResourceDeletedError, WaitEvent, WaitTimeoutError
 from recrubo_async.bus import InMemoryBus
 from recrubo_async.testing import Emulator, Faults
 from recrubo_async.waiters import HybridWaiter, WebhookWaiter
 
 from ..support.deployment import deployment, finished_event, generation, tenant
+from ..support.timing import eventually
 
 SLOW_GETS = Faults(latency=3.0, methods={"GET"}, resources={"flow-generations"})
 
@@ -123,3 +127,64 @@ async def test_a_wait_settled_by_the_bus_logs_no_warning(
         assert (await task).status == "finished"
     assert waiter.safety_poll_settled == 0
     assert [r for r in caplog.records if r.name == "recrubo_async.waiters"] == []
+
+
+async def test_a_wait_timing_out_on_a_safety_poll_state_is_not_counted_as_settled(
+    production: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="recrubo_async.waiters")
+    async with tenant(production) as client:
+        gen = await generation(client)  # queued
+        # The bus never hears of it (webhooks lost): only the safety poll sees "processing".
+        waiter = HybridWaiter(InMemoryBus(), safety_poll_interval=0.05, max_interval=0.05)
+
+        async def slow_progress(label: str | None, state: object) -> None:
+            if label == "processing":
+                await asyncio.Event().wait()  # still reporting it when the deadline passes
+
+        task = asyncio.create_task(
+            client.flow_generations.wait(
+                gen.id, waiter=waiter, on_status=slow_progress, timeout=1.5
+            )
+        )
+        await eventually(lambda: production.stats.gets[gen.id] > 0, what="the first look")
+        await production.advance(1.5)  # queued -> processing
+        with pytest.raises(WaitTimeoutError):
+            await asyncio.wait_for(task, 10)
+    assert waiter.safety_poll_settled == 0  # nothing settled: the job still runs
+    assert [r for r in caplog.records if r.name == "recrubo_async.waiters"] == []
+
+
+async def test_a_watch_broken_off_on_a_safety_poll_state_is_not_counted_as_settled(
+    production: Emulator,
+) -> None:
+    async with tenant(production) as client:
+        gen = await generation(client)
+        waiter = HybridWaiter(InMemoryBus(), safety_poll_interval=0.05, max_interval=0.05)
+        seen: list[str | None] = []
+        watch = client.flow_generations.watch(gen.id, waiter=waiter)
+        async with contextlib.aclosing(watch) as states:
+            async for state in states:
+                seen.append(state.status)
+                if state.status == "queued":
+                    await production.advance(1.5)  # processing: only the safety poll sees it
+                else:
+                    break  # the caller has seen enough; the job runs on
+    assert seen == ["queued", "processing"]
+    assert waiter.safety_poll_settled == 0
+
+
+async def test_a_delete_the_safety_poll_finds_is_counted_as_settled(production: Emulator) -> None:
+    events: list[WaitEvent] = []
+    async with tenant(production, hooks=Hooks(on_wait=events.append)) as client:
+        gen = await generation(client)
+        waiter = HybridWaiter(InMemoryBus(), safety_poll_interval=0.05, max_interval=0.05)
+        task = asyncio.create_task(client.flow_generations.wait(gen, waiter=waiter, timeout=20))
+        # The look after subscribing and a safety poll have answered: only the safety poll
+        # is left to see the delete, whose webhook is lost.
+        await eventually(lambda: production.stats.gets[gen.id] >= 2, what="the look and a poll")
+        await client.flow_generations.delete(gen)
+        with pytest.raises(ResourceDeletedError):
+            await asyncio.wait_for(task, 10)
+    assert [(e.outcome, e.settled_by) for e in events] == [("deleted", "safety_poll")]
+    assert waiter.safety_poll_settled == 1  # the counter operators watch agrees with it

@@ -203,7 +203,7 @@ class Waitable(Retrievable[_M]):
         """
         return WaitToken.starting_now(
             type=self._job.type,
-            id=checked_id(id),
+            id=checked_id(id, "id", self._job.type),
             until=self._job.check_until(until),
             timeout=_wait_timeout(timeout),
         )
@@ -242,7 +242,7 @@ class Waitable(Retrievable[_M]):
         if isinstance(id, WaitToken):
             return self._resume(id, until, timeout, waiter, on_status)
         try:
-            rid = checked_id(id)
+            rid = checked_id(id, "id", self._job.type)
             until = self._job.check_until(until)
             seconds = DEFAULT_WAIT_TIMEOUT if timeout is NOT_GIVEN else _wait_timeout(timeout)
         except (ValueError, TypeError) as exc:
@@ -291,7 +291,7 @@ class Waitable(Retrievable[_M]):
         Raises:
             ResourceDeletedError: the resource was deleted.
         """
-        source = self._source(checked_id(id))
+        source = self._source(checked_id(id, "id", self._job.type))
         states = watch_states(self._resolve_waiter(waiter), source)
         try:
             async for state in states:

@@ -45,6 +45,22 @@ async def test_a_token_for_another_type_is_refused() -> None:
             await env.client.flow_generations.wait(token)
 
 
+async def test_a_model_of_another_type_is_refused_by_wait_watch_and_wait_token() -> None:
+    """``flow_runs.wait(generation)`` would poll ``/flow-runs/<the generation's id>`` and end
+    in a misleading ``ResourceDeletedError``: refused, naming the types, before any GET."""
+    async with deployment(clock="manual") as env:
+        generation = await env.generation()
+        before = dict(env.emu.stats.requests)
+        with pytest.raises(ValueError, match="flowRuns resource; got a flowGenerations"):
+            await env.client.flow_runs.wait(generation, timeout=5)
+        with pytest.raises(ValueError, match="flowRuns resource; got a flowGenerations"):
+            env.client.flow_runs.wait_token(generation)
+        with pytest.raises(ValueError, match="flowRuns resource; got a flowGenerations"):
+            async for _ in env.client.flow_runs.watch(generation):
+                pass
+        assert dict(env.emu.stats.requests) == before
+
+
 def test_a_wait_token_may_name_exactly_the_job_kinds_of_the_resources() -> None:
     """Each job's spec sits on its resource; the table tokens are checked against is theirs."""
     resources = (FlowGenerations, FlowRuns, VacancyAnalyses)

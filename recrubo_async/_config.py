@@ -89,9 +89,10 @@ def resolve_base_url(base_url: str | None, environment: str) -> str:
     return check_base_url(url)
 
 
-#: The credentials part of a URL ("//user:password@"), up to the last "@": a password
-#: may hold an unencoded "/" (too much hidden is better than a secret shown).
-_USERINFO = re.compile(r"//.*@")
+#: Everything up to the last "@": a URL's credentials, however malformed the URL (no
+#: scheme, one slash, an unencoded "/" or a newline in the password). Too much hidden is
+#: better than a secret shown.
+_USERINFO = re.compile(r"^.*@", re.S)
 
 
 def check_base_url(url: object) -> str:
@@ -127,7 +128,7 @@ def check_base_url(url: object) -> str:
 
 def _shown(url: object) -> object:
     """``url`` for an error message: a password in it is a secret too."""
-    return _USERINFO.sub("//", url) if isinstance(url, str) else url
+    return _USERINFO.sub("…@", url) if isinstance(url, str) else url
 
 
 def check_max_response_size(value: object) -> int | None:

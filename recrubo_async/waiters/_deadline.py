@@ -15,7 +15,7 @@ import threading
 from collections.abc import Awaitable
 from typing import Any, NoReturn, Protocol, TypeVar, cast
 
-from ..errors import WaitTimeoutError
+from ..errors import ResourceDeletedError, WaitTimeoutError
 from ._source import StateSource
 from ._tracker import Tracker
 
@@ -106,6 +106,22 @@ class Deadline(Tracker):
             self._task.uncancel()
 
 
+def delete_cut_short(cancelled: BaseException | None) -> ResourceDeletedError | None:
+    """The delete that ended a wait before its deadline, when the deadline's cancellation
+    then cut short the clean-up it raised through (its ``__context__``): the delete, not
+    the deadline, decided that wait."""
+    # Through the cancellations only: 3.10's wait_for raises a CancelledError of its own
+    # whose context is the one raised in the wait.
+    for _ in range(4):
+        context = cancelled.__context__ if cancelled is not None else None
+        if isinstance(context, ResourceDeletedError):
+            return context
+        if not isinstance(context, asyncio.CancelledError):
+            return None
+        cancelled = context
+    return None
+
+
 def raise_timeout(cancelled: asyncio.CancelledError) -> NoReturn:
     """What ``asyncio.timeout`` raises at its deadline: kept as the cause, as before."""
     raise TimeoutError from cancelled
@@ -161,6 +177,9 @@ async def with_wait_for(
     except _InnerTimeout as carried:
         raise carried.error.with_traceback(carried.error.__traceback__) from carried.error.__cause__
     except asyncio.TimeoutError as exc:
+        deleted = delete_cut_short(exc.__cause__)
+        if deleted is not None:
+            raise deleted  # noqa: B904 - the delete's own cause (its GET's 404) is kept
         raise timed_out(source, until, timeout, tracker) from exc
     finally:
         # With a deadline already passed (timeout 0), 3.10's wait_for cancels the task

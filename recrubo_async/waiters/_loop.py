@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from .._hooks import Hook, SettledBy, WaitEvent, WaitOutcome, emit_logged
 from ..errors import JobFailedError, ResourceDeletedError, WaitTimeoutError
 from ..models._base import Resource
-from ._deadline import COUNTS_CANCELS, Deadline, raise_timeout, timed_out, with_wait_for
+from ._deadline import (
+    COUNTS_CANCELS,
+    Deadline,
+    delete_cut_short,
+    raise_timeout,
+    timed_out,
+    with_wait_for,
+)
 from ._protocol import CompletionWaiter
 from ._source import DECIDED, GET_ORIGINS, StateSource, origin_of, tag
 from ._tracker import Tracker
@@ -106,6 +113,9 @@ async def run_wait(
     except asyncio.CancelledError as exc:
         if timeout is None or deadline is None or not deadline.cancelled_the_task():
             raise
+        deleted = delete_cut_short(exc)
+        if deleted is not None:
+            raise deleted  # noqa: B904 - the delete's own cause (its GET's 404) is kept
         try:
             raise_timeout(exc)
         except TimeoutError as timeout_exc:

@@ -15,6 +15,7 @@ from ..errors import (
     ClientClosedError,
     InternalServerError,
     ResourceDeletedError,
+    ResponseTooLargeError,
 )
 from ..models._base import Resource
 from ._merge import stop
@@ -29,6 +30,8 @@ def is_transient(error: Exception) -> bool:
     The next poll may succeed after what the client itself retries (``RETRY_STATUSES``:
     408, 429, 5xx), any other 5xx, and a lost connection.
     """
+    if isinstance(error, ResponseTooLargeError):
+        return False  # the same GET would get the same answer (not retried either)
     if isinstance(error, (APIConnectionError, InternalServerError)):
         return True
     return isinstance(error, APIStatusError) and error.status in RETRY_STATUSES

@@ -103,6 +103,9 @@ async def test_a_base_url_with_a_query_or_fragment_even_empty_is_refused(
         "https://user:hun/ter2@api.example/public/v2",
         "https://user:hun@ter2@api.example/public/v2",
         "https://user:hun/ter2@api.example:99999/public/v2",
+        "user:hunter2@api.example/public/v2",  # the scheme forgotten
+        "https:/user:hunter2@api.example",  # one slash short
+        "https://user:hunter2\n@api.example",  # a stray newline (a pasted value)
     ],
 )
 def test_a_base_url_with_credentials_is_refused_without_showing_them(url: str) -> None:

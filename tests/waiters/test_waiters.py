@@ -10,8 +10,9 @@ import pytest
 from recrubo_async import Client
 from recrubo_async.bus import InMemoryBus
 from recrubo_async.bus._local import LocalSubscription
+from recrubo_async.errors import ResponseTooLargeError
 from recrubo_async.models import Resource, VacancyAnalysis
-from recrubo_async.testing import Faults
+from recrubo_async.testing import Emulator, Faults
 from recrubo_async.waiters import (
     CompletionWaiter,
     HybridWaiter,
@@ -19,8 +20,17 @@ from recrubo_async.waiters import (
     SyncWaiter,
     WebhookWaiter,
 )
+from recrubo_async.waiters._polling import is_transient
 
-from ..support.deployment import CONTEXT, FAST_POLL, PARAMETERS, deployment, generate
+from ..support.deployment import (
+    CONTEXT,
+    FAST_POLL,
+    PARAMETERS,
+    deployment,
+    generate,
+    generation,
+    tenant,
+)
 from ..support.scripted_server import Reply, ScriptedServer
 from ..support.timing import eventually, result_of
 from ._jobs import finish_jobs, jobs_created
@@ -220,3 +230,20 @@ async def test_a_408_after_the_clients_retries_does_not_end_a_wait(kind: str) ->
             done = await client.flow_generations.wait(GID, waiter=waiter, timeout=30)
         assert done.status == "finished"
         assert len(server.requests) == 2  # the 408, then the GET that answered
+
+
+def test_an_oversized_answer_is_not_transient() -> None:
+    error = ResponseTooLargeError(
+        "too large", method="GET", url="https://x/flow-generations/1", status=200, limit=64
+    )
+    assert not is_transient(error)
+
+
+async def test_a_poll_whose_answer_is_too_large_ends_the_wait(production: Emulator) -> None:
+    async with tenant(production) as client:
+        gen = await generation(client)
+        small = client.with_options(max_response_size=64)
+        with pytest.raises(ResponseTooLargeError):  # every GET of it is over the limit
+            await small.flow_generations.retrieve(gen.id)
+        with pytest.raises(ResponseTooLargeError):
+            await small.flow_generations.wait(gen.id, waiter=PollingWaiter(**FAST_POLL), timeout=3)

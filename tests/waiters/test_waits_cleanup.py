@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from recrubo_async.bus import InMemoryBus
+from recrubo_async.bus import InMemoryBus, ResourceEvent
+from recrubo_async.bus._local import LocalSubscription
+from recrubo_async.errors import ResourceDeletedError
 from recrubo_async.models import Resource
 from recrubo_async.testing import Emulator
-from recrubo_async.waiters import CompletionWaiter, HybridWaiter, PollingWaiter
+from recrubo_async.waiters import CompletionWaiter, HybridWaiter, PollingWaiter, WebhookWaiter
 from recrubo_async.waiters._source import StateSource
 
 from ..support.deployment import FAST_POLL, generation, tenant
@@ -87,3 +90,70 @@ async def test_the_deadline_passing_while_a_wait_cleans_up_keeps_its_answer(
             gen, waiter=_SlowToClose(timeout), timeout=timeout
         )
         assert done.status == "finished"
+
+
+# A delete that ends a wait, then a clean-up that outlasts the deadline.
+SLOW_CLOSE_TIMEOUT = 1.5
+
+
+class _SlowSub:
+    def __init__(self, inner: LocalSubscription) -> None:
+        self._inner = inner
+
+    async def get(self) -> ResourceEvent:
+        return await self._inner.get()
+
+    async def close(self) -> None:
+        # An unsubscribe round trip to a slow Redis, say: it outlasts the deadline.
+        await self._inner.close()
+        await asyncio.sleep(SLOW_CLOSE_TIMEOUT + 1.0)
+
+    async def __aenter__(self) -> _SlowSub:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class _SlowCloseBus:
+    def __init__(self) -> None:
+        self.inner = InMemoryBus()
+
+    async def publish(self, event: ResourceEvent) -> bool | None:
+        return await self.inner.publish(event)
+
+    async def subscribe(self, type: str, id: str) -> _SlowSub:
+        return _SlowSub(await self.inner.subscribe(type, id))
+
+    async def latest(self, type: str, id: str) -> ResourceEvent | None:
+        return await self.inner.latest(type, id)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_delete_before_the_deadline_is_not_reported_as_a_timeout(
+    production: Emulator,
+) -> None:
+    async with tenant(production) as client:
+        gen = await generation(client)
+        bus = _SlowCloseBus()
+        waiter = WebhookWaiter(bus)
+        task = asyncio.create_task(
+            client.flow_generations.wait(gen, waiter=waiter, timeout=SLOW_CLOSE_TIMEOUT)
+        )
+        await eventually(lambda: production.stats.gets[gen.id] > 0, what="the look")
+        at = datetime.now(timezone.utc) + timedelta(minutes=5)
+        await bus.publish(
+            ResourceEvent.from_resource(
+                {
+                    "type": "flowGenerations",
+                    "id": gen.id,
+                    "attributes": {"updatedAt": at.isoformat()},
+                },
+                event="delete",
+            )
+        )
+        # The delete reached the wait well before its deadline: that is its outcome.
+        with pytest.raises(ResourceDeletedError):
+            await task

@@ -14,7 +14,6 @@ with a ``RedisDedupe`` that uses the same ``client=``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import secrets
@@ -181,12 +180,13 @@ class RedisBus(RedisChannels):
             try:
                 for start in range(0, len(reads), _MGET_CHUNK):
                     chunk = reads[start : start + _MGET_CHUNK]
-                    values = await self._redis.mget([key for key, _ in chunk])
+                    values = await self._mget([key for key, _ in chunk])
                     for (_, read), raw in zip(chunk, values, strict=True):
                         if not read.done():
                             read.set_result(raw)
             except _REDIS_DOWN as exc:
-                # One warning for the batch, not one per wait.
+                # One warning for the batch, not one per wait (a timeout included: each
+                # wait's own GET covers what this read would have found).
                 logger.warning("Redis unreachable reading %d latest states: %s", len(reads), exc)
                 _settle(reads, None)
             except Exception as exc:
@@ -240,26 +240,32 @@ class RedisBus(RedisChannels):
             await sub.get()
 
     async def aclose(self) -> None:
-        """Stop listening, end open subscriptions, close the connection the bus made."""
+        """Stop listening, end open subscriptions, close the connection the bus made.
+
+        A cancellation of the task calling it is passed on, not swallowed; the
+        subscriptions are ended by then, and calling it again finishes closing.
+        """
         self._closed = True
         self._wake.set()
-        if self._owns_client:
-            # A shared batcher is left running: its other users' runs, and this bus's
-            # publishes still in flight, finish on the borrowed client.
-            await self._scripts.aclose()
-        for task in (self._syncer, self._listener, self._reader):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        tasks = [t for t in (self._syncer, self._listener, self._reader) if t is not None]
+        for task in tasks:
+            task.cancel()
         if self._batch is not None and not self._batch.done():
             self._batch.set_result(None)
         self._batch = None
         self._dirty.clear()
         reads, self._reads = self._reads, []
         _settle(reads, None)
-        await self._drop_pubsub()
         self._fanout.end_all()
+        if self._owns_client:
+            # A shared batcher is left running: its other users' runs, and this bus's
+            # publishes still in flight, finish on the borrowed client.
+            await self._scripts.aclose()
+        if tasks:
+            # Not ``await task`` under suppress(CancelledError): that would also swallow
+            # a cancellation of the task calling aclose().
+            await asyncio.wait(tasks)
+        await self._drop_pubsub()
         if self._owns_client:
             await self._redis.aclose()
 

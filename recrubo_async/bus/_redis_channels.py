@@ -8,7 +8,9 @@ Two background tasks own the pub/sub connection; a waiter's task never touches i
   PONG, read by the listener, proves Redis has applied them;
 * the *listener* reads messages, and after a lost connection resubscribes what the local
   subscriptions need (and unsubscribes what they no longer need) and re-reads latest
-  states.
+  states. A connection that stops answering (half-open after a failover or an idle drop:
+  no error, just silence) counts as lost: the PONG of a batch that does not come, or of
+  the PING the listener sends after ``_KEEPALIVE_IDLE`` seconds of silence.
 
 So the local subscriptions are the one source of truth, and Redis's and redis-py's lists
 of channels follow them, whatever mix of subscribe, cancel, close and reconnection happens.
@@ -21,13 +23,16 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Coroutine, Iterable
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .. import _compat
 from .._otel import global_telemetry
+from .._within import within
+from . import _scripts
 from ._event import ResourceEvent
 from ._local import Fanout, Key, LocalSubscription
 
@@ -44,6 +49,11 @@ _MGET_CHUNK = 1000
 _CONFIRM_WAIT = 10.0
 #: The PING message that marks the end of a batch (redis-py's health checks use another).
 _CONFIRM_PING = "recrubo-batch"
+#: Every this many seconds, when it has nothing to read, the listener PINGs the pub/sub
+#: connection; a PONG not back ``_CONFIRM_WAIT`` seconds later means it went silent.
+_KEEPALIVE_IDLE = 30.0
+#: The PING message of those checks.
+_KEEPALIVE_PING = "recrubo-keepalive"
 
 
 class RedisChannels:
@@ -90,9 +100,16 @@ class RedisChannels:
         #: Why the listener must resubscribe every resource and re-check its latest state
         #: before listening on (None: nothing to do).
         self._resync: str | None = None
-        #: Whether the pub/sub connection was lost since the last resync (what counts as
-        #: a reconnection: a failed SUBSCRIBE alone does not).
+        #: Whether the pub/sub connection was lost (or replaced) since the last resync (what
+        #: counts as a reconnection: a failed SUBSCRIBE alone does not).
         self._lost = False
+        #: The pub/sub object whose batch failed: the resync replaces it rather than
+        #: resubscribing on a connection that may have gone silent.
+        self._failed: Any = None
+        #: When the listener's next keepalive PING is due, and when the one still
+        #: unanswered was sent (loop time).
+        self._keepalive_due = 0.0
+        self._keepalive_sent: float | None = None
         #: How many times the pub/sub connection was re-established (for tests and logs).
         self.reconnects = 0
 
@@ -202,10 +219,12 @@ class RedisChannels:
                     # Else the listener's resync subscribes every wanted resource and
                     # unsubscribes the rest: these keys included.
                 except Exception as exc:
-                    # Redis down, or the connection torn down under this call (redis-py
-                    # then raises AttributeError and the like): the listener resyncs.
+                    # Redis down, the connection silent (no PONG), or torn down under this
+                    # call (redis-py then raises AttributeError and the like): the listener
+                    # replaces the connection and resyncs.
                     logger.warning("Redis unreachable; will subscribe on reconnect: %s", exc)
                     self._resync = self._resync or "subscribe failed"
+                    self._failed = self._pubsub
                 finally:
                     self._sending, self._sending_batch = set(), None
                     if batch is not None and not batch.done():
@@ -249,6 +268,10 @@ class RedisChannels:
             self._wake.set()
             self._ensure_listener()
             await asyncio.wait_for(asyncio.shield(pong), _CONFIRM_WAIT)
+        except asyncio.TimeoutError:
+            raise RedisTimeoutError(
+                f"no answer on the pub/sub connection within {_CONFIRM_WAIT:g} s"
+            ) from None
         finally:
             with contextlib.suppress(ValueError):
                 self._pongs.remove(pong)
@@ -258,13 +281,18 @@ class RedisChannels:
                 pong.exception()
 
     def _pong(self, message: dict[str, Any]) -> None:
-        if _text(message.get("data") or b"") == _CONFIRM_PING and self._pongs:
+        data = _text(message.get("data") or b"")
+        if data == _KEEPALIVE_PING:
+            self._keepalive_sent = None
+            self._keepalive_due = asyncio.get_running_loop().time() + _KEEPALIVE_IDLE
+        elif data == _CONFIRM_PING and self._pongs:
             pong = self._pongs.popleft()
             if not pong.done():
                 pong.set_result(None)
 
     def _fail_pongs(self, why: str) -> None:
         # A PING sent before the connection was lost or replaced will not be answered.
+        self._keepalive_sent = None
         while self._pongs:
             pong = self._pongs.popleft()
             if not pong.done():
@@ -273,6 +301,7 @@ class RedisChannels:
     def _ensure_pubsub(self) -> Any:
         if self._pubsub is None:
             self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            self._keepalive_due = asyncio.get_running_loop().time() + _KEEPALIVE_IDLE
         return self._pubsub
 
     def _watch_connection(self) -> None:
@@ -325,6 +354,8 @@ class RedisChannels:
                 message = await self._pubsub.get_message(
                     ignore_subscribe_messages=True, timeout=1.0
                 )
+                if message is None:
+                    await self._keep_alive()
             except Exception as exc:
                 # Anything the connection raises (redis-py raises AttributeError when a
                 # concurrent call tore the connection down) means: reconnect. A listener
@@ -349,6 +380,25 @@ class RedisChannels:
                 elif kind == "pong":
                     self._pong(message)
 
+    async def _keep_alive(self) -> None:
+        """With nothing to read, PING the pub/sub connection every ``_KEEPALIVE_IDLE``
+        seconds; raise when a PONG has not come ``_CONFIRM_WAIT`` seconds later (the
+        listener then replaces the connection). Without it, a connection gone silent with
+        no new subscription to confirm would leave every wait in the process deaf. Called
+        only when a read found nothing, so busy connections pay nothing for it."""
+        now = asyncio.get_running_loop().time()
+        if self._keepalive_sent is not None:
+            if now - self._keepalive_sent > _CONFIRM_WAIT:
+                raise RedisTimeoutError(
+                    f"no answer to a PING on the pub/sub connection within {_CONFIRM_WAIT:g} s"
+                )
+        elif now >= self._keepalive_due and not self._lock.locked() and not self._dirty:
+            # Never waits for the lock: a syncer holding it, or waiting for it (then there
+            # are dirty resources), sends a PING of its own whose PONG this task must read.
+            async with self._lock:
+                self._keepalive_sent = now
+                await self._pubsub.ping(_KEEPALIVE_PING)
+
     def _dispatch(self, message: dict[str, Any]) -> None:
         channel = message.get("channel")
         data = message.get("data")
@@ -363,6 +413,7 @@ class RedisChannels:
 
     async def _drop_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
+        self._failed = None
         self._fail_pongs("the pub/sub connection was closed")
         self._unwatch_connection()
         if pubsub is not None:
@@ -375,6 +426,11 @@ class RedisChannels:
         failed SUBSCRIBE) is not lost. Raises when Redis is still unreachable; the listener
         then tries again."""
         async with self._lock:
+            if self._failed is not None and self._failed is self._pubsub:
+                # A batch failed on this connection: if it went silent, resubscribing on
+                # it would leave every wait deaf. A new one costs a reconnection at most.
+                self._lost = True
+                await self._drop_pubsub()
             reason, lost = self._resync, self._lost
             # Cleared first: a failure reported while this runs asks for another pass.
             self._resync, self._lost = None, False
@@ -419,11 +475,29 @@ class RedisChannels:
         keys = self._fanout.resources()
         for start in range(0, len(keys), _MGET_CHUNK):
             chunk = keys[start : start + _MGET_CHUNK]
-            values = await self._redis.mget([self._latest_key(k) for k in chunk])
+            values = await self._mget([self._latest_key(k) for k in chunk])
             for raw in values:
                 event = self._parse(raw) if raw is not None else None
                 if event is not None:
                     self._fanout.deliver(event)
+
+    async def _mget(self, keys: list[str]) -> list[bytes | str | None]:
+        """MGET ``keys``, or ``redis.exceptions.TimeoutError`` after ``EXCHANGE_TIMEOUT``.
+
+        Bounded like the publish path's exchanges: on a pooled connection gone silent (no
+        socket timeout set) the read would never end, and every ``latest()`` (one reader
+        task) or the resync (which holds the lock) would wait behind it. redis-py
+        disconnects a connection whose read is cancelled, so it is not reused.
+        """
+        # A coroutine (``Redis.execute_command`` is one); redis-py types it as an awaitable.
+        reading = cast("Coroutine[Any, Any, list[bytes | str | None]]", self._redis.mget(keys))
+        try:
+            values = await within(_scripts.EXCHANGE_TIMEOUT, reading)
+        except TimeoutError:
+            raise RedisTimeoutError(
+                f"no answer from Redis within {_scripts.EXCHANGE_TIMEOUT:g} s"
+            ) from None
+        return values
 
 
 def _text(channel: bytes | str) -> str:

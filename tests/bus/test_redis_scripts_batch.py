@@ -29,6 +29,7 @@ from recrubo_async.webhooks import RedisDedupe
 from ..support.deliveries import generation
 from ..support.redis_server import RedisServer, free_port
 from ..support.servers import PATIENCE
+from ..support.silent_proxy import SilencingProxy
 
 
 async def evalsha_calls(admin: aioredis.Redis) -> int:
@@ -321,68 +322,32 @@ async def test_a_silent_connection_fails_its_exchange_at_the_deadline_not_every_
     """One exchange is in flight at a time: a connection that stops answering (half-open
     after a failover or an idle drop) must not hold every later claim for ever."""
     monkeypatch.setattr(_scripts, "EXCHANGE_TIMEOUT", 0.5)
-    frozen: set[int] = set()
-    connections: list[int] = []
-    # Everything the proxy opens, closed by the test: nothing outlives its event loop.
-    writers: list[asyncio.StreamWriter] = []
-    handlers: set[asyncio.Task[object]] = set()
-
-    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        handlers.add(task)
-        writers.append(writer)
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", redis_server.port)
-        writers.append(up_writer)
-        me = len(connections)
-        connections.append(me)
-
-        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, answers: bool) -> None:
-            while data := await src.read(65536):
-                if answers and me in frozen:
-                    continue  # this connection's answers never arrive
-                dst.write(data)
-                await dst.drain()
-
-        await asyncio.gather(
-            pump(reader, up_writer, False), pump(up_reader, writer, True), return_exceptions=True
-        )
-
-    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    # No socket timeout (redis-py 5's default; 8's is 5 s): only the exchange's deadline
-    # can end the wait.
-    client = aioredis.Redis(host="127.0.0.1", port=port, socket_timeout=None)
-    store = RedisDedupe(client=client, prefix="silent")
-    try:
-        assert await store.claim("warm", 30.0) == "claimed"
-        frozen.update(connections)  # the one pooled connection goes silent
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        stuck = asyncio.create_task(store.claim("a", 30.0))
-        await asyncio.sleep(0.05)
-        others = [asyncio.create_task(store.claim(key, 30.0)) for key in "bcdef"]
-        with pytest.raises(RedisTimeoutError):
-            await asyncio.wait_for(asyncio.shield(stuck), 0.5 + PATIENCE)
-        # The next exchange goes on a fresh connection and is answered.
-        answered = await asyncio.wait_for(asyncio.gather(*others), PATIENCE)
-        assert answered == ["claimed"] * 5
-        assert loop.time() - started < 0.5 + PATIENCE
-        # The stuck claim is freed in the background (its answer was lost): let that end,
-        # so that no connection is still being opened when everything is closed below.
-        give_up = loop.time() + PATIENCE
-        while store._cleanups:
-            assert loop.time() < give_up, "the lost claim was never freed"
-            await asyncio.sleep(0.01)
-        assert await store.claim("a", 30.0) == "claimed"  # freed, so claimable again
-    finally:
-        await store.aclose()
-        await client.aclose()
-        server.close()
-        for w in writers:
-            w.close()
-        for handler in handlers:
-            handler.cancel()
-        await asyncio.gather(*handlers, return_exceptions=True)
-        await asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
-        await server.wait_closed()
+    async with SilencingProxy(redis_server.port) as proxy:
+        # No socket timeout (redis-py 5's default; 8's is 5 s): only the exchange's deadline
+        # can end the wait.
+        client = aioredis.Redis(host="127.0.0.1", port=proxy.port, socket_timeout=None)
+        store = RedisDedupe(client=client, prefix="silent")
+        try:
+            assert await store.claim("warm", 30.0) == "claimed"
+            proxy.freeze(set(proxy.sent))  # the one pooled connection goes silent
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            stuck = asyncio.create_task(store.claim("a", 30.0))
+            await asyncio.sleep(0.05)
+            others = [asyncio.create_task(store.claim(key, 30.0)) for key in "bcdef"]
+            with pytest.raises(RedisTimeoutError):
+                await asyncio.wait_for(asyncio.shield(stuck), 0.5 + PATIENCE)
+            # The next exchange goes on a fresh connection and is answered.
+            answered = await asyncio.wait_for(asyncio.gather(*others), PATIENCE)
+            assert answered == ["claimed"] * 5
+            assert loop.time() - started < 0.5 + PATIENCE
+            # The stuck claim is freed in the background (its answer was lost): let that end,
+            # so that no connection is still being opened when everything is closed below.
+            give_up = loop.time() + PATIENCE
+            while store._cleanups:
+                assert loop.time() < give_up, "the lost claim was never freed"
+                await asyncio.sleep(0.01)
+            assert await store.claim("a", 30.0) == "claimed"  # freed, so claimable again
+        finally:
+            await store.aclose()
+            await client.aclose()

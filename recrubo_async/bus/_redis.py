@@ -18,6 +18,7 @@ import logging
 import math
 import secrets
 
+from .._tasks import stop
 from .._validate import Duration, check_duration
 from ..errors import BusCheckError, BusClosedError
 from ._event import ResourceEvent
@@ -261,10 +262,7 @@ class RedisBus(RedisChannels):
             # A shared batcher is left running: its other users' runs, and this bus's
             # publishes still in flight, finish on the borrowed client.
             await self._scripts.aclose()
-        if tasks:
-            # Not ``await task`` under suppress(CancelledError): that would also swallow
-            # a cancellation of the task calling aclose().
-            await asyncio.wait(tasks)
+        await stop(*tasks)
         await self._drop_pubsub()
         if self._owns_client:
             await self._redis.aclose()

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 from typing import Any, TypeVar
 
+from .._tasks import stop
 from ..errors import ResourceDeletedError
 from ._source import DECIDED, StateSource, origin_of, tag
 
@@ -17,22 +18,6 @@ class _End:
 
 
 _END = _End()
-
-
-async def stop(*tasks: asyncio.Task[Any]) -> None:
-    """Cancel ``tasks`` and wait until they have ended: nothing of a wait outlives it.
-
-    Not ``suppress(CancelledError): await task``: that would also swallow a cancellation
-    of the caller's own task arriving meanwhile, which must propagate.
-    """
-    for task in tasks:
-        task.cancel()
-    running = [task for task in tasks if not task.done()]
-    if running:
-        await asyncio.wait(running)
-    for task in tasks:
-        if not task.cancelled():
-            task.exception()  # its outcome is the caller's to read, or nobody's: not a leak
 
 
 async def merge(

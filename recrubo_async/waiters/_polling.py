@@ -8,6 +8,7 @@ import random
 from collections.abc import AsyncGenerator, Hashable
 
 from .._retry import RETRY_STATUSES
+from .._tasks import stop
 from .._validate import Duration, check_duration, check_factor
 from ..errors import (
     APIConnectionError,
@@ -18,7 +19,6 @@ from ..errors import (
     ResponseTooLargeError,
 )
 from ..models._base import Resource
-from ._merge import stop
 from ._source import POLL, StateSource, tag
 
 logger = logging.getLogger("recrubo_async.waiters")

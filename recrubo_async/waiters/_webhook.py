@@ -6,10 +6,11 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator
 
+from .._tasks import stop
 from .._validate import Duration, check_duration
 from ..bus import CompletionBus, ResourceEvent, Subscription
 from ..models._base import Resource
-from ._merge import delayed, merge, stop
+from ._merge import delayed, merge
 from ._polling import PollingWaiter, is_transient, logger
 from ._source import POLL, SAFETY_POLL, WEBHOOK, StateSource, tag
 

@@ -13,6 +13,7 @@ import logging
 import math
 from typing import Any
 
+from .._tasks import stop
 from .._validate import Duration, check_duration
 from ._dedupe import DEFAULT_TTL, DONE, Claim, ClaimTokens
 
@@ -209,10 +210,7 @@ class RedisDedupe:
             self._closing.set()
         if self._cleanups:
             await asyncio.wait(list(self._cleanups), timeout=CLOSE_WAIT)
-        for task in list(self._cleanups):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop(*self._cleanups)
         if self._owns_client:
             await self._scripts.aclose()
             await self._redis.aclose()

@@ -127,8 +127,9 @@ def check_base_url(url: object) -> str:
 
 
 def _shown(url: object) -> object:
-    """``url`` for an error message: a password in it is a secret too."""
-    return _USERINFO.sub("…@", url) if isinstance(url, str) else url
+    """``url`` for an error message: a password in it is a secret too. Anything but a
+    ``str`` is named by its type (a ``yarl.URL`` or bytes would show its password)."""
+    return _USERINFO.sub("…@", url) if isinstance(url, str) else f"<{type(url).__name__}>"
 
 
 def check_max_response_size(value: object) -> int | None:

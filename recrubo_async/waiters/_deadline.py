@@ -16,7 +16,7 @@ from collections.abc import Awaitable
 from typing import Any, NoReturn, Protocol, TypeVar, cast
 
 from ..errors import ResourceDeletedError, WaitTimeoutError
-from ._source import StateSource
+from ._source import StateSource, is_delete_of
 from ._tracker import Tracker
 
 _T = TypeVar("_T")
@@ -106,16 +106,19 @@ class Deadline(Tracker):
             self._task.uncancel()
 
 
-def delete_cut_short(cancelled: BaseException | None) -> ResourceDeletedError | None:
-    """The delete that ended a wait before its deadline, when the deadline's cancellation
-    then cut short the clean-up it raised through (its ``__context__``): the delete, not
-    the deadline, decided that wait."""
+def delete_cut_short(
+    cancelled: BaseException | None, source: StateSource[Any]
+) -> ResourceDeletedError | None:
+    """The delete that ended the wait on ``source`` before its deadline, when the
+    deadline's cancellation then cut short the clean-up it raised through (its
+    ``__context__``): the delete, not the deadline, decided that wait. Only the wait's own
+    (``_source.is_delete_of``): one an ``on_status`` callback caught is not its outcome."""
     # Through the cancellations only: 3.10's wait_for raises a CancelledError of its own
     # whose context is the one raised in the wait.
     for _ in range(4):
         context = cancelled.__context__ if cancelled is not None else None
         if isinstance(context, ResourceDeletedError):
-            return context
+            return context if is_delete_of(context, source) else None
         if not isinstance(context, asyncio.CancelledError):
             return None
         cancelled = context
@@ -177,7 +180,7 @@ async def with_wait_for(
     except _InnerTimeout as carried:
         raise carried.error.with_traceback(carried.error.__traceback__) from carried.error.__cause__
     except asyncio.TimeoutError as exc:
-        deleted = delete_cut_short(exc.__cause__)
+        deleted = delete_cut_short(exc.__cause__, source)
         if deleted is not None:
             raise deleted  # noqa: B904 - the delete's own cause (its GET's 404) is kept
         raise timed_out(source, until, timeout, tracker) from exc

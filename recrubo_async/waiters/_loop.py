@@ -113,7 +113,7 @@ async def run_wait(
     except asyncio.CancelledError as exc:
         if timeout is None or deadline is None or not deadline.cancelled_the_task():
             raise
-        deleted = delete_cut_short(exc)
+        deleted = delete_cut_short(exc, source)
         if deleted is not None:
             raise deleted  # noqa: B904 - the delete's own cause (its GET's 404) is kept
         try:

@@ -6,6 +6,7 @@ The SDK's own waits read through their resource object (``waiters/_waitable.py``
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -114,9 +115,26 @@ def origin_of(source: StateSource[Any]) -> str | None:
     return value
 
 
-def deleted_error(spec: JobSpec, id: str) -> ResourceDeletedError:
-    """A ``StateSource``'s ``deleted()``: the one message for a resource gone mid-wait."""
-    return ResourceDeletedError(f"{spec.type} {id} was deleted while waiting for it")
+#: The attribute of a ``ResourceDeletedError`` made by ``deleted_error``: the ``id()`` of
+#: the source it was made for (an int, so the error still pickles).
+_SOURCE_ID = "_recrubo_source_id"
+
+
+def deleted_error(
+    spec: JobSpec, id: str, source: StateSource[Any] | None = None
+) -> ResourceDeletedError:
+    """A ``StateSource``'s ``deleted()``: the one message for a resource gone mid-wait,
+    marked as ``source``'s own (``is_delete_of``)."""
+    error = ResourceDeletedError(f"{spec.type} {id} was deleted while waiting for it")
+    if source is not None:
+        setattr(error, _SOURCE_ID, builtins.id(source))
+    return error
+
+
+def is_delete_of(error: BaseException, source: StateSource[Any]) -> bool:
+    """Whether ``error`` is the delete ``source.deleted()`` made: that wait's own outcome,
+    not one that some callback of it caught from elsewhere."""
+    return getattr(error, _SOURCE_ID, None) == builtins.id(source)
 
 
 class CallableSource(Generic[_M]):
@@ -166,7 +184,7 @@ class CallableSource(Generic[_M]):
         return False
 
     def deleted(self) -> ResourceDeletedError:
-        return deleted_error(self.spec, self.id)
+        return deleted_error(self.spec, self.id, self)
 
     async def fetch(self) -> _M:
         """The current state; ``ResourceDeletedError`` when the API says it is gone."""

@@ -83,7 +83,7 @@ class _JobSource(Generic[_M]):
         return self._resource._core.http._holder.closed
 
     def deleted(self) -> ResourceDeletedError:
-        return deleted_error(self._resource._job, self.id)
+        return deleted_error(self._resource._job, self.id, self)
 
     def forget_initial(self) -> None:
         """The waiter has passed ``initial`` on (waiters read it first): a pending wait

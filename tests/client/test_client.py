@@ -8,6 +8,7 @@ import time
 
 import aiohttp
 import pytest
+from yarl import URL
 
 from recrubo_async import (
     APITimeoutError,
@@ -113,6 +114,18 @@ def test_a_base_url_with_credentials_is_refused_without_showing_them(url: str) -
         Client("k", base_url=url)
     for part in ("hunter2", "hun", "ter2", "user"):
         assert part not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [URL("https://user:hunter2@api.example/public/v2"), b"https://user:hunter2@api.example"],
+    ids=["yarl.URL", "bytes"],
+)
+def test_a_base_url_of_another_type_is_named_by_its_type_not_shown(url: object) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Client("k", base_url=url)  # type: ignore[arg-type]
+    assert "hunter2" not in str(info.value)
+    assert type(url).__name__ in str(info.value)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 
 from recrubo_async.bus import InMemoryBus, ResourceEvent
 from recrubo_async.bus._local import LocalSubscription
-from recrubo_async.errors import ResourceDeletedError
+from recrubo_async.errors import ResourceDeletedError, WaitTimeoutError
 from recrubo_async.models import Resource
 from recrubo_async.testing import Emulator
 from recrubo_async.waiters import CompletionWaiter, HybridWaiter, PollingWaiter, WebhookWaiter
@@ -157,3 +157,32 @@ async def test_a_delete_before_the_deadline_is_not_reported_as_a_timeout(
         # The delete reached the wait well before its deadline: that is its outcome.
         with pytest.raises(ResourceDeletedError):
             await task
+
+
+def look_at_another_job() -> None:
+    raise ResourceDeletedError("flowGenerations other-id was deleted")
+
+
+async def test_a_delete_an_on_status_callback_caught_is_not_the_waits_outcome(
+    production: Emulator,
+) -> None:
+    """Only the wait's own delete decides it: one its callback caught (another job it
+    looked at) and was handling when the deadline passed leaves the wait timed out."""
+    async with tenant(production) as client:
+        gen = await generation(client)  # production: stays queued here
+        calls = 0
+
+        async def on_status(label: str | None, state: Resource) -> None:
+            nonlocal calls
+            calls += 1
+            if calls > 1:
+                return
+            try:
+                look_at_another_job()
+            except ResourceDeletedError:
+                await asyncio.sleep(3.0)  # the deadline passes while it handles that
+
+        with pytest.raises(WaitTimeoutError):
+            await client.flow_generations.wait(
+                gen, waiter=PollingWaiter(**FAST_POLL), timeout=0.5, on_status=on_status
+            )

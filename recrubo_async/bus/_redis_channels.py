@@ -54,6 +54,8 @@ _CONFIRM_PING = "recrubo-batch"
 _KEEPALIVE_IDLE = 30.0
 #: The PING message of those checks.
 _KEEPALIVE_PING = "recrubo-keepalive"
+#: The PING message that marks the end of a resubscription (read by the listener itself).
+_RESYNC_PING = "recrubo-resync"
 
 
 class RedisChannels:
@@ -374,11 +376,14 @@ class RedisChannels:
                 continue
             delay = self.reconnect_delay
             if message is not None:
-                kind = message.get("type")
-                if kind == "message":
-                    self._dispatch(message)
-                elif kind == "pong":
-                    self._pong(message)
+                self._handle(message)
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "message":
+            self._dispatch(message)
+        elif kind == "pong":
+            self._pong(message)
 
     async def _keep_alive(self) -> None:
         """With nothing to read, PING the pub/sub connection every ``_KEEPALIVE_IDLE``
@@ -437,6 +442,9 @@ class RedisChannels:
             try:
                 count = await self._resubscribe()
                 if count:
+                    # The re-read only after Redis has applied the SUBSCRIBEs: a state
+                    # published in between would otherwise be neither heard nor re-read.
+                    await self._confirm_resubscribed()
                     await self._recheck_latest()
             except BaseException:
                 self._resync = self._resync or reason
@@ -454,6 +462,27 @@ class RedisChannels:
             )
         elif count:
             logger.info("%d resources resubscribed and re-checked (%s)", count, reason)
+
+    async def _confirm_resubscribed(self) -> None:
+        """Read the pub/sub connection until Redis answers a PING sent now, so that the
+        SUBSCRIBEs sent before it are applied. The listener calls it (it is the one task
+        that reads the connection) and handles what arrives meanwhile as it would."""
+        pubsub = self._pubsub
+        await pubsub.ping(_RESYNC_PING)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _CONFIRM_WAIT
+        while (remaining := deadline - loop.time()) > 0:
+            message = await pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=min(remaining, 1.0)
+            )
+            if message is None:
+                continue
+            if message.get("type") == "pong" and _text(message.get("data") or b"") == _RESYNC_PING:
+                return
+            self._handle(message)
+        raise RedisTimeoutError(
+            f"no answer on the pub/sub connection within {_CONFIRM_WAIT:g} s of resubscribing"
+        )
 
     async def _resubscribe(self) -> int:
         """SUBSCRIBE every wanted channel, UNSUBSCRIBE every other one redis-py holds."""

@@ -241,3 +241,29 @@ async def test_cancelling_the_task_closing_the_bus_is_passed_on(
         await asyncio.wait_for(sub.get(), PATIENCE)
     await asyncio.wait_for(bus.aclose(), PATIENCE)
     assert bus._pubsub is None
+
+
+async def test_an_event_published_while_the_resync_subscribe_is_in_flight_is_not_lost(
+    proxied: tuple[SilencingProxy, RedisBus], web: RedisBus, redis_server: RedisServer
+) -> None:
+    """After a reconnection the SUBSCRIBEs go out on the new pub/sub connection and the
+    re-read of latest states on another: without waiting for Redis to apply the first, a
+    state published between the re-read's answer and the SUBSCRIBE landing is heard by
+    neither. The new pub/sub connection is made slow (its requests held back) to open
+    that window wide; the resync must re-read only once its SUBSCRIBEs are confirmed."""
+    proxy, bus = proxied
+    hold = 1.5
+    sub = await bus.subscribe("flowGenerations", "g1")
+    proxy.hold = hold
+    proxy.hold_when = lambda _connection, data: b"SUBSCRIBE" in data
+    await redis_server.restart()
+    await eventually(lambda: bus.reconnects == 1, PATIENCE, "the bus reconnected")
+    # Published once the resync is done (it returns only after its re-read): the
+    # SUBSCRIBE must then be applied already, or this state is lost.
+    await eventually(
+        lambda: bus._resync is None and not bus._lock.locked(), PATIENCE, "the resync done"
+    )
+    assert await web.publish(finished("g1"))
+    event = await asyncio.wait_for(sub.get(), hold + PATIENCE)
+    assert event.id == "g1"
+    await sub.close()

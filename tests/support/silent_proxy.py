@@ -1,6 +1,7 @@
 """A TCP proxy in front of redis-server whose connections can go silent: requests still
 reach Redis, its answers are dropped (a half-open connection after a failover or a NAT's
-idle drop, where nothing fails and nothing comes back)."""
+idle drop, where nothing fails and nothing comes back); or slow: their requests are held
+back a while (one connection's network slower than another's)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ class SilencingProxy:
         self.frozen: set[int] = set()
         #: Called with (connection, request bytes upper-cased): True freezes the connection.
         self.freeze_when: Callable[[int, bytes], bool] | None = None
+        #: Called likewise: True holds that connection's requests back ``hold`` seconds
+        #: each, from that request on (in order).
+        self.hold_when: Callable[[int, bytes], bool] | None = None
+        self.hold = 0.0
+        self._held: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
 
@@ -47,6 +53,10 @@ class SilencingProxy:
                     self.sent[me] += data.upper()
                     if self.freeze_when is not None and self.freeze_when(me, data.upper()):
                         self.frozen.add(me)
+                    if self.hold_when is not None and self.hold_when(me, data.upper()):
+                        self._held.add(me)
+                    if me in self._held:
+                        await asyncio.sleep(self.hold)
                     up.write(data)
                     await up.drain()
 

@@ -1,7 +1,8 @@
 """A TCP proxy in front of redis-server whose connections can go silent: requests still
 reach Redis, its answers are dropped (a half-open connection after a failover or a NAT's
 idle drop, where nothing fails and nothing comes back); or slow: their requests are held
-back a while (one connection's network slower than another's)."""
+back a while (one connection's network slower than another's); or lossy: a chosen request
+never reaches Redis."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ class SilencingProxy:
         self.hold_when: Callable[[int, bytes], bool] | None = None
         self.hold = 0.0
         self._held: set[int] = set()
+        #: Called likewise: True drops that request (it never reaches Redis).
+        self.drop_when: Callable[[int, bytes], bool] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
 
@@ -57,6 +60,8 @@ class SilencingProxy:
                         self._held.add(me)
                     if me in self._held:
                         await asyncio.sleep(self.hold)
+                    if self.drop_when is not None and self.drop_when(me, data.upper()):
+                        continue
                     up.write(data)
                     await up.drain()
 

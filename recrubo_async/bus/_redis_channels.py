@@ -38,10 +38,6 @@ from ._local import Fanout, Key, LocalSubscription
 
 logger = logging.getLogger("recrubo_async.bus.redis")
 
-#: The longest a closing subscription waits for its UNSUBSCRIBE to be sent. Bounded, so a
-#: cancelled wait finishes promptly even while Redis is slow or down; the syncer sends it
-#: later anyway.
-_CLOSE_WAIT = 0.5
 #: Latest states read per MGET (``latest()`` batches and re-reads after a reconnection).
 _MGET_CHUNK = 1000
 #: The longest the syncer waits for the PONG that confirms a batch. Past it the batch
@@ -192,20 +188,17 @@ class RedisChannels:
         self._dirty.add(sub.key)
         return self._next_batch()
 
-    def _unsubscribe(self, sub: LocalSubscription) -> Coroutine[Any, Any, None] | None:
-        batch = self._forget(sub)
-        if batch is None or self._resync is not None:
-            # Not the last wait on its resource, or Redis is known to be in trouble: the
-            # resync after it unsubscribes what is no longer wanted.
-            return None
-        return self._sent(batch)
+    def _unsubscribe(self, sub: LocalSubscription) -> None:
+        """A subscription closed: forgotten here at once (no event reaches it any more),
+        and its UNSUBSCRIBE, when it was the last on its resource, left to the syncer.
 
-    @staticmethod
-    async def _sent(batch: asyncio.Future[None]) -> None:
-        # A closed subscription normally leaves Redis before close() returns; the bound
-        # keeps a cancelled wait's clean-up prompt whatever Redis is doing.
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(batch), _CLOSE_WAIT)
+        Not awaited: a wait closes its subscription before it returns its result, and
+        waiting for the syncer's task to write the UNSUBSCRIBE put three loop iterations
+        (a quarter of a millisecond under load) between the event and every wait's result
+        (benchmarks/findings.md, session 8). The syncer sends the batch on its own; the
+        bus's ``aclose`` ends them all (closing the connection unsubscribes everything).
+        """
+        self._forget(sub)
 
     async def _sync(self) -> None:
         """Send the pending SUBSCRIBE and UNSUBSCRIBE batches until none is left."""

@@ -93,8 +93,37 @@ async def test_many_subscriptions_share_one_pubsub_connection(
         assert counts[0][1] == 1
         for sub in subs:
             await sub.close()
-        counts = await client.pubsub_numsub("recrubo:events:flowGenerations:g7")
-        assert counts[0][1] == 0
+        # The UNSUBSCRIBEs go out in the background (see the test below).
+        deadline = asyncio.get_running_loop().time() + 10
+        while (await client.pubsub_numsub("recrubo:events:flowGenerations:g7"))[0][1]:
+            assert asyncio.get_running_loop().time() < deadline, "still subscribed after 10 s"
+            await asyncio.sleep(0.01)
+    finally:
+        await client.aclose()
+
+
+async def test_closing_a_subscription_returns_without_waiting_for_redis(
+    buses: tuple[RedisBus, RedisBus], redis_server: RedisServer
+) -> None:
+    """A wait closes its subscription before it returns its result: that close must not
+    wait for the UNSUBSCRIBE to be written (a task and three loop iterations on every
+    wait's critical path). It completes in one step; Redis is told right after."""
+    _, worker = buses
+    sub = await worker.subscribe("flowGenerations", "g1")
+    closing = sub.close()
+    with pytest.raises(StopIteration):
+        closing.send(None)  # finished in its first step: it never suspended
+    assert worker.subscription_count == 0
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        deadline = asyncio.get_running_loop().time() + 10
+        while (await client.pubsub_numsub("recrubo:events:flowGenerations:g1"))[0][1]:
+            assert asyncio.get_running_loop().time() < deadline, "UNSUBSCRIBE never sent"
+            await asyncio.sleep(0.01)
+        # And the resource can be subscribed again at once.
+        again = await worker.subscribe("flowGenerations", "g1")
+        assert (await client.pubsub_numsub("recrubo:events:flowGenerations:g1"))[0][1] == 1
+        await again.close()
     finally:
         await client.aclose()
 

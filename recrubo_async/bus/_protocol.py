@@ -17,7 +17,9 @@ class Subscription(Protocol):
         ...
 
     async def close(self) -> None:
-        """Stop receiving; idempotent. Frees everything the subscription held."""
+        """Stop receiving; idempotent. Frees everything the subscription held in this
+        process at once; a bus may tell its server in the background (``RedisBus``
+        unsubscribes within about 50 ms)."""
         ...
 
     async def __aenter__(self) -> Subscription: ...

@@ -248,6 +248,9 @@ class RedisBus(RedisChannels):
         """
         self._closed = True
         self._wake.set()
+        if self._gathering is not None:
+            self._gathering.cancel()
+            self._gathering = None
         tasks = [t for t in (self._syncer, self._listener, self._reader) if t is not None]
         for task in tasks:
             task.cancel()

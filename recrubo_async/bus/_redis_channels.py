@@ -38,6 +38,10 @@ from ._local import Fanout, Key, LocalSubscription
 
 logger = logging.getLogger("recrubo_async.bus.redis")
 
+#: How long the UNSUBSCRIBEs of waits that ended are gathered before they are sent: one
+#: command (and one syncer run) for every wait that ended meanwhile, instead of one per
+#: wait. A SUBSCRIBE is never held: it sends what was gathered with it at once.
+_UNSUBSCRIBE_GATHER = 0.05
 #: Latest states read per MGET (``latest()`` batches and re-reads after a reconnection).
 _MGET_CHUNK = 1000
 #: The longest the syncer waits for the PONG that confirms a batch. Past it the batch
@@ -92,6 +96,8 @@ class RedisChannels:
         #: One future per PING sent after a batch, settled by the listener's PONGs in order.
         self._pongs: deque[asyncio.Future[None]] = deque()
         self._syncer: asyncio.Task[None] | None = None
+        #: The timer that sends the gathered UNSUBSCRIBEs (None: none pending).
+        self._gathering: asyncio.TimerHandle | None = None
         self._listener: asyncio.Task[None] | None = None
         self._closed = False
         self._watched_connection: Any = None
@@ -175,18 +181,30 @@ class RedisChannels:
         return sub
 
     def _next_batch(self) -> asyncio.Future[None]:
-        if self._batch is None:
-            self._batch = asyncio.get_running_loop().create_future()
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = asyncio.get_running_loop().create_future()
         if self._syncer is None or self._syncer.done():
+            # With an eager task factory (3.12+) the syncer runs its first step inside
+            # create_task and takes this batch (``self._batch`` is then None already).
             self._syncer = asyncio.get_running_loop().create_task(self._sync())
-        return self._batch
+        return batch
 
-    def _forget(self, sub: LocalSubscription) -> asyncio.Future[None] | None:
-        """Drop ``sub``; the batch that will unsubscribe its resource, when it was the last."""
+    def _forget(self, sub: LocalSubscription) -> None:
+        """Drop ``sub``; when it was the last on its resource, gather its UNSUBSCRIBE."""
         if not self._fanout.remove(sub) or self._closed:
-            return None
+            return
         self._dirty.add(sub.key)
-        return self._next_batch()
+        if self._gathering is None and (self._syncer is None or self._syncer.done()):
+            self._gathering = asyncio.get_running_loop().call_later(
+                _UNSUBSCRIBE_GATHER, self._send_gathered
+            )
+        # Else a batch is on its way: the syncer takes this key with the next one.
+
+    def _send_gathered(self) -> None:
+        self._gathering = None
+        if self._dirty and not self._closed:
+            self._next_batch()
 
     def _unsubscribe(self, sub: LocalSubscription) -> None:
         """A subscription closed: forgotten here at once (no event reaches it any more),
@@ -195,8 +213,9 @@ class RedisChannels:
         Not awaited: a wait closes its subscription before it returns its result, and
         waiting for the syncer's task to write the UNSUBSCRIBE put three loop iterations
         (a quarter of a millisecond under load) between the event and every wait's result
-        (benchmarks/findings.md, session 8). The syncer sends the batch on its own; the
-        bus's ``aclose`` ends them all (closing the connection unsubscribes everything).
+        (benchmarks/findings.md, session 8). The UNSUBSCRIBEs of waits that end within
+        ``_UNSUBSCRIBE_GATHER`` go out together; the bus's ``aclose`` ends them all
+        (closing the connection unsubscribes everything).
         """
         self._forget(sub)
 

@@ -128,6 +128,37 @@ async def test_closing_a_subscription_returns_without_waiting_for_redis(
         await client.aclose()
 
 
+async def test_waits_ending_one_after_another_share_one_unsubscribe(
+    buses: tuple[RedisBus, RedisBus], redis_server: RedisServer
+) -> None:
+    """Waits that end in quick succession (one per loop iteration, as events for them
+    arrive) are unsubscribed together: a command (and a syncer run, and redis-py's
+    per-command work) per ended wait cost the worker about a third of its CPU per event
+    (benchmarks/findings.md, session 8). Redis still ends up with none of them."""
+    _, worker = buses
+    subs = [await worker.subscribe("flowGenerations", f"u{i}") for i in range(20)]
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+
+        async def unsubscribe_commands() -> int:
+            stats = await client.info("commandstats")
+            return int(stats.get("cmdstat_unsubscribe", {}).get("calls", 0))
+
+        before = await unsubscribe_commands()
+        for sub in subs:
+            await sub.close()
+            await asyncio.sleep(0)  # the next one ends in a later iteration
+        deadline = asyncio.get_running_loop().time() + 10
+        while await client.pubsub_channels("recrubo:events:flowGenerations:u*"):
+            assert asyncio.get_running_loop().time() < deadline, "still subscribed after 10 s"
+            await asyncio.sleep(0.01)
+        # One command, give or take a stall of the loop on a busy machine; 8 of them
+        # without the gathering (one per syncer run, each taking what ended meanwhile).
+        assert await unsubscribe_commands() - before < 4
+    finally:
+        await client.aclose()
+
+
 async def test_malformed_messages_are_logged_and_ignored(
     buses: tuple[RedisBus, RedisBus], redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:

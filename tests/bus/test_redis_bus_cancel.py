@@ -100,8 +100,9 @@ async def test_two_thousand_waits_cancelled_behind_a_busy_bus_finish_promptly(
             tasks = first + queued
             for task in tasks:
                 task.cancel()
-            # Cancellation needs no Redis round trip: the bound is the close wait (0.5 s)
-            # plus generous slack for a loaded 2-core machine, not a guess at Redis's speed.
+            # Cancellation needs no Redis round trip (a close never waits for its
+            # UNSUBSCRIBE): the bound is generous slack for a loaded 2-core machine, not a
+            # guess at Redis's speed.
             done = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 20)
             assert all(isinstance(r, asyncio.CancelledError) for r in done)
             assert bus.subscription_count == 0

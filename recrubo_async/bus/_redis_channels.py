@@ -409,9 +409,15 @@ class RedisChannels:
                 raise RedisTimeoutError(
                     f"no answer to a PING on the pub/sub connection within {_CONFIRM_WAIT:g} s"
                 )
-        elif now >= self._keepalive_due and not self._lock.locked() and not self._dirty:
-            # Never waits for the lock: a syncer holding it, or waiting for it (then there
-            # are dirty resources), sends a PING of its own whose PONG this task must read.
+        elif (
+            now >= self._keepalive_due
+            and not self._lock.locked()
+            and (self._syncer is None or self._syncer.done())
+        ):
+            # Never waits for the lock: a syncer holding it or about to take it sends a
+            # PING of its own (for SUBSCRIBEs) whose PONG this task must read. Resources
+            # merely gathered for an UNSUBSCRIBE do not count: with waits ending every few
+            # milliseconds there always are some, and the keepalive would never run.
             async with self._lock:
                 self._keepalive_sent = now
                 await self._pubsub.ping(_KEEPALIVE_PING)

@@ -131,6 +131,35 @@ async def test_an_idle_pubsub_connection_gone_silent_is_replaced(
     await sub.close()
 
 
+async def test_a_silent_connection_is_noticed_while_other_waits_keep_ending(
+    proxied: tuple[SilencingProxy, RedisBus], web: RedisBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waits ending every few milliseconds keep UNSUBSCRIBEs gathered at all times; the
+    keepalive must still run, or an open wait on a silent connection stays deaf for as
+    long as others keep ending (found by review of the gathering)."""
+    monkeypatch.setattr(_redis_channels, "_CONFIRM_WAIT", SHORT)
+    monkeypatch.setattr(_redis_channels, "_KEEPALIVE_IDLE", 0.0)
+    proxy, bus = proxied
+    waiting = await bus.subscribe("flowGenerations", "target")
+    others = [await bus.subscribe("flowGenerations", f"k{i}") for i in range(2500)]
+    proxy.freeze(proxy.connections_that_sent(b"SUBSCRIBE"))
+    assert await web.publish(finished("target"))  # lost on the silent connection
+    got = asyncio.ensure_future(waiting.get())
+    try:
+        for sub in others:  # about 5 s of waits ending, or until the event arrives
+            await sub.close()
+            await asyncio.sleep(0.002)
+            if got.done():
+                break
+        assert got.done(), "the open wait stayed deaf while other waits kept ending"
+        assert got.result().id == "target"
+        # Counted once the resync that re-read the event has finished.
+        await eventually(lambda: bus.reconnects == 1, PATIENCE, "the reconnection counted")
+    finally:
+        got.cancel()
+        await waiting.close()
+
+
 async def test_keepalive_pings_answered_on_a_healthy_connection_change_nothing(
     proxied: tuple[SilencingProxy, RedisBus], web: RedisBus, monkeypatch: pytest.MonkeyPatch
 ) -> None:

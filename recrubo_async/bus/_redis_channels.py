@@ -156,7 +156,7 @@ class RedisChannels:
         """
         if self._closed:
             raise RuntimeError("this RedisBus is closed")
-        sub = LocalSubscription((type, id), self._unsubscribe)
+        sub = LocalSubscription((type, id), self._forget)
         if self._fanout.add(sub):
             self._dirty.add((type, id))
             batch = self._next_batch()
@@ -184,18 +184,32 @@ class RedisChannels:
         batch = self._batch
         if batch is None:
             batch = self._batch = asyncio.get_running_loop().create_future()
-        if self._syncer is None or self._syncer.done():
+        if not self._syncing():
             # With an eager task factory (3.12+) the syncer runs its first step inside
             # create_task and takes this batch (``self._batch`` is then None already).
             self._syncer = asyncio.get_running_loop().create_task(self._sync())
         return batch
 
+    def _syncing(self) -> bool:
+        """Whether the syncer is running (it takes every dirty resource before it ends)."""
+        return self._syncer is not None and not self._syncer.done()
+
     def _forget(self, sub: LocalSubscription) -> None:
-        """Drop ``sub``; when it was the last on its resource, gather its UNSUBSCRIBE."""
+        """A subscription closed (or its ``subscribe()`` was cancelled): forgotten here at
+        once, so no event reaches it any more; when it was the last on its resource, its
+        UNSUBSCRIBE is gathered and left to the syncer.
+
+        Never awaited: a wait closes its subscription before it returns its result, and
+        waiting for the syncer's task to write the UNSUBSCRIBE put three loop iterations
+        (a quarter of a millisecond under load) between the event and every wait's result
+        (benchmarks/findings.md, session 8). The UNSUBSCRIBEs of waits that end within
+        ``_UNSUBSCRIBE_GATHER`` go out together; the bus's ``aclose`` ends them all
+        (closing the connection unsubscribes everything).
+        """
         if not self._fanout.remove(sub) or self._closed:
             return
         self._dirty.add(sub.key)
-        if self._gathering is None and (self._syncer is None or self._syncer.done()):
+        if self._gathering is None and not self._syncing():
             self._gathering = asyncio.get_running_loop().call_later(
                 _UNSUBSCRIBE_GATHER, self._send_gathered
             )
@@ -205,19 +219,6 @@ class RedisChannels:
         self._gathering = None
         if self._dirty and not self._closed:
             self._next_batch()
-
-    def _unsubscribe(self, sub: LocalSubscription) -> None:
-        """A subscription closed: forgotten here at once (no event reaches it any more),
-        and its UNSUBSCRIBE, when it was the last on its resource, left to the syncer.
-
-        Not awaited: a wait closes its subscription before it returns its result, and
-        waiting for the syncer's task to write the UNSUBSCRIBE put three loop iterations
-        (a quarter of a millisecond under load) between the event and every wait's result
-        (benchmarks/findings.md, session 8). The UNSUBSCRIBEs of waits that end within
-        ``_UNSUBSCRIBE_GATHER`` go out together; the bus's ``aclose`` ends them all
-        (closing the connection unsubscribes everything).
-        """
-        self._forget(sub)
 
     async def _sync(self) -> None:
         """Send the pending SUBSCRIBE and UNSUBSCRIBE batches until none is left."""
@@ -409,11 +410,7 @@ class RedisChannels:
                 raise RedisTimeoutError(
                     f"no answer to a PING on the pub/sub connection within {_CONFIRM_WAIT:g} s"
                 )
-        elif (
-            now >= self._keepalive_due
-            and not self._lock.locked()
-            and (self._syncer is None or self._syncer.done())
-        ):
+        elif now >= self._keepalive_due and not self._lock.locked() and not self._syncing():
             # Never waits for the lock: a syncer holding it or about to take it sends a
             # PING of its own (for SUBSCRIBEs) whose PONG this task must read. Resources
             # merely gathered for an UNSUBSCRIBE do not count: with waits ending every few

@@ -19,6 +19,15 @@ def event(gid: str, status: str, seconds: int = 0, kind: str = "update") -> Reso
     return ResourceEvent.from_resource(generation(gid, status, seconds=seconds), event=kind)
 
 
+async def until_unsubscribed(client: aioredis.Redis, channels: str, what: str) -> None:
+    """Wait (10 s at most) until Redis has no subscriber on ``channels`` (a PUBSUB
+    CHANNELS pattern): the bus sends its UNSUBSCRIBEs in the background."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while await client.pubsub_channels(channels):
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.01)
+
+
 @pytest.fixture
 async def buses(redis_server: RedisServer) -> AsyncIterator[tuple[RedisBus, RedisBus]]:
     """Two buses, as a web replica and a worker process would each have."""
@@ -93,11 +102,9 @@ async def test_many_subscriptions_share_one_pubsub_connection(
         assert counts[0][1] == 1
         for sub in subs:
             await sub.close()
-        # The UNSUBSCRIBEs go out in the background (see the test below).
-        deadline = asyncio.get_running_loop().time() + 10
-        while (await client.pubsub_numsub("recrubo:events:flowGenerations:g7"))[0][1]:
-            assert asyncio.get_running_loop().time() < deadline, "still subscribed after 10 s"
-            await asyncio.sleep(0.01)
+        await until_unsubscribed(
+            client, "recrubo:events:flowGenerations:g7", "still subscribed after 10 s"
+        )
     finally:
         await client.aclose()
 
@@ -116,10 +123,9 @@ async def test_closing_a_subscription_returns_without_waiting_for_redis(
     assert worker.subscription_count == 0
     client = aioredis.Redis.from_url(redis_server.url)
     try:
-        deadline = asyncio.get_running_loop().time() + 10
-        while (await client.pubsub_numsub("recrubo:events:flowGenerations:g1"))[0][1]:
-            assert asyncio.get_running_loop().time() < deadline, "UNSUBSCRIBE never sent"
-            await asyncio.sleep(0.01)
+        await until_unsubscribed(
+            client, "recrubo:events:flowGenerations:g1", "UNSUBSCRIBE never sent"
+        )
         # And the resource can be subscribed again at once.
         again = await worker.subscribe("flowGenerations", "g1")
         assert (await client.pubsub_numsub("recrubo:events:flowGenerations:g1"))[0][1] == 1
@@ -148,10 +154,9 @@ async def test_waits_ending_one_after_another_share_one_unsubscribe(
         for sub in subs:
             await sub.close()
             await asyncio.sleep(0)  # the next one ends in a later iteration
-        deadline = asyncio.get_running_loop().time() + 10
-        while await client.pubsub_channels("recrubo:events:flowGenerations:u*"):
-            assert asyncio.get_running_loop().time() < deadline, "still subscribed after 10 s"
-            await asyncio.sleep(0.01)
+        await until_unsubscribed(
+            client, "recrubo:events:flowGenerations:u*", "still subscribed after 10 s"
+        )
         # One command, give or take a stall of the loop on a busy machine; 8 of them
         # without the gathering (one per syncer run, each taking what ended meanwhile).
         assert await unsubscribe_commands() - before < 4

@@ -36,12 +36,53 @@ CREATE INDEX IF NOT EXISTS recrubo_idempotency_expires ON recrubo_idempotency (e
 _COLUMNS = "fingerprint, owner, intent_at, lease_until, job_id"
 #: Expired rows are swept once per this many claims (each claim drops its own key's).
 _SWEEP_EVERY = 256
+#: How long a step waits for another process's lock (the busy timeout, and the bound on
+#: retrying the moments SQLite answers "locked" without waiting; see ``_patiently``).
+_LOCK_WAIT = 30.0
+#: SQLite's primary result code for "locked" (``sqlite3.SQLITE_BUSY`` from Python 3.11).
+_SQLITE_BUSY = 5
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    code: int | None = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return (code & 0xFF) == _SQLITE_BUSY
+    return "database is locked" in str(exc)
+
+
+def _patiently(action: Callable[[], _T]) -> _T:
+    """Run ``action``, again while SQLite answers "locked" without having waited.
+
+    SQLite skips the busy timeout where waiting could deadlock: a connection that reads a
+    file and then needs its write lock while another holds it is told "locked" at once. That
+    happens when processes open a new file together (each switches it to WAL); and in WAL mode
+    while the last connection cleans up at close (https://sqlite.org/wal.html). ``action``
+    must have no effect when it fails.
+    """
+    deadline = time.monotonic() + _LOCK_WAIT
+    pause = 0.001
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _record(row: tuple[str, str, float, float, str | None]) -> LedgerRecord:
     return LedgerRecord(
         fingerprint=row[0], owner=row[1], intent_at=row[2], lease_until=row[3], job_id=row[4]
     )
+
+
+def _set_up(conn: sqlite3.Connection) -> None:
+    # The journal mode is stored in the file: only its first user switches it (which needs
+    # the exclusive lock), so later processes never contend for that lock.
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.executescript(_SCHEMA)
 
 
 class SQLiteLedger:
@@ -67,17 +108,20 @@ class SQLiteLedger:
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             conn = sqlite3.connect(
-                self._path, timeout=30.0, isolation_level=None, check_same_thread=False
+                self._path, timeout=_LOCK_WAIT, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
+            try:
+                _patiently(lambda: _set_up(conn))
+            except BaseException:
+                conn.close()
+                raise
             self._conn = conn
         return self._conn
 
     def _transaction(self, step: Callable[[sqlite3.Connection], _T]) -> _T:
         with self._lock:
             conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
+            _patiently(lambda: conn.execute("BEGIN IMMEDIATE"))
             try:
                 result = step(conn)
             except BaseException:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any, cast
@@ -13,7 +14,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from recrubo_async import Client
-from recrubo_async.idempotency import LedgerPolicy, LedgerRecord, SQLiteLedger
+from recrubo_async.idempotency import LedgerPolicy, LedgerRecord, SQLiteLedger, _sqlite
 from recrubo_async.idempotency._redis import RedisLedger
 from recrubo_async.testing import Emulator
 
@@ -124,6 +125,59 @@ def test_sqlite_processes_on_one_host_share_a_ledger_and_one_claim_wins(tmp_path
         proc.join(60)
     wins = [queue.get(timeout=10) for _ in procs]
     assert sorted(wins) == [False, False, False, True]
+
+
+def _hold_a_write_lock(path: str) -> sqlite3.Connection:
+    """Another process's moment on a new file: writing in rollback mode (as when it creates
+    the table or switches the file to WAL). SQLite answers a second connection's switch to WAL
+    with "locked" at once here, without waiting for the busy timeout."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE other (x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO other VALUES (1)")
+    return other
+
+
+async def test_a_sqlite_ledger_waits_for_a_lock_sqlite_does_not_wait_for(tmp_path: Path) -> None:
+    path = str(tmp_path / "ledger.db")
+    other = _hold_a_write_lock(path)
+    ledger = SQLiteLedger(path, policy=FAST)
+    try:
+        claim = asyncio.create_task(ledger.claim("org", "k", _intent("a")))
+        await asyncio.sleep(0.2)
+        assert not claim.done()  # waiting, not failed with "database is locked"
+        await asyncio.to_thread(other.execute, "COMMIT")
+        assert await claim is None
+        assert (await ledger.claim("org", "k", _intent("b"))) is not None
+    finally:
+        other.close()
+        await ledger.aclose()
+
+
+async def test_a_sqlite_lock_never_released_fails_after_the_lock_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_sqlite, "_LOCK_WAIT", 0.3)
+    path = str(tmp_path / "ledger.db")
+    other = _hold_a_write_lock(path)
+    ledger = SQLiteLedger(path, policy=FAST)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            await ledger.claim("org", "k", _intent("a"))
+    finally:
+        other.close()
+    # The failed set-up kept no half-opened connection: the next claim opens a fresh one.
+    assert await ledger.claim("org", "k", _intent("a")) is None
+    await ledger.aclose()
+
+
+async def test_a_sqlite_error_other_than_locked_is_not_retried(tmp_path: Path) -> None:
+    ledger = SQLiteLedger(tmp_path)  # a directory: "unable to open database file"
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+        await ledger.claim("org", "k", _intent("a"))
+    assert time.monotonic() - started < _sqlite._LOCK_WAIT / 2
+    await ledger.aclose()
 
 
 class CountingRedis(aioredis.Redis):

@@ -88,6 +88,19 @@ def pubsub_connection(pubsub: Any) -> Any:
     return pubsub.connection
 
 
+def pubsub_transport(pubsub: Any) -> asyncio.Transport | None:
+    """The asyncio transport of a pub/sub object's connection (``None`` when it has none).
+
+    ``PubSub.connection`` and ``Connection._writer`` (redis-py 8.1; the second private, a
+    ``StreamWriter``). If they go: ``None``, and a socket whose command timed out is closed
+    gracefully instead of aborted, so toward a peer that is gone it stays open (holding its
+    unsent data) until the kernel gives up.
+    """
+    writer = getattr(getattr(pubsub, "connection", None), "_writer", None)
+    transport = getattr(writer, "transport", None)
+    return transport if isinstance(transport, asyncio.Transport) else None
+
+
 def pubsub_channels(pubsub: Any) -> list[bytes | str]:
     """The channels redis-py will resubscribe on its own after a reconnection.
 

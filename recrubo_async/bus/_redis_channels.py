@@ -22,8 +22,8 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Coroutine, Iterable
-from typing import Any, cast
+from collections.abc import Awaitable, Coroutine, Iterable
+from typing import Any, TypeVar, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -256,11 +256,11 @@ class RedisChannels:
             (subscribe if self._fanout.has(*key) else unsubscribe).append(self._channel(key))
         pubsub = self._ensure_pubsub()
         if subscribe:
-            await pubsub.subscribe(*subscribe)
+            await self._command(pubsub, "subscribe", *subscribe)
             self._watch_connection()
         # Never an UNSUBSCRIBE with no channel: Redis reads it as "all channels".
         if unsubscribe and _compat.pubsub_connection(pubsub) is not None:
-            await pubsub.unsubscribe(*unsubscribe)
+            await self._command(pubsub, "unsubscribe", *unsubscribe)
         if subscribe:
             await self._confirm(pubsub)
 
@@ -279,7 +279,7 @@ class RedisChannels:
         pong: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pongs.append(pong)
         try:
-            await pubsub.ping(_CONFIRM_PING)
+            await self._command(pubsub, "ping", _CONFIRM_PING)
             self._wake.set()
             self._ensure_listener()
             await asyncio.wait_for(asyncio.shield(pong), _CONFIRM_WAIT)
@@ -417,7 +417,7 @@ class RedisChannels:
             # milliseconds there always are some, and the keepalive would never run.
             async with self._lock:
                 self._keepalive_sent = now
-                await self._pubsub.ping(_KEEPALIVE_PING)
+                await self._command(self._pubsub, "ping", _KEEPALIVE_PING)
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         channel = message.get("channel")
@@ -438,7 +438,7 @@ class RedisChannels:
         self._unwatch_connection()
         if pubsub is not None:
             with contextlib.suppress(Exception):
-                await pubsub.aclose()
+                await _bounded(pubsub.aclose())
 
     async def _resync_all(self) -> None:
         """Make Redis's channels match the local subscriptions and re-check each one's
@@ -483,7 +483,7 @@ class RedisChannels:
         SUBSCRIBEs sent before it are applied. The listener calls it (it is the one task
         that reads the connection) and handles what arrives meanwhile as it would."""
         pubsub = self._pubsub
-        await pubsub.ping(_RESYNC_PING)
+        await self._command(pubsub, "ping", _RESYNC_PING)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + _CONFIRM_WAIT
         while (remaining := deadline - loop.time()) > 0:
@@ -509,10 +509,10 @@ class RedisChannels:
             unwanted = [c for c in map(_text, _compat.pubsub_channels(pubsub)) if c not in keep]
         if wanted:
             pubsub = self._ensure_pubsub()
-            await pubsub.subscribe(*wanted)
+            await self._command(pubsub, "subscribe", *wanted)
             self._watch_connection()
         if unwanted and pubsub is not None and _compat.pubsub_connection(pubsub) is not None:
-            await pubsub.unsubscribe(*unwanted)
+            await self._command(pubsub, "unsubscribe", *unwanted)
         return len(wanted)
 
     async def _recheck_latest(self) -> None:
@@ -526,22 +526,43 @@ class RedisChannels:
                     self._fanout.deliver(event)
 
     async def _mget(self, keys: list[str]) -> list[bytes | str | None]:
-        """MGET ``keys``, or ``redis.exceptions.TimeoutError`` after ``EXCHANGE_TIMEOUT``.
+        return await _bounded(self._redis.mget(keys))
 
-        Bounded like the publish path's exchanges: on a pooled connection gone silent (no
-        socket timeout set) the read would never end, and every ``latest()`` (one reader
-        task) or the resync (which holds the lock) would wait behind it. redis-py
-        disconnects a connection whose read is cancelled, so it is not reused.
-        """
-        # A coroutine (``Redis.execute_command`` is one); redis-py types it as an awaitable.
-        reading = cast("Coroutine[Any, Any, list[bytes | str | None]]", self._redis.mget(keys))
+    @staticmethod
+    async def _command(pubsub: Any, method: str, *args: str) -> Any:
+        """``pubsub.<method>(*args)`` on the pub/sub connection, bounded like every
+        exchange (:func:`_bounded`). When it times out, the socket is aborted: redis-py's
+        disconnect closes it gracefully, and toward a peer that reads nothing a graceful
+        close waits to send what is buffered, holding the socket until the kernel gives up."""
+        transport = _compat.pubsub_transport(pubsub)
         try:
-            values = await within(_scripts.EXCHANGE_TIMEOUT, reading)
-        except TimeoutError:
-            raise RedisTimeoutError(
-                f"no answer from Redis within {_scripts.EXCHANGE_TIMEOUT:g} s"
-            ) from None
-        return values
+            return await _bounded(getattr(pubsub, method)(*args))
+        except RedisTimeoutError:
+            if transport is not None:
+                transport.abort()
+            raise
+
+
+_T = TypeVar("_T")
+
+
+async def _bounded(command: Awaitable[_T]) -> _T:
+    """Await one Redis command, or raise ``redis.exceptions.TimeoutError`` after
+    ``EXCHANGE_TIMEOUT``, like the publish path's exchanges.
+
+    These connections have no socket timeout (the pub/sub one waits for messages). Toward
+    a connection gone silent a read never ends; toward a peer that is gone, a write blocks
+    once the buffers are full. Either would hold the lock (the syncer, the resync) or the
+    one reader task (``latest()``) for ever, and every wait in the process behind it.
+    redis-py disconnects a connection whose command is cancelled, so it is not reused.
+    """
+    # A coroutine (redis-py's commands are ``async def``); redis-py types some as awaitables.
+    try:
+        return await within(_scripts.EXCHANGE_TIMEOUT, cast("Coroutine[Any, Any, _T]", command))
+    except TimeoutError:
+        raise RedisTimeoutError(
+            f"no answer from Redis within {_scripts.EXCHANGE_TIMEOUT:g} s"
+        ) from None
 
 
 def _text(channel: bytes | str) -> str:

@@ -1,13 +1,15 @@
 """A TCP proxy in front of redis-server whose connections can go silent: requests still
 reach Redis, its answers are dropped (a half-open connection after a failover or a NAT's
-idle drop, where nothing fails and nothing comes back); or slow: their requests are held
-back a while (one connection's network slower than another's); or lossy: a chosen request
-never reaches Redis."""
+idle drop, where nothing fails and nothing comes back); or stalled: its requests are no longer
+read either (a peer that is gone: its sender's writes block once the buffers are full); or
+slow: their requests are held back a while (one connection's network slower than another's);
+or lossy: a chosen request never reaches Redis."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Callable
 
 
@@ -17,13 +19,18 @@ class SilencingProxy:
     Connections are numbered from 0 in the order they were opened.
     """
 
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, *, receive_buffer: int | None = None) -> None:
         self.upstream_port = upstream_port
+        #: The proxy's socket receive buffer (SO_RCVBUF; None: the kernel's, which grows
+        #: to megabytes). Small, a stalled connection's sender blocks after kilobytes.
+        self.receive_buffer = receive_buffer
         self.port = 0
         #: Connection number -> every request byte it carried, upper-cased.
         self.sent: dict[int, bytes] = {}
         #: Connections whose answers are dropped from now on.
         self.frozen: set[int] = set()
+        #: Connections whose requests are no longer read (nor answered).
+        self.stalled: set[int] = set()
         #: Called with (connection, request bytes upper-cased): True freezes the connection.
         self.freeze_when: Callable[[int, bytes], bool] | None = None
         #: Called likewise: True holds that connection's requests back ``hold`` seconds
@@ -44,6 +51,12 @@ class SilencingProxy:
         """From now on, drop every answer to ``connections``."""
         self.frozen.update(connections)
 
+    def stall(self, connections: set[int]) -> None:
+        """From now on, read nothing more from ``connections`` and answer nothing: their
+        writes block once the buffers between them and the proxy are full."""
+        self.frozen.update(connections)
+        self.stalled.update(connections)
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         me = len(self.sent)
         self.sent[me] = b""
@@ -53,6 +66,10 @@ class SilencingProxy:
 
             async def requests(up: asyncio.StreamWriter) -> None:
                 while data := await reader.read(65536):
+                    if me in self.stalled:
+                        # Never read again: the reader's buffer (128 KiB at most) and the
+                        # socket's fill, then the sender's writes block.
+                        await asyncio.Event().wait()
                     self.sent[me] += data.upper()
                     if self.freeze_when is not None and self.freeze_when(me, data.upper()):
                         self.frozen.add(me)
@@ -94,7 +111,12 @@ class SilencingProxy:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-        self._server = await asyncio.start_server(start, "127.0.0.1", 0)
+        listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if self.receive_buffer is not None:
+            # Set before listening: accepted sockets inherit it, and the window never grows.
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+        listening.bind(("127.0.0.1", 0))
+        self._server = await asyncio.start_server(start, sock=listening)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

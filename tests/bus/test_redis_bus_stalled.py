@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+import redis
 import redis.asyncio as aioredis
 
 from recrubo_async import _compat
@@ -47,6 +48,13 @@ def _send_buffer_limit() -> int:
 MANY = (_send_buffer_limit() + (256 << 10)) * 3 // 2 // len(LONG_ID)
 
 
+def assert_aborted(transport: asyncio.Transport | None) -> None:
+    """The stalled socket was aborted: a graceful close would still hold the commands it
+    could not send, and the socket with them, until the kernel gave up on the peer."""
+    assert transport is not None and transport.is_closing()
+    assert transport.get_write_buffer_size() == 0
+
+
 def finished(gid: str) -> ResourceEvent:
     return ResourceEvent.from_resource(
         generation_document(gid, "finished", seconds=5), event="update"
@@ -74,6 +82,7 @@ async def test_a_subscribe_blocked_on_a_stalled_connection_moves_to_a_new_one(
     monkeypatch.setattr(_scripts, "EXCHANGE_TIMEOUT", SHORT)
     proxy, bus = proxied
     first = await bus.subscribe("flowGenerations", "g1")
+    stalled = _compat.pubsub_transport(bus._pubsub)
     proxy.stall(proxy.connections_that_sent(b"SUBSCRIBE"))
     # One batch far larger than the stalled connection's buffers: its write blocks.
     gids = [f"{LONG_ID}{n}" for n in range(MANY)]
@@ -85,6 +94,7 @@ async def test_a_subscribe_blocked_on_a_stalled_connection_moves_to_a_new_one(
     await eventually(
         lambda: bus._resync is None and not bus._lock.locked(), PATIENCE, "the resync done"
     )
+    assert_aborted(stalled)
     assert bus.reconnects >= 1
     web = RedisBus(redis_server.url, prefix="stalled")
     try:
@@ -115,6 +125,7 @@ async def test_an_unsubscribe_blocked_on_a_stalled_connection_holds_no_later_wai
     assert bus.reconnects == 0
     monkeypatch.setattr(_redis_channels, "_CONFIRM_WAIT", SHORT)
     monkeypatch.setattr(_scripts, "EXCHANGE_TIMEOUT", SHORT)
+    stalled = _compat.pubsub_transport(bus._pubsub)
     proxy.stall(proxy.connections_that_sent(b"SUBSCRIBE"))
     for sub in many:
         await sub.close()
@@ -123,6 +134,7 @@ async def test_an_unsubscribe_blocked_on_a_stalled_connection_holds_no_later_wai
     await eventually(
         lambda: bus._resync is None and not bus._lock.locked(), PATIENCE, "the resync done"
     )
+    assert_aborted(stalled)
     web = RedisBus(redis_server.url, prefix="stalled")
     try:
         assert await web.publish(finished("g2"))
@@ -133,3 +145,34 @@ async def test_an_unsubscribe_blocked_on_a_stalled_connection_holds_no_later_wai
         bus._channel(("flowGenerations", "g2"))
     ]
     await late.close()
+
+
+async def test_publishes_blocked_on_a_stalled_connection_fail_and_the_next_use_a_new_one(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A web replica's publishes: their pipeline's write blocks on a stalled connection. They
+    fail after the bound (the receiver answers 500, Recrubo redelivers), and the next publish
+    goes out on a new connection."""
+    async with SilencingProxy(redis_server.port, receive_buffer=4096) as proxy:
+        client = aioredis.Redis(host="127.0.0.1", port=proxy.port, socket_timeout=None)
+        bus = RedisBus(client=client, prefix="stalled")
+        try:
+            assert await bus.publish(finished("g0"))
+            proxy.stall(proxy.connections_that_sent(b"EVALSHA"))
+            monkeypatch.setattr(_scripts, "EXCHANGE_TIMEOUT", SHORT)
+            # Far more than the stalled connection's buffers hold, in flight at once.
+            count = MANY * len(LONG_ID) // len(finished("g").to_json()) + 1
+            outcomes = await asyncio.wait_for(
+                asyncio.gather(
+                    *(bus.publish(finished(f"g{n}")) for n in range(1, count)),
+                    return_exceptions=True,
+                ),
+                PATIENCE,
+            )
+            assert any(isinstance(o, redis.exceptions.TimeoutError) for o in outcomes)
+            assert all(o is True or isinstance(o, redis.exceptions.RedisError) for o in outcomes)
+            assert await asyncio.wait_for(bus.publish(finished("after")), PATIENCE)
+            assert (await bus.latest("flowGenerations", "after")) is not None
+        finally:
+            await asyncio.wait_for(bus.aclose(), PATIENCE)
+            await client.aclose()

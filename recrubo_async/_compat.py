@@ -16,7 +16,7 @@ import asyncio
 import enum
 import inspect
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
@@ -91,14 +91,31 @@ def pubsub_connection(pubsub: Any) -> Any:
 def pubsub_transport(pubsub: Any) -> asyncio.Transport | None:
     """The asyncio transport of a pub/sub object's connection (``None`` when it has none).
 
-    ``PubSub.connection`` and ``Connection._writer`` (redis-py 8.1; the second private, a
-    ``StreamWriter``). If they go: ``None``, and a socket whose command timed out is closed
-    gracefully instead of aborted, so toward a peer that is gone it stays open (holding its
-    unsent data) until the kernel gives up.
+    ``PubSub.connection`` (redis-py 8.1, undocumented); see :func:`connection_transport`.
     """
-    writer = getattr(getattr(pubsub, "connection", None), "_writer", None)
-    transport = getattr(writer, "transport", None)
+    return connection_transport(getattr(pubsub, "connection", None))
+
+
+def connection_transport(connection: Any) -> asyncio.Transport | None:
+    """The asyncio transport of a redis-py connection (``None`` when it is not connected).
+
+    ``Connection._writer`` (redis-py 8.1, private: a ``StreamWriter``). If it goes: ``None``,
+    and a socket whose command timed out is closed gracefully instead of aborted, so toward
+    a peer that is gone it stays open (holding its unsent data) until the kernel gives up.
+    """
+    transport = getattr(getattr(connection, "_writer", None), "transport", None)
     return transport if isinstance(transport, asyncio.Transport) else None
+
+
+def pubsub_connect(pubsub: Any) -> Coroutine[Any, Any, None]:
+    """Connect a pub/sub object that has no connection yet (``PubSub.connect()``, redis-py
+    8.1, undocumented). Where it is missing, a no-op: the first command connects."""
+    connect = getattr(pubsub, "connect", None)
+    return connect() if connect is not None else _nothing()
+
+
+async def _nothing() -> None:
+    return None
 
 
 def pubsub_channels(pubsub: Any) -> list[bytes | str]:

@@ -44,8 +44,15 @@ logger = logging.getLogger("recrubo_async.bus.redis")
 _UNSUBSCRIBE_GATHER = 0.05
 #: Latest states read per MGET (``latest()`` batches and re-reads after a reconnection).
 _MGET_CHUNK = 1000
-#: The longest the syncer waits for the PONG that confirms a batch. Past it the batch
-#: counts as failed: the listener resubscribes and re-reads the latest states.
+#: The most bytes of channel names per SUBSCRIBE or UNSUBSCRIBE command (about 900 usual
+#: channels). Each command is bounded on its own (``_bounded``): a resync of 100,000
+#: channels (7 MB) over a slow link makes progress command by command, where one command
+#: for all of them could not be sent within the bound, and every attempt would start over.
+_COMMAND_BYTES = 64 * 1024
+#: The longest the pub/sub connection may stay silent while a batch's PONG is awaited.
+#: Past it the batch counts as failed: the listener resubscribes and re-reads the latest
+#: states. Silent, not slow: a batch of 100,000 SUBSCRIBEs takes longer than this to
+#: confirm on a busy worker, and each confirmation read extends the wait.
 _CONFIRM_WAIT = 10.0
 #: The PING message that marks the end of a batch (redis-py's health checks use another).
 _CONFIRM_PING = "recrubo-batch"
@@ -114,6 +121,8 @@ class RedisChannels:
         #: unanswered was sent (loop time).
         self._keepalive_due = 0.0
         self._keepalive_sent: float | None = None
+        #: When the listener last read anything on the pub/sub connection (loop time).
+        self._heard = 0.0
         #: How many times the pub/sub connection was re-established (for tests and logs).
         self.reconnects = 0
 
@@ -256,11 +265,11 @@ class RedisChannels:
             (subscribe if self._fanout.has(*key) else unsubscribe).append(self._channel(key))
         pubsub = self._ensure_pubsub()
         if subscribe:
-            await self._command(pubsub, "subscribe", *subscribe)
+            await self._commands(pubsub, "subscribe", subscribe)
             self._watch_connection()
         # Never an UNSUBSCRIBE with no channel: Redis reads it as "all channels".
         if unsubscribe and _compat.pubsub_connection(pubsub) is not None:
-            await self._command(pubsub, "unsubscribe", *unsubscribe)
+            await self._commands(pubsub, "unsubscribe", unsubscribe)
         if subscribe:
             await self._confirm(pubsub)
 
@@ -276,17 +285,25 @@ class RedisChannels:
             # Reconnected while sending: the listener's resync (which needs the lock this
             # batch holds) resubscribes everything and re-reads the latest states.
             return
-        pong: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        pong: asyncio.Future[None] = loop.create_future()
         self._pongs.append(pong)
         try:
+            sent = loop.time()
             await self._command(pubsub, "ping", _CONFIRM_PING)
             self._wake.set()
             self._ensure_listener()
-            await asyncio.wait_for(asyncio.shield(pong), _CONFIRM_WAIT)
-        except asyncio.TimeoutError:
-            raise RedisTimeoutError(
-                f"no answer on the pub/sub connection within {_CONFIRM_WAIT:g} s"
-            ) from None
+            while not pong.done():
+                # Silence, not the PONG's lateness, is what fails: the listener stamps
+                # ``_heard`` at each confirmation it reads ahead of the PONG.
+                remaining = max(self._heard, sent) + _CONFIRM_WAIT - loop.time()
+                if remaining <= 0:
+                    raise RedisTimeoutError(
+                        f"nothing heard on the pub/sub connection for {_CONFIRM_WAIT:g} s"
+                    )
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(pong), remaining)
+            pong.result()
         finally:
             with contextlib.suppress(ValueError):
                 self._pongs.remove(pong)
@@ -315,7 +332,9 @@ class RedisChannels:
 
     def _ensure_pubsub(self) -> Any:
         if self._pubsub is None:
-            self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            # Subscribe confirmations are read as messages (and ignored by ``_handle``):
+            # each one is a sign of life while a large batch is confirmed.
+            self._pubsub = self._redis.pubsub()
             self._keepalive_due = asyncio.get_running_loop().time() + _KEEPALIVE_IDLE
         return self._pubsub
 
@@ -326,6 +345,10 @@ class RedisChannels:
         if connection is not None and connection is not self._watched_connection:
             self._unwatch_connection()
             _compat.on_reconnect(connection, self._on_connect)
+            # redis-py would also resubscribe every channel it knows, inside the listener's
+            # read and in one unbounded command (a stalled path would hold the listener for
+            # good); the resync that ``_on_connect`` asks for does it, bounded and chunked.
+            _compat.off_reconnect(connection, self._pubsub.on_connect)
             self._watched_connection = connection
 
     def _unwatch_connection(self) -> None:
@@ -366,9 +389,7 @@ class RedisChannels:
                 if self._resync is not None:
                     await self._resync_all()
                     continue
-                message = await self._pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=1.0
-                )
+                message = await self._read(self._pubsub, 1.0)
                 if message is None:
                     await self._keep_alive()
             except Exception as exc:
@@ -389,6 +410,7 @@ class RedisChannels:
                 continue
             delay = self.reconnect_delay
             if message is not None:
+                self._heard = asyncio.get_running_loop().time()
                 self._handle(message)
 
     def _handle(self, message: dict[str, Any]) -> None:
@@ -487,16 +509,17 @@ class RedisChannels:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + _CONFIRM_WAIT
         while (remaining := deadline - loop.time()) > 0:
-            message = await pubsub.get_message(
-                ignore_subscribe_messages=True, timeout=min(remaining, 1.0)
-            )
+            message = await self._read(pubsub, min(remaining, 1.0))
             if message is None:
                 continue
+            # Silence fails the resync, not its length: each confirmation read extends it.
+            self._heard = loop.time()
+            deadline = self._heard + _CONFIRM_WAIT
             if message.get("type") == "pong" and _text(message.get("data") or b"") == _RESYNC_PING:
                 return
             self._handle(message)
         raise RedisTimeoutError(
-            f"no answer on the pub/sub connection within {_CONFIRM_WAIT:g} s of resubscribing"
+            f"nothing heard on the pub/sub connection for {_CONFIRM_WAIT:g} s of resubscribing"
         )
 
     async def _resubscribe(self) -> int:
@@ -509,10 +532,10 @@ class RedisChannels:
             unwanted = [c for c in map(_text, _compat.pubsub_channels(pubsub)) if c not in keep]
         if wanted:
             pubsub = self._ensure_pubsub()
-            await self._command(pubsub, "subscribe", *wanted)
+            await self._commands(pubsub, "subscribe", wanted)
             self._watch_connection()
         if unwanted and pubsub is not None and _compat.pubsub_connection(pubsub) is not None:
-            await self._command(pubsub, "unsubscribe", *unwanted)
+            await self._commands(pubsub, "unsubscribe", unwanted)
         return len(wanted)
 
     async def _recheck_latest(self) -> None:
@@ -535,12 +558,48 @@ class RedisChannels:
         disconnect closes it gracefully, and toward a peer that reads nothing a graceful
         close waits to send what is buffered, holding the socket until the kernel gives up."""
         transport = _compat.pubsub_transport(pubsub)
+        if transport is None:
+            # A new pub/sub object connects within its first command: connected first (as
+            # bounded), so that a command that then times out has its socket to abort.
+            await _bounded(_compat.pubsub_connect(pubsub))
+            transport = _compat.pubsub_transport(pubsub)
         try:
             return await _bounded(getattr(pubsub, method)(*args))
         except RedisTimeoutError:
             if transport is not None:
                 transport.abort()
             raise
+
+    @staticmethod
+    async def _read(pubsub: Any, timeout: float) -> dict[str, Any] | None:
+        """``pubsub.get_message(timeout=timeout)``, bounded like the commands.
+
+        redis-py reconnects a dropped connection inside it and resubscribes every channel
+        it knows, with no bound of its own: toward a stalled path the listener would block
+        there for good, and every wait in the process would stay deaf.
+        """
+        transport = _compat.pubsub_transport(pubsub)
+        reading = cast(
+            "Coroutine[Any, Any, dict[str, Any] | None]", pubsub.get_message(timeout=timeout)
+        )
+        try:
+            return await within(timeout + _scripts.EXCHANGE_TIMEOUT, reading)
+        except TimeoutError:
+            if transport is not None:
+                transport.abort()
+            raise RedisTimeoutError(
+                f"no answer from Redis within {_scripts.EXCHANGE_TIMEOUT:g} s"
+            ) from None
+
+    @classmethod
+    async def _commands(cls, pubsub: Any, method: str, channels: list[str]) -> None:
+        """``pubsub.<method>`` for ``channels``, ``_COMMAND_BYTES`` of names at a time."""
+        start = size = 0
+        for end, channel in enumerate(channels, 1):
+            size += len(channel)
+            if size >= _COMMAND_BYTES or end == len(channels):
+                await cls._command(pubsub, method, *channels[start:end])
+                start, size = end, 0
 
 
 _T = TypeVar("_T")

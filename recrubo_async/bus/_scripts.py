@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from .._compat import pool_connection
+from .._compat import connection_transport, pool_connection
 from .._within import within
 
 #: Script runs sent in one pipeline at most.
@@ -215,13 +215,24 @@ def _evalsha(script: LuaScript, arguments: tuple[Any, ...]) -> tuple[Any, ...]:
 async def _exchange(conn: Any, commands: list[tuple[Any, ...]]) -> list[Any]:
     # A send or read that fails (or is cancelled) disconnects the connection, so it never
     # goes back to the pool with answers left unread.
-    await conn.send_packed_command(conn.pack_commands(commands))
-    results: list[Any] = []
-    for _ in commands:
-        try:
-            results.append(await conn.read_response())
-        except ResponseError as exc:
-            results.append(exc)
+    if not conn.is_connected:
+        await conn.connect()
+    transport = connection_transport(conn)
+    try:
+        await conn.send_packed_command(conn.pack_commands(commands))
+        results: list[Any] = []
+        for _ in commands:
+            try:
+                results.append(await conn.read_response())
+            except ResponseError as exc:
+                results.append(exc)
+    except asyncio.CancelledError:
+        # The deadline (or the caller) gave up on it: redis-py closes the socket gracefully,
+        # and toward a peer that reads nothing that close would hold the socket, and the
+        # pipeline it could not send, until the kernel gave up. Aborted instead.
+        if transport is not None:
+            transport.abort()
+        raise
     return results
 
 

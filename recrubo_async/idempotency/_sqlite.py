@@ -50,7 +50,7 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
     return "database is locked" in str(exc)
 
 
-def _patiently(action: Callable[[], _T]) -> _T:
+def _patiently(conn: sqlite3.Connection, action: Callable[[], _T]) -> _T:
     """Run ``action``, again while SQLite answers "locked" without having waited.
 
     SQLite skips the busy timeout where waiting could deadlock: a connection that reads a
@@ -61,14 +61,23 @@ def _patiently(action: Callable[[], _T]) -> _T:
     """
     deadline = time.monotonic() + _LOCK_WAIT
     pause = 0.001
-    while True:
-        try:
-            return action()
-        except sqlite3.OperationalError as exc:
-            if not _busy(exc) or time.monotonic() + pause > deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.1)
+    retried = False
+    try:
+        while True:
+            try:
+                return action()
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+            # A retry waits (in SQLite's busy handler) only for what is left of the wait.
+            retried = True
+            left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+            conn.execute(f"PRAGMA busy_timeout = {left_ms}")
+    finally:
+        if retried:
+            conn.execute(f"PRAGMA busy_timeout = {int(_LOCK_WAIT * 1000)}")
 
 
 def _record(row: tuple[str, str, float, float, str | None]) -> LedgerRecord:
@@ -111,7 +120,7 @@ class SQLiteLedger:
                 self._path, timeout=_LOCK_WAIT, isolation_level=None, check_same_thread=False
             )
             try:
-                _patiently(lambda: _set_up(conn))
+                _patiently(conn, lambda: _set_up(conn))
             except BaseException:
                 conn.close()
                 raise
@@ -121,7 +130,7 @@ class SQLiteLedger:
     def _transaction(self, step: Callable[[sqlite3.Connection], _T]) -> _T:
         with self._lock:
             conn = self._connection()
-            _patiently(lambda: conn.execute("BEGIN IMMEDIATE"))
+            _patiently(conn, lambda: conn.execute("BEGIN IMMEDIATE"))
             try:
                 result = step(conn)
             except BaseException:

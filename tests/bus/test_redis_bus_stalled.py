@@ -9,11 +9,15 @@ wait in the process) then waited for ever.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
 import redis
 import redis.asyncio as aioredis
+from redis.asyncio.connection import Connection
 
 from recrubo_async import _compat
 from recrubo_async.bus import RedisBus, ResourceEvent, _redis_channels, _scripts
@@ -25,27 +29,62 @@ from ..support.servers import PATIENCE
 from ..support.silent_proxy import SilencingProxy
 from ..support.timing import eventually
 
-#: The shortened bounds (a PONG's wait, a command's): long enough for the resync to send
-#: megabytes of SUBSCRIBEs through the proxy's small window on a busy machine (0.1 s when
-#: quiet), far shorter than the ``PATIENCE`` a hang is given.
-SHORT = 2.0
+#: The shortened bounds (a PONG's wait, a command's): far shorter than the ``PATIENCE``
+#: a hang is given, long enough for a resync to pass the proxy on a busy machine.
+SHORT = 1.0
 LONG_ID = "g" * 2000
+#: Resources whose one batch of commands (600 KB) is more than a stalled connection's
+#: buffers hold, with the bus's sockets' send buffers kept small (``SmallSendBuffer``):
+#: asyncio's 64 KiB, the two sockets' few KiB, the proxy's reader's 128 KiB.
+MANY = 300
 
 
-def _send_buffer_limit() -> int:
-    """The most the kernel lets a TCP socket's send buffer grow to (Linux: tcp_wmem's
-    third figure; 4 MiB by default)."""
+class SmallSendBuffer(Connection):
+    """A redis-py connection whose socket's send buffer is kept small. Linux otherwise
+    starts a loopback connection's at megabytes (ten 64 KiB segments, doubled) and grows it
+    to ``tcp_wmem``'s limit, so a stalled connection would swallow whole batches unblocked.
+    """
+
+    async def _connect(self) -> None:  # redis-py 8.1's private step that opens the socket
+        await super()._connect()  # type: ignore[no-untyped-call]
+        transport = _compat.connection_transport(self)
+        assert transport is not None
+        transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+
+
+@contextlib.asynccontextmanager
+async def small_buffered_client(port: int) -> AsyncIterator[aioredis.Redis]:
+    """A redis-py client to ``port`` whose connections are ``SmallSendBuffer``s."""
+    pool = aioredis.ConnectionPool(host="127.0.0.1", port=port, connection_class=SmallSendBuffer)
+    client = aioredis.Redis(connection_pool=pool)
     try:
-        with open("/proc/sys/net/ipv4/tcp_wmem") as limits:
-            return int(limits.read().split()[2])
-    except (OSError, ValueError, IndexError):
-        return 4 << 20
+        yield client
+    finally:
+        await client.aclose()
+        await pool.aclose()
 
 
-#: Resources enough that one batch of commands for them is more than the stalled
-#: connection's buffers hold, half again: the bus's socket's, asyncio's (64 KiB), the
-#: proxy's socket's (4 KiB asked) and its reader's (128 KiB).
-MANY = (_send_buffer_limit() + (256 << 10)) * 3 // 2 // len(LONG_ID)
+def stall_every(proxy: SilencingProxy, word: bytes) -> None:
+    """From now on, every connection stalls at its first request holding ``word`` (after
+    its handshake): a path that stays stalled, whatever connection the client opens."""
+
+    def stall(connection: int, data: bytes) -> bool:
+        if word in data:
+            proxy.stalled.add(connection)
+            return True
+        return False
+
+    proxy.freeze_when = stall
+
+
+def lingering() -> list[asyncio.Transport]:
+    """Socket transports closed gracefully with data still unsent: each holds its socket
+    (and the data) until the kernel gives up on the peer."""
+    return [
+        o
+        for o in gc.get_objects()
+        if isinstance(o, asyncio.Transport) and o.is_closing() and o.get_write_buffer_size() > 0
+    ]
 
 
 def assert_aborted(transport: asyncio.Transport | None) -> None:
@@ -63,14 +102,15 @@ def finished(gid: str) -> ResourceEvent:
 
 @pytest.fixture
 async def proxied(redis_server: RedisServer) -> AsyncIterator[tuple[SilencingProxy, RedisBus]]:
-    async with SilencingProxy(redis_server.port, receive_buffer=4096) as proxy:
-        client = aioredis.Redis(host="127.0.0.1", port=proxy.port, socket_timeout=None)
+    async with (
+        SilencingProxy(redis_server.port, receive_buffer=4096) as proxy,
+        small_buffered_client(proxy.port) as client,
+    ):
         bus = RedisBus(client=client, prefix="stalled", reconnect_delay=0.05)
         try:
             yield proxy, bus
         finally:
             await asyncio.wait_for(bus.aclose(), PATIENCE)
-            await client.aclose()
 
 
 async def test_a_subscribe_blocked_on_a_stalled_connection_moves_to_a_new_one(
@@ -84,7 +124,7 @@ async def test_a_subscribe_blocked_on_a_stalled_connection_moves_to_a_new_one(
     first = await bus.subscribe("flowGenerations", "g1")
     stalled = _compat.pubsub_transport(bus._pubsub)
     proxy.stall(proxy.connections_that_sent(b"SUBSCRIBE"))
-    # One batch far larger than the stalled connection's buffers: its write blocks.
+    # One batch larger than the stalled connection's buffers: its write blocks.
     gids = [f"{LONG_ID}{n}" for n in range(MANY)]
     many = await asyncio.wait_for(
         asyncio.gather(*(bus.subscribe("flowGenerations", gid) for gid in gids)), PATIENCE
@@ -120,7 +160,6 @@ async def test_an_unsubscribe_blocked_on_a_stalled_connection_holds_no_later_wai
     connection's channels until it drops that connection itself: its tcp-keepalive.)"""
     proxy, bus = proxied
     gids = [f"{LONG_ID}{n}" for n in range(MANY)]
-    # With the usual bounds: megabytes through a 4 KiB window take a while on a busy box.
     many = await asyncio.gather(*(bus.subscribe("flowGenerations", gid) for gid in gids))
     assert bus.reconnects == 0
     monkeypatch.setattr(_redis_channels, "_CONFIRM_WAIT", SHORT)
@@ -147,32 +186,79 @@ async def test_an_unsubscribe_blocked_on_a_stalled_connection_holds_no_later_wai
     await late.close()
 
 
+async def test_a_path_that_stays_stalled_leaves_no_socket_holding_data_and_heals(
+    proxied: tuple[SilencingProxy, RedisBus],
+    redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every connection the bus opens stalls at its first SUBSCRIBE or UNSUBSCRIBE (and
+    those redis-py sends by itself when it reconnects inside a read). Each attempt times out
+    and its socket is aborted, a new connection's included; the listener never blocks for
+    good; once the path heals, waits started before and during the stall hear their events.
+    """
+    proxy, bus = proxied
+    gids = [f"{LONG_ID}{n}" for n in range(2 * MANY)]
+    before = await asyncio.gather(*(bus.subscribe("flowGenerations", g) for g in gids[:MANY]))
+    monkeypatch.setattr(_redis_channels, "_CONFIRM_WAIT", SHORT)
+    monkeypatch.setattr(_scripts, "EXCHANGE_TIMEOUT", SHORT)
+    stall_every(proxy, b"SUBSCRIBE")  # UNSUBSCRIBE too
+    proxy.stall(proxy.connections_that_sent(b"SUBSCRIBE"))
+    for sub in before[MANY // 2 :]:
+        await sub.close()  # their UNSUBSCRIBE stalls, or the SUBSCRIBE below does
+    during = await asyncio.wait_for(
+        asyncio.gather(*(bus.subscribe("flowGenerations", g) for g in gids[MANY:])), PATIENCE
+    )
+    opened = len(proxy.sent)
+    # Attempts on new connections, each stalling in its resync (900 KB of SUBSCRIBEs).
+    await eventually(lambda: len(proxy.sent) >= opened + 3, PATIENCE, "three more attempts")
+    assert lingering() == []
+    proxy.freeze_when = None  # healed: new connections pass
+    await eventually(
+        lambda: bus._resync is None and not bus._lock.locked(), PATIENCE, "the resync done"
+    )
+    web = RedisBus(redis_server.url, prefix="stalled")
+    try:
+        for gid in (gids[0], gids[-1]):
+            assert await web.publish(finished(gid))
+    finally:
+        await web.aclose()
+    assert (await asyncio.wait_for(before[0].get(), PATIENCE)).id == gids[0]
+    assert (await asyncio.wait_for(during[-1].get(), PATIENCE)).id == gids[-1]
+    assert lingering() == []
+    for sub in (*before[: MANY // 2], *during):
+        await sub.close()
+
+
 async def test_publishes_blocked_on_a_stalled_connection_fail_and_the_next_use_a_new_one(
     redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A web replica's publishes: their pipeline's write blocks on a stalled connection. They
     fail after the bound (the receiver answers 500, Recrubo redelivers), and the next publish
     goes out on a new connection."""
-    async with SilencingProxy(redis_server.port, receive_buffer=4096) as proxy:
-        client = aioredis.Redis(host="127.0.0.1", port=proxy.port, socket_timeout=None)
+    async with (
+        SilencingProxy(redis_server.port, receive_buffer=4096) as proxy,
+        small_buffered_client(proxy.port) as client,
+    ):
         bus = RedisBus(client=client, prefix="stalled")
         try:
             assert await bus.publish(finished("g0"))
-            proxy.stall(proxy.connections_that_sent(b"EVALSHA"))
             monkeypatch.setattr(_scripts, "EXCHANGE_TIMEOUT", SHORT)
-            # Far more than the stalled connection's buffers hold, in flight at once.
-            count = MANY * len(LONG_ID) // len(finished("g").to_json()) + 1
+            stall_every(proxy, b"EVALSHA")
+            proxy.stall(proxy.connections_that_sent(b"EVALSHA"))
+            # Far more than the stalled connection's buffers hold (2.8 KB each), at once.
             outcomes = await asyncio.wait_for(
                 asyncio.gather(
-                    *(bus.publish(finished(f"g{n}")) for n in range(1, count)),
+                    *(bus.publish(finished(f"g{n}")) for n in range(1, 600)),
                     return_exceptions=True,
                 ),
                 PATIENCE,
             )
             assert any(isinstance(o, redis.exceptions.TimeoutError) for o in outcomes)
             assert all(o is True or isinstance(o, redis.exceptions.RedisError) for o in outcomes)
+            assert lingering() == []
+            proxy.freeze_when = None  # healed: new connections pass
             assert await asyncio.wait_for(bus.publish(finished("after")), PATIENCE)
             assert (await bus.latest("flowGenerations", "after")) is not None
+            assert lingering() == []
         finally:
             await asyncio.wait_for(bus.aclose(), PATIENCE)
-            await client.aclose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any, cast
@@ -20,6 +21,7 @@ from recrubo_async.testing import Emulator
 
 from ..support.deployment import CONTEXT, PARAMETERS
 from ..support.redis_server import RedisServer
+from ..support.servers import PATIENCE
 from .conftest import FAST, LedgerFactory
 
 
@@ -157,15 +159,37 @@ async def test_a_sqlite_ledger_waits_for_a_lock_sqlite_does_not_wait_for(tmp_pat
 async def test_a_sqlite_lock_never_released_fails_after_the_lock_wait(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_sqlite, "_LOCK_WAIT", 0.3)
+    """The ledger retries SQLite's answers given without waiting; then, near the end of the
+    lock wait, another process takes the file for longer. The claim fails at the lock
+    wait's end, not a whole busy timeout later."""
+    monkeypatch.setattr(_sqlite, "_LOCK_WAIT", 1.0)
     path = str(tmp_path / "ledger.db")
     other = _hold_a_write_lock(path)
+    third = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    released = threading.Event()
+
+    def hand_over() -> None:
+        time.sleep(0.8)
+        other.execute("COMMIT")
+        third.execute("BEGIN EXCLUSIVE")  # taken by another, past the lock wait's end
+        released.wait(PATIENCE)
+        third.execute("ROLLBACK")
+
+    holder = threading.Thread(target=hand_over)
+    holder.start()
     ledger = SQLiteLedger(path, policy=FAST)
     try:
+        started = time.monotonic()
         with pytest.raises(sqlite3.OperationalError, match="database is locked"):
             await ledger.claim("org", "k", _intent("a"))
+        elapsed = time.monotonic() - started
     finally:
+        released.set()
+        await asyncio.to_thread(holder.join)
         other.close()
+        third.close()
+    # 1.8 s when each retry could wait a whole busy timeout; the margin is for a busy box.
+    assert elapsed < 1.5
     # The failed set-up kept no half-opened connection: the next claim opens a fresh one.
     assert await ledger.claim("org", "k", _intent("a")) is None
     await ledger.aclose()

@@ -25,8 +25,9 @@ class SilencingProxy:
         #: to megabytes). Small, a stalled connection's sender blocks after kilobytes.
         self.receive_buffer = receive_buffer
         self.port = 0
-        #: Connection number -> every request byte it carried, upper-cased.
-        self.sent: dict[int, bytes] = {}
+        #: Connection number -> every request byte it carried, upper-cased (a bytearray:
+        #: appending megabytes chunk by chunk to bytes would copy them all each time).
+        self.sent: dict[int, bytearray] = {}
         #: Connections whose answers are dropped from now on.
         self.frozen: set[int] = set()
         #: Connections whose requests are no longer read (nor answered).
@@ -59,7 +60,7 @@ class SilencingProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         me = len(self.sent)
-        self.sent[me] = b""
+        self.sent[me] = bytearray()
         up_writer: asyncio.StreamWriter | None = None
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)

@@ -510,14 +510,19 @@ class RedisChannels:
         deadline = loop.time() + _CONFIRM_WAIT
         while (remaining := deadline - loop.time()) > 0:
             message = await self._read(pubsub, min(remaining, 1.0))
-            if message is None:
-                continue
-            # Silence fails the resync, not its length: each confirmation read extends it.
-            self._heard = loop.time()
-            deadline = self._heard + _CONFIRM_WAIT
-            if message.get("type") == "pong" and _text(message.get("data") or b"") == _RESYNC_PING:
+            if message is not None:
+                # Silence fails the resync, not its length: each message read extends it.
+                self._heard = loop.time()
+                deadline = self._heard + _CONFIRM_WAIT
+                pong = message.get("type") == "pong"
+                if pong and _text(message.get("data") or b"") == _RESYNC_PING:
+                    return
+                self._handle(message)
+            if self._resync is not None:
+                # redis-py reconnected inside the read (``_on_connect``): the new connection
+                # has none of these channels and will confirm nothing. The next pass
+                # resubscribes there, now rather than after ``_CONFIRM_WAIT`` of silence.
                 return
-            self._handle(message)
         raise RedisTimeoutError(
             f"nothing heard on the pub/sub connection for {_CONFIRM_WAIT:g} s of resubscribing"
         )
@@ -551,8 +556,7 @@ class RedisChannels:
     async def _mget(self, keys: list[str]) -> list[bytes | str | None]:
         return await _bounded(self._redis.mget(keys))
 
-    @staticmethod
-    async def _command(pubsub: Any, method: str, *args: str) -> Any:
+    async def _command(self, pubsub: Any, method: str, *args: str) -> Any:
         """``pubsub.<method>(*args)`` on the pub/sub connection, bounded like every
         exchange (:func:`_bounded`). When it times out, the socket is aborted: redis-py's
         disconnect closes it gracefully, and toward a peer that reads nothing a graceful
@@ -563,6 +567,10 @@ class RedisChannels:
             # bounded), so that a command that then times out has its socket to abort.
             await _bounded(_compat.pubsub_connect(pubsub))
             transport = _compat.pubsub_transport(pubsub)
+            if transport is not None and pubsub is self._pubsub:
+                # Watched before its first command: a reconnection in the middle of a batch
+                # must resync (bounded), not let redis-py resubscribe on its own.
+                self._watch_connection()
         try:
             return await _bounded(getattr(pubsub, method)(*args))
         except RedisTimeoutError:
@@ -591,14 +599,13 @@ class RedisChannels:
                 f"no answer from Redis within {_scripts.EXCHANGE_TIMEOUT:g} s"
             ) from None
 
-    @classmethod
-    async def _commands(cls, pubsub: Any, method: str, channels: list[str]) -> None:
+    async def _commands(self, pubsub: Any, method: str, channels: list[str]) -> None:
         """``pubsub.<method>`` for ``channels``, ``_COMMAND_BYTES`` of names at a time."""
         start = size = 0
         for end, channel in enumerate(channels, 1):
             size += len(channel)
             if size >= _COMMAND_BYTES or end == len(channels):
-                await cls._command(pubsub, method, *channels[start:end])
+                await self._command(pubsub, method, *channels[start:end])
                 start, size = end, 0
 
 

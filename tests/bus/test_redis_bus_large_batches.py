@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
 
 from recrubo_async.bus import RedisBus, ResourceEvent, _redis_channels
 
@@ -123,3 +125,54 @@ async def test_a_large_batch_goes_out_in_commands_of_bounded_size(
         finally:
             await bus.aclose()
             await client.aclose()
+
+
+async def test_a_connection_dropped_in_the_middle_of_a_batch_is_resynced_in_chunks(
+    redis_server: RedisServer, admin: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pub/sub connection drops after a new connection's first chunks went out. redis-py
+    reconnects inside the next command; it must not resubscribe those chunks on its own (in
+    one command, unbounded): the bus watches the connection from its first command and
+    resyncs, chunk by chunk."""
+    monkeypatch.setattr(_redis_channels, "_COMMAND_BYTES", 20_000)
+    sizes: list[int] = []
+    subscribe = PubSub.subscribe
+
+    async def counted(self: PubSub, *channels: Any, **kwargs: Any) -> Any:
+        sizes.append(sum(map(len, channels)))
+        return await subscribe(self, *channels, **kwargs)
+
+    monkeypatch.setattr(PubSub, "subscribe", counted)
+    command = _redis_channels.RedisChannels._command
+
+    async def dropping(
+        self: _redis_channels.RedisChannels, pubsub: Any, method: str, *args: str
+    ) -> Any:
+        if method == "subscribe" and len(sizes) == 2:
+            assert await admin.client_kill_filter(_type="pubsub") == 1
+        return await command(self, pubsub, method, *args)
+
+    monkeypatch.setattr(_redis_channels.RedisChannels, "_command", dropping)
+    bus = RedisBus(redis_server.url, prefix="large", reconnect_delay=0.05)
+    web = RedisBus(redis_server.url, prefix="large")
+    try:
+        subs = await asyncio.wait_for(
+            asyncio.gather(*(bus.subscribe("flowGenerations", gid(n)) for n in range(3_000))),
+            PATIENCE,
+        )
+        await eventually(
+            lambda: bus.reconnects == 1 and bus._resync is None and not bus._lock.locked(),
+            PATIENCE,
+            "the resync done",
+        )
+        assert len(sizes) > 4
+        assert max(sizes) < 20_000 + 100  # one channel over the limit at most
+        for n in (0, 2_999):
+            assert await web.publish(finished(gid(n)))
+        assert (await asyncio.wait_for(subs[0].get(), PATIENCE)).id == gid(0)
+        assert (await asyncio.wait_for(subs[-1].get(), PATIENCE)).id == gid(2_999)
+        for sub in subs:
+            await sub.close()
+    finally:
+        await web.aclose()
+        await bus.aclose()

@@ -15,10 +15,11 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from recrubo_async.bus import RedisBus, ResourceEvent
+from recrubo_async.bus import RedisBus, ResourceEvent, _redis_channels
 
 from ..support.deliveries import generation
 from ..support.redis_server import RedisServer
+from ..support.servers import PATIENCE
 from ..support.timing import eventually
 
 #: Long enough that the checks below run while Redis is paused, on any machine.
@@ -138,3 +139,45 @@ async def test_a_connection_lost_while_a_batch_pings_logs_no_lost_future_error()
     finally:
         loop.set_exception_handler(None)
         await bus.aclose()
+
+
+async def test_a_connection_dropped_while_a_resync_is_confirmed_resyncs_at_once(
+    redis_server: RedisServer, admin: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client of the caller's own (redis-py retries: it reconnects inside the listener's
+    read). The pub/sub connection drops again while the resync waits for its PONG: the new
+    connection has no channels and will confirm nothing, so the next resync starts at once,
+    not after ``_CONFIRM_WAIT`` of silence with every wait deaf meanwhile."""
+    # Made with its own pool (not from_url): redis-py then retries a command, reconnecting.
+    client = aioredis.Redis(host="127.0.0.1", port=redis_server.port)
+    bus = RedisBus(client=client, prefix="races", reconnect_delay=0.05)
+    web = RedisBus(redis_server.url, prefix="races")
+    confirm = _redis_channels.RedisChannels._confirm_resubscribed
+    dropped: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def dropping(self: _redis_channels.RedisChannels) -> None:
+        if not dropped:
+            assert await admin.client_kill_filter(_type="pubsub") == 1
+            dropped.append(loop.time())
+            await asyncio.sleep(0.05)  # the drop reaches the client before the resync's PING
+        await confirm(self)
+
+    monkeypatch.setattr(_redis_channels.RedisChannels, "_confirm_resubscribed", dropping)
+    try:
+        sub = await bus.subscribe("flowGenerations", "g1")
+        assert await admin.client_kill_filter(_type="pubsub") == 1  # the first resync
+        await eventually(lambda: bool(dropped), PATIENCE, "the drop during the resync")
+        await eventually(
+            lambda: bus._resync is None and not bus._lock.locked(), PATIENCE, "the resync done"
+        )
+        assert await web.publish(
+            ResourceEvent.from_resource(generation("g1", "finished", seconds=5), event="update")
+        )
+        assert (await asyncio.wait_for(sub.get(), PATIENCE)).id == "g1"
+        assert loop.time() - dropped[0] < _redis_channels._CONFIRM_WAIT / 2
+        await sub.close()
+    finally:
+        await web.aclose()
+        await bus.aclose()
+        await client.aclose()

@@ -459,8 +459,14 @@ class RedisChannels:
         self._fail_pongs("the pub/sub connection was closed")
         self._unwatch_connection()
         if pubsub is not None:
+            # Aborted, not only closed: a connection dropped here failed or went silent, and
+            # a graceful close would hold its socket while unsent commands wait for a peer
+            # that may be gone (closing it unsubscribes everything either way).
+            transport = _compat.pubsub_transport(pubsub)
             with contextlib.suppress(Exception):
                 await _bounded(pubsub.aclose())
+            if transport is not None:
+                transport.abort()
 
     async def _resync_all(self) -> None:
         """Make Redis's channels match the local subscriptions and re-check each one's

@@ -15,17 +15,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# What an install builds from: a change to any of them installs again (the build hook
+# compiles the C scanner into the source tree for an editable install).
+BUILD_INPUTS := pyproject.toml emulator/pyproject.toml hatch_build.py recrubo_async/_scan.c
+
 # The SDK and the emulator (its own distribution, in emulator/) are installed together.
-$(STAMP_RUN): pyproject.toml emulator/pyproject.toml | $(BIN)/python
+$(STAMP_RUN): $(BUILD_INPUTS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ./emulator -e .
 	touch $@
 
-$(STAMP_DEV): pyproject.toml emulator/pyproject.toml | $(BIN)/python
+$(STAMP_DEV): $(BUILD_INPUTS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ./emulator -e '.[dev,redis]'
 	touch $@ $(STAMP_RUN)
 
 # Benchmarks only: the rivals they compare against and matplotlib for the plots.
-$(STAMP_BENCH): pyproject.toml emulator/pyproject.toml | $(BIN)/python
+$(STAMP_BENCH): $(BUILD_INPUTS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ./emulator -e '.[dev,redis,bench]'
 	touch $@ $(STAMP_DEV) $(STAMP_RUN)
 
@@ -61,7 +65,8 @@ pytest-versions: $(BIN)/python
 		fi; \
 		venv=.venv-$$version; stamp=$$venv/.installed-dev; \
 		echo "ci: Python $$version ($$python)"; \
-		if [ ! -f $$stamp ] || [ pyproject.toml -nt $$stamp ] || [ emulator/pyproject.toml -nt $$stamp ]; then \
+		stale=""; for input in $(BUILD_INPUTS); do [ $$input -nt $$stamp ] && stale=1; done; \
+		if [ ! -f $$stamp ] || [ -n "$$stale" ]; then \
 			{ $$python -m venv $$venv \
 			&& $$venv/bin/python -m pip install --quiet --upgrade pip \
 			&& $$venv/bin/python -m pip install --quiet -e ./emulator -e '.[dev,redis]' \
@@ -82,7 +87,7 @@ test: lint typecheck pytest pytest-versions package-check
 
 # The documentation site, into site/: README.md, docs/ and the API reference from the
 # docstrings (mkdocs.yml). Strict: a broken link or reference fails the build.
-$(STAMP_DOCS): pyproject.toml emulator/pyproject.toml | $(BIN)/python
+$(STAMP_DOCS): $(BUILD_INPUTS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ./emulator -e '.[docs]'
 	touch $@
 
@@ -94,3 +99,4 @@ bench: $(STAMP_BENCH)
 
 clean:
 	rm -rf $(VENV) .venv-3.* dist .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache site
+	rm -f recrubo_async/_scan.*.so

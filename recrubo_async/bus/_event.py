@@ -15,7 +15,10 @@ from .._ordering import is_stale
 
 # One per state change, built by the thousand a second: no ``__weakref__`` slot, so that
 # ``_construct`` can build it by plain slot stores (as the models' value objects).
-@attrs.frozen(kw_only=True, weakref_slot=False)
+#
+# ``eq=False``: the equality below compares ``resource`` as read, so that an event whose
+# resource is still in its delivery equals the same event built with the resource.
+@attrs.frozen(kw_only=True, weakref_slot=False, eq=False)
 class ResourceEvent:
     """A resource changed: its JSON:API resource object as the API sent it.
 
@@ -26,7 +29,10 @@ class ResourceEvent:
         type: the JSON:API type, e.g. ``"flowGenerations"``.
         id: the resource id.
         event: ``"create"``, ``"update"`` or ``"delete"``.
-        resource: the resource object (``{"type", "id", "attributes", ...}``).
+        resource: the resource object (``{"type", "id", "attributes", ...}``). Pass
+            ``resource=None`` with a ``delivery`` to have it read from the delivery when
+            first asked for (a webhook receiver does, so that a delivery nobody in its
+            process waits for is never built into dicts).
         status: ``attributes.status`` when the resource has one.
         updated_at: ``attributes.updatedAt``, used to drop out-of-order states.
         delivery: the webhook delivery body the state came in (JSON whose
@@ -38,10 +44,47 @@ class ResourceEvent:
     type: str
     id: str
     event: str
-    resource: Mapping[str, Any] = attrs.field(repr=False)
+    #: None until read when the resource is in ``delivery`` (see ``resource``).
+    _resource: Mapping[str, Any] | None = attrs.field(alias="resource", repr=False)
     status: str | None = None
     updated_at: datetime | None = None
-    delivery: bytes | None = attrs.field(default=None, eq=False, repr=False)
+    delivery: bytes | None = attrs.field(default=None, repr=False)
+
+    @property
+    def resource(self) -> Mapping[str, Any]:
+        """The resource object; read from ``delivery`` on first access when it was built
+        with ``resource=None``.
+
+        Raises:
+            ValueError: built with neither a resource nor a delivery that holds one.
+        """
+        resource = self._resource
+        if resource is None:
+            resource = delivered_resource(orjson.loads(self.delivery)) if self.delivery else None
+            if resource is None:
+                raise ValueError(
+                    "this ResourceEvent has no resource: build it with resource=... or "
+                    "with the webhook delivery that holds one (delivery=...)"
+                )
+            object.__setattr__(self, "_resource", resource)
+        return resource
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, ResourceEvent)
+        return (
+            self.type == other.type
+            and self.id == other.id
+            and self.event == other.event
+            and self.status == other.status
+            and self.updated_at == other.updated_at
+            and self.resource == other.resource
+        )
+
+    def __hash__(self) -> int:
+        # As attrs' hash of the compared fields: a TypeError for a dict resource.
+        return hash((self.type, self.id, self.event, self.status, self.updated_at, self.resource))
 
     @property
     def key(self) -> tuple[str, str]:

@@ -9,10 +9,12 @@ from typing import Any
 import attrs
 import orjson
 
+from .. import _scanner
 from .._construct import constructor
 from .._datetimes import parse_datetime
 from .._jsonapi import Codec
 from ..bus import ResourceEvent
+from ..bus._event import delivered_resource
 from ..errors import DecodeError
 from ..models._base import Resource
 from ..models.webhook import WebhookEvent
@@ -29,8 +31,8 @@ _DEFAULT_CODEC: Codec | None = None
 
 
 # One per delivery: no ``__weakref__`` slot, so that ``_construct`` builds it by plain
-# slot stores.
-@attrs.frozen(kw_only=True, repr=False, weakref_slot=False)
+# slot stores. ``eq=False``: the equality below compares ``raw_resource`` as read.
+@attrs.frozen(kw_only=True, repr=False, weakref_slot=False, eq=False)
 class WebhookPayload:
     """One delivery: the event and the resource's state after it.
 
@@ -42,18 +44,51 @@ class WebhookPayload:
         raw_resource: the resource object exactly as sent.
 
     ``resource``, the typed model, is decoded from ``raw_resource`` when first read (see
-    the property).
+    the property). A receiver whose delivery no handler reads builds the payload from its
+    scan of the body (``_scanner.py``): ``raw_resource`` is then parsed from the body when
+    first read.
     """
 
     id: str
     webhook_id: str | None
     event: WebhookEvent
     fields: tuple[str, ...]
-    raw_resource: Mapping[str, Any]
+    #: None until read when the payload was built from a scan (then ``_body`` has it).
+    _raw_resource: Mapping[str, Any] | None = attrs.field(alias="raw_resource")
     #: The typed model once decoded (``resource=`` builds a payload with it already).
-    _resource: Resource | None = attrs.field(default=None, eq=False, alias="resource")
+    _resource: Resource | None = attrs.field(default=None, alias="resource")
     #: What decodes it; None for a payload built by hand (the default codec then).
-    _codec: Codec | None = attrs.field(default=None, eq=False, alias="codec")
+    _codec: Codec | None = attrs.field(default=None, alias="codec")
+    #: The delivery body, kept only by a payload built from a scan.
+    _body: bytes | None = attrs.field(default=None, alias="body")
+
+    @property
+    def raw_resource(self) -> Mapping[str, Any]:
+        """The resource object exactly as sent."""
+        raw = self._raw_resource
+        if raw is None:
+            # Built from a scan, which checked that the body holds a resource object.
+            raw = delivered_resource(orjson.loads(self._body)) if self._body else None
+            if raw is None:
+                raise ValueError("WebhookPayload needs raw_resource=...")
+            object.__setattr__(self, "_raw_resource", raw)
+        return raw
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, WebhookPayload)
+        return (
+            self.id == other.id
+            and self.webhook_id == other.webhook_id
+            and self.event == other.event
+            and self.fields == other.fields
+            and self.raw_resource == other.raw_resource
+        )
+
+    def __hash__(self) -> int:
+        # As attrs' hash of the compared fields: a TypeError for a dict resource.
+        return hash((self.id, self.webhook_id, self.event, self.fields, self.raw_resource))
 
     @property
     def resource(self) -> Resource:
@@ -166,7 +201,37 @@ def decode_payload(body: bytes, codec: Codec) -> WebhookPayload:
         raw_resource,
         None,
         codec,
+        None,
     )
+
+
+def scanned_delivery(body: bytes, codec: Codec) -> tuple[WebhookPayload, ResourceEvent] | None:
+    """The payload and bus event of a delivery from the scanner (``_scanner.py``), without
+    parsing it; None when there is no scanner or it is not sure (then ``decode_payload``).
+
+    The same payload and event as ``decode_payload`` and ``resource_event`` give, except
+    that both read their resource object from ``body`` when it is first asked for: a
+    receiver with no handler for the delivery only publishes it, and the bus keeps
+    ``body``. Only on the codec's fast path (its switch is ``_fastdecode.FAST_DECODE``).
+    """
+    scan = _scanner.SCAN_DELIVERY
+    if scan is None or not codec.fast:
+        return None
+    scanned = scan(body)
+    if scanned is None:
+        return None
+    pid, webhook_id, event, fields, rtype, rid, status, updated = scanned
+    member = _EVENTS.get(event)
+    if member is None:  # an event this SDK does not know: the plain path decides
+        return None
+    updated_at: datetime | None = None
+    if updated is not None:
+        try:
+            updated_at = parse_datetime(updated)
+        except ValueError:  # as resource_event: an unreadable one orders as none
+            updated_at = None
+    payload = _PAYLOAD[True](pid, webhook_id, member, fields, None, None, codec, body)
+    return payload, _EVENT(rtype, rid, event, None, status, updated_at, body)
 
 
 def _all_str(items: list[Any]) -> bool:

@@ -30,7 +30,7 @@ from .._validate import Duration, check_duration, check_header_secret
 from ..bus import CompletionBus, InMemoryBus, ResourceEvent
 from ..errors import DecodeError
 from ._dedupe import Claim, DedupeStore, InMemoryDedupe, as_dedupe_store
-from ._payload import WebhookPayload, decode_payload, resource_event
+from ._payload import WebhookPayload, decode_payload, resource_event, scanned_delivery
 from ._result import WebhookResult, answered
 from ._verify import SECRET_HEADER, raw_secret_header, secret_matches
 
@@ -310,6 +310,12 @@ class WebhookReceiver:
         try:
             if len(body) > self.max_body:
                 return WebhookResult(status=413, reason="body too large")
+            if not self._handlers:
+                scanned = scanned_delivery(body, self._codec)
+                if scanned is not None:
+                    # Read without parsing it: only a wait reads the resource, from the
+                    # bus. No handler, so no claim (see below).
+                    return await self._deliver(*scanned, ())
             try:
                 payload = decode_payload(body, self._codec)
                 handlers = self._handlers_for(payload) if self._handlers else ()
@@ -320,11 +326,12 @@ class WebhookReceiver:
             except DecodeError as exc:
                 logger.warning("webhook delivery rejected: %s", exc)
                 return WebhookResult(status=400, reason="bad payload")
+            event = resource_event(payload, fast=self._codec.fast, delivery=body)
             if not handlers:
                 # Nothing would run twice: a redelivery only publishes the same state
                 # again, which no wait can tell from the first. No claim, no done.
-                return await self._deliver(payload, handlers, body)
-            return await self._process(payload, handlers, body)
+                return await self._deliver(payload, event, handlers)
+            return await self._process(payload, event, handlers)
         except Exception:  # the framework must get an answer, whatever broke
             logger.exception("webhook delivery failed unexpectedly")
             return WebhookResult(status=500, reason="internal error")
@@ -350,7 +357,7 @@ class WebhookReceiver:
         )
 
     async def _process(
-        self, payload: WebhookPayload, handlers: tuple[Handler, ...], body: bytes
+        self, payload: WebhookPayload, event: ResourceEvent, handlers: tuple[Handler, ...]
     ) -> WebhookResult:
         in_flight = self._in_flight
         while payload.id in in_flight:
@@ -382,7 +389,7 @@ class WebhookReceiver:
                 logger.info("webhook %s is being handled by another replica", payload.id)
                 return WebhookResult(status=503, reason="in progress", payload=payload)
             try:
-                result = await self._deliver(payload, handlers, body)
+                result = await self._deliver(payload, event, handlers)
             except BaseException:
                 await self._release(payload.id)
                 raise
@@ -433,9 +440,8 @@ class WebhookReceiver:
             logger.exception("could not release the claim on webhook %s", key)
 
     async def _deliver(
-        self, payload: WebhookPayload, handlers: tuple[Handler, ...], body: bytes
+        self, payload: WebhookPayload, event: ResourceEvent, handlers: tuple[Handler, ...]
     ) -> WebhookResult:
-        event = resource_event(payload, fast=self._codec.fast, delivery=body)
         # Only updates are ordered: a create or delete is an event of its own, never
         # "replaced" by a newer state (a retried create must still reach its handler).
         ordered = event.event == "update"

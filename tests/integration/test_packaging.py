@@ -70,10 +70,18 @@ def test_make_test_runs_the_suite_on_every_version_then_the_package_check() -> N
 
 
 def test_each_versions_venv_installs_the_dev_extra_again_when_a_pyproject_changes() -> None:
-    """A test dependency added later (to the dev extra) reaches every .venv-3.X."""
+    """A test dependency added later (to the dev extra), or a change to the C scanner,
+    reaches every .venv-3.X."""
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    inputs = re.search(r"^BUILD_INPUTS := (.*)$", makefile, re.MULTILINE)
+    assert inputs is not None
+    assert set(inputs.group(1).split()) == {
+        "pyproject.toml",
+        "emulator/pyproject.toml",
+        "hatch_build.py",
+        "recrubo_async/_scan.c",
+    }
     recipe = makefile.split("\npytest-versions:", 1)[1].split("\n\n", 1)[0]
-    assert "pyproject.toml -nt $$stamp" in recipe
-    assert "emulator/pyproject.toml -nt $$stamp" in recipe
+    assert "for input in $(BUILD_INPUTS); do [ $$input -nt $$stamp ]" in recipe
     assert "-e ./emulator -e '.[dev,redis]'" in recipe
     assert re.search(r"STAMP_DEV\):.*\n.*-e ./emulator -e '\.\[dev,redis\]'", makefile)

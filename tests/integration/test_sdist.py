@@ -49,7 +49,7 @@ def sdists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, byte
 @pytest.mark.parametrize(
     ("name", "own"),
     [
-        ("recrubo-async", {"recrubo_async", "examples", "CHANGELOG.md"}),
+        ("recrubo-async", {"recrubo_async", "examples", "CHANGELOG.md", "hatch_build.py"}),
         ("recrubo-emulator", {"recrubo_emulator"}),
     ],
 )
@@ -70,3 +70,14 @@ def test_the_mit_licence_text_ships_and_is_declared(
     metadata = files["PKG-INFO"].decode()
     assert "License-Expression: MIT" in metadata
     assert "License-File: LICENSE" in metadata
+
+
+def test_the_sdk_sdist_carries_the_scanners_source_and_no_build_of_it(
+    sdists: dict[str, dict[str, bytes]],
+) -> None:
+    """The wheel built from the sdist compiles the scanner (``hatch_build.py``); a build
+    left in the checkout by an editable install never travels."""
+    files = sdists["recrubo-async"]
+    assert files["recrubo_async/_scan.c"] == (ROOT / "recrubo_async/_scan.c").read_bytes()
+    assert "recrubo_async/_scan.pyi" in files
+    assert not [path for path in files if path.endswith((".so", ".pyd"))]

@@ -32,24 +32,19 @@ class ScannerBuildHook(BuildHookInterface):
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name != "wheel":
             return
-        why_not = _why_not_compiled()
-        if why_not is not None:
-            self.app.display_warning(f"recrubo-async: building without the C scanner: {why_not}")
-            return
         suffix = sysconfig.get_config_var("EXT_SUFFIX")
-        source = Path(self.root, SOURCE)
         if version == "editable":
-            # An editable install imports the package from the source tree: build there.
+            # An editable install imports the package from the source tree: build there,
+            # and never leave an old build to import, whether or not this one succeeds.
             target = Path(self.root, MODULE + suffix)
-            target.unlink(missing_ok=True)  # never an old build left to import
+            target.unlink(missing_ok=True)
         else:
             self._scratch = tempfile.mkdtemp(prefix="recrubo-scan-")
             target = Path(self._scratch, "_scan" + suffix)
-        error = _compile(source, target)
-        if error is not None:
-            self.app.display_warning(
-                f"recrubo-async: building without the C scanner (the compiler failed):\n{error}"
-            )
+        why_not = _why_not_compiled() or _compile(Path(self.root, SOURCE), target)
+        if why_not is not None:
+            target.unlink(missing_ok=True)
+            self.app.display_warning(f"recrubo-async: building without the C scanner: {why_not}")
             return
         if version != "editable":
             build_data["force_include"][str(target)] = MODULE + suffix
@@ -63,6 +58,7 @@ class ScannerBuildHook(BuildHookInterface):
 
 
 def _why_not_compiled() -> str | None:
+    """Why the scanner cannot be compiled here, or None."""
     if os.environ.get("RECRUBO_NO_EXTENSION") == "1":
         return "RECRUBO_NO_EXTENSION=1"
     if sys.implementation.name != "cpython":
@@ -71,8 +67,12 @@ def _why_not_compiled() -> str | None:
         return "no compiler set-up for Windows here"
     if not Path(sysconfig.get_paths()["include"], "Python.h").is_file():
         return "Python.h not found (install the Python development headers)"
-    if shutil.which(_compiler()[0]) is None:
-        return f"no C compiler ({_compiler()[0]}) on PATH"
+    try:
+        compiler = _compiler()
+    except ValueError as exc:  # an unbalanced quote in CC
+        return f"CC cannot be read: {exc}"
+    if not compiler or shutil.which(compiler[0]) is None:
+        return f"no C compiler ({' '.join(compiler)}) on PATH"
     return None
 
 
@@ -81,7 +81,7 @@ def _compiler() -> list[str]:
 
 
 def _compile(source: Path, target: Path) -> str | None:
-    """Compile ``source`` into the extension ``target``; the compiler's output on failure."""
+    """Compile ``source`` into the extension ``target``; why not, on failure."""
     command = [
         *_compiler(),
         "-O2",
@@ -94,7 +94,12 @@ def _compile(source: Path, target: Path) -> str | None:
     ]
     if sys.platform == "darwin":
         command[1:1] = ["-undefined", "dynamic_lookup"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"the compiler could not run: {exc}"
     if done.returncode != 0:
-        return f"{shlex.join(command)}\n{done.stdout}{done.stderr}"
+        return f"the compiler failed:\n{shlex.join(command)}\n{done.stdout}{done.stderr}"
+    if not target.is_file():
+        return f"the compiler wrote no {target.name}: {shlex.join(command)}"
     return None

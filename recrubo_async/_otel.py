@@ -286,13 +286,9 @@ class Telemetry:
             if payload is None:
                 note.result(result.reason, None, None, None)
             else:
-                resource = payload.raw_resource
-                note.result(
-                    result.reason,
-                    str(resource.get("type")),
-                    str(resource.get("id")),
-                    str(payload.event),
-                )
+                # Not raw_resource: a delivery the receiver only scanned stays unparsed.
+                rtype, rid = payload._type_and_id()
+                note.result(result.reason, str(rtype), str(rid), str(payload.event))
             return result
 
     def rejected_delivery(self) -> None:

@@ -626,8 +626,9 @@ PyDoc_STRVAR(scan_delivery_doc,
 "\n"
 "Returns (payload_id, webhook_id, event, fields, resource_type, resource_id, status,\n"
 "updated_at) only when the plain path (orjson.loads, decode_payload, resource_event)\n"
-"certainly accepts the body and gives these values; None when unsure. Raises TypeError\n"
-"when body is not bytes (a bytearray or memoryview included).");
+"certainly accepts the body and gives these values; None when unsure (a subclass of\n"
+"bytes included, which orjson refuses). Raises TypeError when body is not bytes (a\n"
+"bytearray or memoryview included).");
 
 static PyObject *
 scan_delivery(PyObject *module, PyObject *body)
@@ -640,8 +641,16 @@ scan_delivery(PyObject *module, PyObject *body)
     int i;
 
     (void)module;
+    if (!PyBytes_CheckExact(body)) {
+        /* orjson.loads refuses a subclass of bytes: the plain path decides. */
+        if (PyBytes_Check(body))
+            Py_RETURN_NONE;
+        PyErr_Format(PyExc_TypeError, "scan_delivery() takes bytes, not %.100s",
+                     Py_TYPE(body)->tp_name);
+        return NULL;
+    }
     if (PyBytes_AsStringAndSize(body, &buf, &len) < 0)
-        return NULL; /* TypeError */
+        return NULL;
     memset(&s, 0, sizeof(s));
     s.end = (ptr)buf + len; /* *s.end is the NUL every bytes object ends with */
 

@@ -7,9 +7,10 @@ def scan_delivery(
 ) -> tuple[str, str | None, str, tuple[str, ...], str, str, str | None, str | None] | None:
     """``(payload_id, webhook_id, event, fields, resource_type, resource_id, status,
     updated_at)`` as sent, only when the plain path certainly accepts ``body`` and gives
-    these values; None whenever the scanner is not sure (the plain path then decides).
+    these values; None whenever the scanner is not sure (the plain path then decides),
+    and for a subclass of ``bytes``, which ``orjson.loads`` refuses.
 
     Raises:
-        TypeError: ``body`` is not ``bytes`` (or a subclass): a ``bytearray``, a
+        TypeError: ``body`` is not ``bytes`` (nor a subclass): a ``bytearray``, a
             ``memoryview`` or a ``str`` is refused, not scanned.
     """

@@ -14,7 +14,6 @@ from .._construct import constructor
 from .._datetimes import parse_datetime
 from .._jsonapi import Codec
 from ..bus import ResourceEvent
-from ..bus._event import delivered_resource
 from ..errors import DecodeError
 from ..models._base import Resource
 from ..models.webhook import WebhookEvent
@@ -44,35 +43,43 @@ class WebhookPayload:
         raw_resource: the resource object exactly as sent.
 
     ``resource``, the typed model, is decoded from ``raw_resource`` when first read (see
-    the property). A receiver whose delivery no handler reads builds the payload from its
-    scan of the body (``_scanner.py``): ``raw_resource`` is then parsed from the body when
-    first read.
+    the property). A receiver with no handler builds the payload from its scan of the body
+    (``_scanner.py``), beside the bus event of the same delivery: ``raw_resource`` is then
+    that event's resource, parsed from the body when either is first asked for it.
     """
 
     id: str
     webhook_id: str | None
     event: WebhookEvent
     fields: tuple[str, ...]
-    #: None until read when the payload was built from a scan (then ``_body`` has it).
+    #: None until read when the payload was built from a scan (``_source`` has it).
     _raw_resource: Mapping[str, Any] | None = attrs.field(alias="raw_resource")
     #: The typed model once decoded (``resource=`` builds a payload with it already).
     _resource: Resource | None = attrs.field(default=None, alias="resource")
     #: What decodes it; None for a payload built by hand (the default codec then).
     _codec: Codec | None = attrs.field(default=None, alias="codec")
-    #: The delivery body, kept only by a payload built from a scan.
-    _body: bytes | None = attrs.field(default=None, alias="body")
+    #: The bus event of the same delivery, kept only by a payload built from a scan:
+    #: its resource (read from the delivery when first asked) is this payload's.
+    _source: ResourceEvent | None = attrs.field(default=None, alias="source")
 
     @property
     def raw_resource(self) -> Mapping[str, Any]:
         """The resource object exactly as sent."""
         raw = self._raw_resource
         if raw is None:
-            # Built from a scan, which checked that the body holds a resource object.
-            raw = delivered_resource(orjson.loads(self._body)) if self._body else None
-            if raw is None:
+            if self._source is None:
                 raise ValueError("WebhookPayload needs raw_resource=...")
+            raw = self._source.resource
             object.__setattr__(self, "_raw_resource", raw)
         return raw
+
+    def _type_and_id(self) -> tuple[object, object]:
+        """The resource's type and id, without parsing a scanned delivery for them."""
+        source = self._source
+        if self._raw_resource is None and source is not None:
+            return source.type, source.id
+        raw = self.raw_resource
+        return raw.get("type"), raw.get("id")
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -119,11 +126,11 @@ class WebhookPayload:
 
     def __repr__(self) -> str:
         # The resource's type and id, not the model: a repr must not decode (nor raise).
-        raw = self.raw_resource
+        rtype, rid = self._type_and_id()
         return (
             f"WebhookPayload(id={self.id!r}, webhook_id={self.webhook_id!r}, "
             f"event={self.event!r}, fields={self.fields!r}, "
-            f"resource={raw.get('type')!r}/{raw.get('id')!r})"
+            f"resource={rtype!r}/{rid!r})"
         )
 
 
@@ -230,8 +237,8 @@ def scanned_delivery(body: bytes, codec: Codec) -> tuple[WebhookPayload, Resourc
             updated_at = parse_datetime(updated)
         except ValueError:  # as resource_event: an unreadable one orders as none
             updated_at = None
-    payload = _PAYLOAD[True](pid, webhook_id, member, fields, None, None, codec, body)
-    return payload, _EVENT(rtype, rid, event, None, status, updated_at, body)
+    bus_event = _EVENT(rtype, rid, event, None, status, updated_at, body)
+    return _PAYLOAD[True](pid, webhook_id, member, fields, None, None, codec, bus_event), bus_event
 
 
 def _all_str(items: list[Any]) -> bool:

@@ -18,6 +18,7 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from recrubo_async import _otel
+from recrubo_async.bus import InMemoryBus
 from recrubo_async.waiters import WebhookWaiter
 from recrubo_async.webhooks import WebhookReceiver
 
@@ -25,6 +26,7 @@ from ..support.deliveries import SECRET, delivery, generation, headers
 from ..support.deployment import CONTEXT, PARAMETERS, deployment
 from ..support.otel import Recorded
 from ..support.raw_http import chunk, post_raw, read_response, request_head
+from ..support.scanner import require_scanner
 from ..support.servers import PATIENCE, Serve, receiver_app, serve, serve_aiohttp, serve_asgi
 from ..support.timing import eventually, result_of
 
@@ -83,6 +85,23 @@ async def test_each_delivery_is_a_server_span_with_its_resource_event_and_result
     assert (again.attributes or {})["recrubo.webhook.result"] == "duplicate"
     assert (late.attributes or {})["recrubo.webhook.result"] == "stale"
     assert counted(recorded) == {"ok": 1, "duplicate": 1, "stale": 1}
+
+
+async def test_a_scanned_delivery_is_traced_without_being_parsed(recorded: Recorded) -> None:
+    """With no handler the receiver only scans a delivery (the C scanner): its span names
+    the resource from the scan, and the payload and event still hold no parsed resource."""
+    require_scanner()
+    receiver = WebhookReceiver(secret=SECRET, bus=InMemoryBus())
+    result = await receiver.handle(headers(), delivery(generation("g1", "finished")))
+    assert result.status == 200 and result.payload is not None
+    assert result.payload._raw_resource is None  # not parsed for the span
+    (span,) = recorded.spans("webhook delivery")
+    assert dict(span.attributes or {}) == {
+        "recrubo.resource.id": "g1",
+        "recrubo.webhook.result": "ok",
+        "recrubo.resource.type": "flowGenerations",
+        "recrubo.webhook.event": "update",
+    }
 
 
 async def test_a_rejected_delivery_is_counted_as_unauthorized(recorded: Recorded) -> None:

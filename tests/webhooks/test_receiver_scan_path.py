@@ -140,7 +140,7 @@ async def test_a_usual_delivery_is_published_unparsed_and_reads_back_on_demand(
     assert event.updated_at is not None and event.updated_at.second == 5
     assert event.resource == resource
     assert event.resource is event.resource  # parsed once, then kept
-    assert result.payload.raw_resource == resource
+    assert result.payload.raw_resource is event.resource  # parsed once, for both
     assert result.payload.id == "p1" and result.payload.fields == ("status",)
 
 
@@ -199,18 +199,21 @@ def test_an_event_with_neither_a_resource_nor_a_delivery_holding_one_says_so(
         event.resource  # noqa: B018
 
 
-def test_a_payload_built_from_a_body_is_the_payload_built_with_its_resource() -> None:
-    resource = realistic("g1")
-    body = delivery(copy.deepcopy(resource), payload_id="p1")
+def test_a_payload_built_beside_its_event_is_the_payload_built_with_its_resource() -> None:
+    eager_event, lazy_event_ = lazy_event()
     fields: dict[str, Any] = {
         "id": "p1",
         "webhook_id": "w",
         "event": "update",
         "fields": ("status",),
     }
-    eager = WebhookPayload(**fields, raw_resource=resource)
-    lazy = WebhookPayload(**fields, raw_resource=None, body=body)
-    assert lazy == eager and repr(lazy) == repr(eager)
+    eager = WebhookPayload(**fields, raw_resource=eager_event.resource)
+    lazy = WebhookPayload(**fields, raw_resource=None, source=lazy_event_)
+    assert repr(lazy) == repr(eager)
+    assert lazy_event_._resource is None  # the repr parsed nothing
+    assert lazy == eager and hash(lazy.id) == hash(eager.id)
+    # One parse for both: the payload's resource is its event's.
+    assert lazy.raw_resource is lazy_event_.resource
     assert pickle.loads(pickle.dumps(lazy)) == eager
     assert lazy.resource == eager.resource
     with pytest.raises(ValueError, match="raw_resource"):

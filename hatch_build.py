@@ -18,13 +18,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from hatchling.builders.config import BuilderConfig
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 SOURCE = "recrubo_async/_scan.c"
 MODULE = "recrubo_async/_scan"
 
 
-class ScannerBuildHook(BuildHookInterface):
+class ScannerBuildHook(BuildHookInterface[BuilderConfig]):
     """Compiles the scanner for the Python running the build."""
 
     PLUGIN_NAME = "custom"

@@ -3,6 +3,7 @@ a throwaway redis-server."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -12,6 +13,16 @@ from recrubo_async.testing import Emulator
 
 from .support.redis_server import RedisServer, running_redis
 from .support.scripted_server import ScriptedServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A suite started as a background job of a shell without job control (`nohup make
+    # test &`) inherits SIGINT ignored: Python then installs no KeyboardInterrupt handler,
+    # nor do the processes the tests start, and the tests that press Ctrl-C (the CLI's
+    # exit 130, the emulator's clean stop) would wait for ever. Put back Python's own.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 API_KEY = "org-key-1234567890-very-secret"
 

@@ -577,12 +577,7 @@ class RedisChannels:
                 # Watched before its first command: a reconnection in the middle of a batch
                 # must resync (bounded), not let redis-py resubscribe on its own.
                 self._watch_connection()
-        try:
-            return await _bounded(getattr(pubsub, method)(*args))
-        except RedisTimeoutError:
-            if transport is not None:
-                transport.abort()
-            raise
+        return await _bounded(getattr(pubsub, method)(*args), abort=transport)
 
     @staticmethod
     async def _read(pubsub: Any, timeout: float) -> dict[str, Any] | None:
@@ -592,18 +587,10 @@ class RedisChannels:
         it knows, with no bound of its own: toward a stalled path the listener would block
         there for good, and every wait in the process would stay deaf.
         """
-        transport = _compat.pubsub_transport(pubsub)
         reading = cast(
             "Coroutine[Any, Any, dict[str, Any] | None]", pubsub.get_message(timeout=timeout)
         )
-        try:
-            return await within(timeout + _scripts.EXCHANGE_TIMEOUT, reading)
-        except TimeoutError:
-            if transport is not None:
-                transport.abort()
-            raise RedisTimeoutError(
-                f"no answer from Redis within {_scripts.EXCHANGE_TIMEOUT:g} s"
-            ) from None
+        return await _bounded(reading, abort=_compat.pubsub_transport(pubsub), longer=timeout)
 
     async def _commands(self, pubsub: Any, method: str, channels: list[str]) -> None:
         """``pubsub.<method>`` for ``channels``, ``_COMMAND_BYTES`` of names at a time."""
@@ -618,9 +605,14 @@ class RedisChannels:
 _T = TypeVar("_T")
 
 
-async def _bounded(command: Awaitable[_T]) -> _T:
+async def _bounded(
+    command: Awaitable[_T], *, abort: asyncio.Transport | None = None, longer: float = 0.0
+) -> _T:
     """Await one Redis command, or raise ``redis.exceptions.TimeoutError`` after
-    ``EXCHANGE_TIMEOUT``, like the publish path's exchanges.
+    ``EXCHANGE_TIMEOUT`` (plus ``longer``: a read's own wait), like the publish path's
+    exchanges. ``abort``: the connection's transport, aborted when the command times out
+    (redis-py's own timeout included), since a graceful close toward a peer that reads
+    nothing holds the socket and what is buffered until the kernel gives up.
 
     These connections have no socket timeout (the pub/sub one waits for messages). Toward
     a connection gone silent a read never ends; toward a peer that is gone, a write blocks
@@ -629,12 +621,18 @@ async def _bounded(command: Awaitable[_T]) -> _T:
     redis-py disconnects a connection whose command is cancelled, so it is not reused.
     """
     # A coroutine (redis-py's commands are ``async def``); redis-py types some as awaitables.
+    running = cast("Coroutine[Any, Any, _T]", command)
     try:
-        return await within(_scripts.EXCHANGE_TIMEOUT, cast("Coroutine[Any, Any, _T]", command))
-    except TimeoutError:
-        raise RedisTimeoutError(
-            f"no answer from Redis within {_scripts.EXCHANGE_TIMEOUT:g} s"
-        ) from None
+        try:
+            return await within(_scripts.EXCHANGE_TIMEOUT + longer, running)
+        except TimeoutError:
+            raise RedisTimeoutError(
+                f"no answer from Redis within {_scripts.EXCHANGE_TIMEOUT:g} s"
+            ) from None
+    except RedisTimeoutError:
+        if abort is not None:
+            abort.abort()
+        raise
 
 
 def _text(channel: bytes | str) -> str:

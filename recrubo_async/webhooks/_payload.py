@@ -231,14 +231,18 @@ def scanned_delivery(body: bytes, codec: Codec) -> tuple[WebhookPayload, Resourc
     member = _EVENTS.get(event)
     if member is None:  # an event this SDK does not know: the plain path decides
         return None
-    updated_at: datetime | None = None
-    if updated is not None:
-        try:
-            updated_at = parse_datetime(updated)
-        except ValueError:  # as resource_event: an unreadable one orders as none
-            updated_at = None
+    updated_at = None if updated is None else _ordering_time(updated)
     bus_event = _EVENT(rtype, rid, event, None, status, updated_at, body)
     return _PAYLOAD[True](pid, webhook_id, member, fields, None, None, codec, bus_event), bus_event
+
+
+def _ordering_time(updated: str) -> datetime | None:
+    """``updatedAt`` as an event orders by it: as ``from_resource`` reads it, an
+    unreadable one orders as none."""
+    try:
+        return parse_datetime(updated)
+    except ValueError:
+        return None
 
 
 def _all_str(items: list[Any]) -> bool:
@@ -307,10 +311,7 @@ def resource_event(
             updated = attributes.get("updatedAt")
             updated_at: datetime | None
             if type(updated) is str:
-                try:
-                    updated_at = parse_datetime(updated)
-                except ValueError:  # as from_resource: an unreadable one orders as none
-                    updated_at = None
+                updated_at = _ordering_time(updated)
             elif updated is None:
                 updated_at = None
             else:

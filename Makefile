@@ -16,8 +16,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # What an install builds from: a change to any of them installs again (the build hook
-# compiles the C scanner into the source tree for an editable install).
-BUILD_INPUTS := pyproject.toml emulator/pyproject.toml hatch_build.py recrubo_async/_scan.c
+# compiles the C extensions, the scanner and the decoder, into the source tree for an
+# editable install).
+BUILD_INPUTS := pyproject.toml emulator/pyproject.toml hatch_build.py recrubo_async/_scan.c \
+	recrubo_async/_decode.c
 
 # The SDK and the emulator (its own distribution, in emulator/) are installed together.
 $(STAMP_RUN): $(BUILD_INPUTS) | $(BIN)/python
@@ -99,4 +101,4 @@ bench: $(STAMP_BENCH)
 
 clean:
 	rm -rf $(VENV) .venv-3.* dist .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache site
-	rm -f recrubo_async/_scan.*.so
+	rm -f recrubo_async/_scan.*.so recrubo_async/_decode.*.so

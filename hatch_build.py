@@ -1,9 +1,14 @@
-"""Hatchling build hook: compile ``recrubo_async/_scan.c``, the webhook receiver's
-validating scanner, into the wheel (or next to it, for an editable install).
+"""Hatchling build hook: compile the package's two C accelerators into the wheel (or next
+to the sources, for an editable install), for the Python running the build:
 
-The extension is an accelerator with a pure-Python fallback (``recrubo_async/_scanner.py``):
-when there is no C compiler, no Python headers, or ``RECRUBO_NO_EXTENSION=1`` is set, the
-build says why and makes a pure wheel that works the same, a little slower.
+- ``recrubo_async/_scan.c``, the webhook receiver's validating scanner, whose pure-Python
+  fallback is ``recrubo_async/_scanner.py`` (the receiver parses with orjson);
+- ``recrubo_async/_decode.c``, ``Codec.decode_data``'s data decoder, whose pure-Python
+  fallback is ``recrubo_async/_fastdecode.py`` (its generated decoder alone).
+
+Both are built or neither is: when there is no C compiler, no Python headers, a compiler
+that fails on either source, or ``RECRUBO_NO_EXTENSION=1`` is set, the build says why and
+makes a pure wheel that works the same, a little slower.
 """
 
 from __future__ import annotations
@@ -21,12 +26,15 @@ from typing import Any
 from hatchling.builders.config import BuilderConfig
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-SOURCE = "recrubo_async/_scan.c"
-MODULE = "recrubo_async/_scan"
+#: Each C extension: its source, and its module's path without the suffix (``EXT_SUFFIX``).
+EXTENSIONS = (
+    ("recrubo_async/_scan.c", "recrubo_async/_scan"),
+    ("recrubo_async/_decode.c", "recrubo_async/_decode"),
+)
 
 
-class ScannerBuildHook(BuildHookInterface[BuilderConfig]):
-    """Compiles the scanner for the Python running the build."""
+class ExtensionBuildHook(BuildHookInterface[BuilderConfig]):
+    """Compiles every extension (``EXTENSIONS``) for the Python running the build."""
 
     PLUGIN_NAME = "custom"
 
@@ -37,18 +45,27 @@ class ScannerBuildHook(BuildHookInterface[BuilderConfig]):
         if version == "editable":
             # An editable install imports the package from the source tree: build there,
             # and never leave an old build to import, whether or not this one succeeds.
-            target = Path(self.root, MODULE + suffix)
-            target.unlink(missing_ok=True)
+            targets = [Path(self.root, module + suffix) for _, module in EXTENSIONS]
+            for target in targets:
+                target.unlink(missing_ok=True)
         else:
-            self._scratch = tempfile.mkdtemp(prefix="recrubo-scan-")
-            target = Path(self._scratch, "_scan" + suffix)
-        why_not = _why_not_compiled() or _compile(Path(self.root, SOURCE), target)
+            self._scratch = tempfile.mkdtemp(prefix="recrubo-ext-")
+            targets = [Path(self._scratch, Path(module).name + suffix) for _, module in EXTENSIONS]
+        why_not = _why_not_compiled()
+        for (source, _), target in zip(EXTENSIONS, targets, strict=True):
+            why_not = why_not or _compile(Path(self.root, source), target)
         if why_not is not None:
-            target.unlink(missing_ok=True)
-            self.app.display_warning(f"recrubo-async: building without the C scanner: {why_not}")
+            # All or nothing: none of them, when one cannot be built.
+            for target in targets:
+                target.unlink(missing_ok=True)
+            self.app.display_warning(
+                f"recrubo-async: building without the C extensions (the scanner and the"
+                f" decoder): {why_not}"
+            )
             return
         if version != "editable":
-            build_data["force_include"][str(target)] = MODULE + suffix
+            for (_, module), target in zip(EXTENSIONS, targets, strict=True):
+                build_data["force_include"][str(target)] = module + suffix
             build_data["pure_python"] = False
             build_data["infer_tag"] = True
 
@@ -59,7 +76,7 @@ class ScannerBuildHook(BuildHookInterface[BuilderConfig]):
 
 
 def _why_not_compiled() -> str | None:
-    """Why the scanner cannot be compiled here, or None."""
+    """Why the extensions cannot be compiled here, or None."""
     if os.environ.get("RECRUBO_NO_EXTENSION") == "1":
         return "RECRUBO_NO_EXTENSION=1"
     if sys.implementation.name != "cpython":

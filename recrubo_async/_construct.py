@@ -27,6 +27,8 @@ class _Build:
     builder: type[Any] | None
     #: Each field's slot setter (used when there is no builder).
     setters: Mapping[str, Callable[[Any, Any], None]]
+    #: Each field's slot descriptor (the C decoder stores through them, ``_decode.c``).
+    descriptors: Mapping[str, Any]
 
 
 _PLANS: dict[type[Any], _Build | None] = {}
@@ -102,7 +104,7 @@ def _make_build_plan(cls: type[Any]) -> _Build | None:
     else:
         if not all(getattr(probe, name) is value for name, value in values.items()):
             builder = None
-    return _Build(builder=builder, setters=setters)
+    return _Build(builder=builder, setters=setters, descriptors=descriptors)
 
 
 def construction_lines(
@@ -157,6 +159,13 @@ def field_setter(cls: type[Any], name: str) -> Callable[[Any, Any], None]:
         object.__setattr__(obj, name, value)
 
     return store
+
+
+def slot_descriptors(cls: type[Any]) -> Mapping[str, Any] | None:
+    """Each field's slot descriptor by field name, where ``_build_plan`` vouches that
+    storing through them is all ``cls``'s ``__init__`` does; else None."""
+    plan = _build_plan(cls)
+    return None if plan is None else plan.descriptors
 
 
 def constructor(cls: type[_T], *, fast: bool) -> Callable[..., _T]:

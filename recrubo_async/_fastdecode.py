@@ -11,6 +11,7 @@ pins each generated decoder to the converter, and runs the decode tests on both 
 
 from __future__ import annotations
 
+import enum
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +23,7 @@ import attrs
 import cattrs
 
 from ._compat import enum_members_by_value
-from ._construct import construction_lines, field_setter
+from ._construct import construction_lines, field_setter, slot_descriptors
 from ._datetimes import parse_datetime
 from .models._base import (
     EMPTY,
@@ -44,6 +45,21 @@ from .models._base import (
 #: every resource object goes through the converter and every model through its
 #: ``__init__``, with no generated code. Both give the same models and the same errors.
 FAST_DECODE = True
+
+#: Whether ``make_data_decoder`` puts the C decoder (``_decode.c``) in front of the
+#: generated one where the extension is built: the same models, less Python per call.
+COMPILED_DECODE = True
+
+#: The C decoder's model-field sources before the attributes, in its order (``SRC_*``).
+_C_SOURCES = ("id", "type", "relationships", "links", "meta", "extra")
+#: The most attributes the C decoder takes (``MAX_ATTRS`` in ``_decode.c``).
+_C_MAX_ATTRIBUTES = 96
+
+_CDataDecoder: Callable[..., Any] | None
+try:
+    from ._decode import DataDecoder as _CDataDecoder
+except ImportError:  # built without a compiler: the generated decoder alone
+    _CDataDecoder = None
 
 #: Builds one model from a resource object's parts: ``(id, type, attributes,
 #: relationships, links, meta)``, the last three None when absent.
@@ -97,7 +113,11 @@ def make_resource_decoder(
 
 
 def make_data_decoder(
-    conv: cattrs.Converter, cls: type[Resource], link_one: Callable[[Resource], None]
+    conv: cattrs.Converter,
+    cls: type[Resource],
+    link_one: Callable[[Resource], None],
+    *,
+    compiled: bool | None = None,
 ) -> DataDecoder | None:
     """``Codec.decode_data``'s fast path for ``cls``, generated: one function for the document.
 
@@ -109,6 +129,10 @@ def make_data_decoder(
     while building, gives None: the caller then takes the general path, which gives the
     same model or the same error. One call instead of three on every ``retrieve()``,
     ``create()`` and ``update()`` (benchmarks/findings.md, session 6).
+
+    ``compiled``: with the C extension, a ``_decode.DataDecoder`` that decodes the usual
+    document itself and hands any other to the generated function (see
+    ``compiled_data_decoder``); None: ``COMPILED_DECODE``.
 
     Returns None where ``make_resource_decoder`` does, and for a ``cls`` that is not the
     model registered for its type.
@@ -169,7 +193,63 @@ def make_data_decoder(
     code = compile(source, f"<recrubo_async data decoder for {cls.__name__}>", "exec")
     exec(code, names)
     decode: DataDecoder = names["decode_data"]
+    if compiled is None:
+        compiled = COMPILED_DECODE
+    if compiled:
+        return compiled_data_decoder(conv, cls, link_one, decode) or decode
     return decode
+
+
+def compiled_data_decoder(
+    conv: cattrs.Converter,
+    cls: type[Resource],
+    link_one: Callable[[Resource], None],
+    fallback: DataDecoder,
+) -> DataDecoder | None:
+    """The C form of ``make_data_decoder``'s function for ``cls`` (``_decode.c``): the same
+    model for the usual document, and ``fallback`` (that function) for every other one.
+
+    None without the extension, or where the C decoder cannot build ``cls`` as the
+    generated code does: a model, relationship or identifier class not built by slot
+    stores (``_construct.slot_descriptors``), or too many attributes.
+    """
+    if _CDataDecoder is None:
+        return None
+    model_slots = slot_descriptors(cls)
+    rel_slots = slot_descriptors(Relationship)
+    id_slots = slot_descriptors(ResourceIdentifier)
+    if model_slots is None or rel_slots is None or id_slots is None:
+        return None
+    fields = attribute_fields(cls)
+    if len(fields) > _C_MAX_ATTRIBUTES:
+        return None
+    specs = [attribute_kind(conv, f) for f in fields]
+    # Where each model field's value comes from, in the order of the C decoder's sources.
+    sources = {name: i for i, name in enumerate(_C_SOURCES)}
+    sources.update({f.name: len(_C_SOURCES) + i for i, f in enumerate(fields)})
+    envelope = {f.name: f.default for f in attrs.fields(cls) if f.name in ENVELOPE_FIELDS}
+    stores = tuple(
+        (model_slots[f.name], sources.get(f.name, -1), f.default) for f in attrs.fields(cls)
+    )
+    decoder: DataDecoder = _CDataDecoder(
+        cls.TYPE,
+        tuple(wire_name_of(f) for f in fields),
+        tuple(int(kind) for kind, _, _ in specs),
+        tuple(aux for _, aux, _ in specs),
+        tuple(tp for _, _, tp in specs),
+        tuple(f.default for f in fields),
+        frozenset(wire_name_of(f) for f in fields),
+        cls,
+        stores,
+        (Relationship, *(rel_slots[name] for name in ("data", "links", "meta", "loaded"))),
+        (ResourceIdentifier, id_slots["type"], id_slots["id"]),
+        (envelope["relationships"], envelope["links"], envelope["meta"], envelope["extra"], EMPTY),
+        datetime.fromisoformat,
+        parse_datetime,
+        link_one,
+        fallback,
+    )
+    return decoder
 
 
 def _decoder_names(conv: cattrs.Converter) -> dict[str, Any]:
@@ -266,16 +346,15 @@ def _attribute_lines(
         "        extra = str_dict(extra, mapping_hook, mapping_type) if extra else EMPTY_EXTRA",
     ]
     for i, field in enumerate(fields):
-        # Every model's annotations are resolved when recrubo_async.models is imported.
-        tp = _non_optional(field.type)
-        names[f"hook{i}"] = conv.get_structure_hook(tp)
+        kind, aux, tp = attribute_kind(conv, field)
+        names[f"hook{i}"] = aux if kind is Kind.HOOK else conv.get_structure_hook(tp)
         names[f"type{i}"] = tp
         names[f"default{i}"] = field.default
         v = f"f{i}"
-        if tp in (str, int, bool):
+        if kind is Kind.EXACT:
             # What cattrs does for these (``str(v)``), skipped when v already is one.
             convert = [f"if type({v}) is not type{i}:", f"    {v} = type{i}({v})"]
-        elif tp is datetime:
+        elif kind is Kind.DATETIME:
             # ``parse_datetime`` inline for RFC 3339 text on Python 3.11+; itself otherwise.
             convert = [
                 "try:",
@@ -285,8 +364,8 @@ def _attribute_lines(
                 "else:",
                 f"    {v} = t if t.tzinfo is not None else t.replace(tzinfo=utc)",
             ]
-        elif isinstance(tp, type) and issubclass(tp, OpenEnum):
-            names[f"members{i}"] = enum_members_by_value(tp)
+        elif kind is Kind.ENUM:
+            names[f"members{i}"] = aux
             # A subscript, not get(): no call for a known value (a quarter of the cost).
             convert = [
                 "try:",
@@ -294,7 +373,7 @@ def _attribute_lines(
                 "except KeyError:",
                 f"    {v} = type{i}({v})",
             ]
-        elif tp == Mapping[str, Any]:
+        elif kind is Kind.MAPPING:
             convert = [f"{v} = {mapping(v, f'hook{i}', f'type{i}')}"]
         else:
             convert = [f"{v} = hook{i}({v}, type{i})"]
@@ -304,6 +383,38 @@ def _attribute_lines(
             # A null attribute, like an absent one, leaves the field at its default.
             lines += ["    else:", f"        {v} = default{i}"]
     return lines
+
+
+class Kind(enum.IntEnum):
+    """How an attribute's value becomes its field's value on the fast path; the numbers
+    are the C decoder's (``_decode.c``, ``K_*``)."""
+
+    #: Kept when its type is exactly the field's (``str``, ``int``, ``bool``); else ``tp(v)``.
+    EXACT = 0
+    #: A member of the field's ``OpenEnum``, looked up by value (``aux``: value -> member).
+    ENUM = 1
+    #: RFC 3339 text to an aware ``datetime``.
+    DATETIME = 2
+    #: A ``Mapping[str, Any]``: a dict just parsed is kept; else a copy.
+    MAPPING = 3
+    #: Anything else: the converter's hook for the type (``aux``), ``aux(v, tp)``.
+    HOOK = 4
+
+
+def attribute_kind(conv: cattrs.Converter, field: attrs.Attribute[Any]) -> tuple[Kind, Any, Any]:
+    """``(kind, aux, tp)`` for an attribute field: how the fast path converts its value
+    (see ``Kind``), what that needs, and the field's type without ``| None``."""
+    # Every model's annotations are resolved when recrubo_async.models is imported.
+    tp = _non_optional(field.type)
+    if tp in (str, int, bool):
+        return Kind.EXACT, tp, tp
+    if tp is datetime:
+        return Kind.DATETIME, None, tp
+    if isinstance(tp, type) and issubclass(tp, OpenEnum):
+        return Kind.ENUM, enum_members_by_value(tp), tp
+    if tp == Mapping[str, Any]:
+        return Kind.MAPPING, None, tp
+    return Kind.HOOK, conv.get_structure_hook(tp), tp
 
 
 def _relationships_lines(names: dict[str, Any], *, owned: bool) -> list[str]:

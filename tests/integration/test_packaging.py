@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ..support import ROOT
+from ..support.extensions import EXTENSIONS
 
 PYPROJECTS = [ROOT / "pyproject.toml", ROOT / "emulator" / "pyproject.toml"]
 
@@ -69,19 +70,47 @@ def test_make_test_runs_the_suite_on_every_version_then_the_package_check() -> N
     assert re.search(r"^pytest-versions:", makefile, re.MULTILINE)
 
 
+def _make_variable(makefile: str, name: str) -> list[str]:
+    """The words of a ``NAME := ...`` line of the Makefile, with its continuation lines."""
+    found = re.search(rf"^{name} := ((?:.*\\\n)*.*)$", makefile, re.MULTILINE)
+    assert found is not None, f"no {name} := in the Makefile"
+    return found.group(1).replace("\\\n", " ").split()
+
+
 def test_each_versions_venv_installs_the_dev_extra_again_when_a_pyproject_changes() -> None:
-    """A test dependency added later (to the dev extra), or a change to the C scanner,
-    reaches every .venv-3.X."""
+    """A test dependency added later (to the dev extra), or a change to either C extension
+    (the scanner or the decoder), reaches every .venv-3.X."""
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    inputs = re.search(r"^BUILD_INPUTS := (.*)$", makefile, re.MULTILINE)
-    assert inputs is not None
-    assert set(inputs.group(1).split()) == {
+    assert set(_make_variable(makefile, "BUILD_INPUTS")) == {
         "pyproject.toml",
         "emulator/pyproject.toml",
         "hatch_build.py",
         "recrubo_async/_scan.c",
+        "recrubo_async/_decode.c",
     }
     recipe = makefile.split("\npytest-versions:", 1)[1].split("\n\n", 1)[0]
     assert "for input in $(BUILD_INPUTS); do [ $$input -nt $$stamp ]" in recipe
     assert "-e ./emulator -e '.[dev,redis]'" in recipe
     assert re.search(r"STAMP_DEV\):.*\n.*-e ./emulator -e '\.\[dev,redis\]'", makefile)
+
+
+@pytest.mark.parametrize("extension", EXTENSIONS)
+def test_each_c_extension_is_a_build_input_left_out_of_the_wheel_and_cleaned(
+    extension: str,
+) -> None:
+    """Every extension ``hatch_build.py`` compiles (both or neither): its source makes the
+    venvs install again, the wheel carries it only compiled, and ``make clean`` removes the
+    builds an editable install left in the source tree."""
+    source = extension.replace(".", "/")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert f"{source}.c" in _make_variable(makefile, "BUILD_INPUTS")
+    clean = makefile.split("\nclean:", 1)[1].split("\n\n", 1)[0]
+    assert f"{source}.*.so" in clean.split()
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    exclude = re.search(
+        r"^\[tool\.hatch\.build\.targets\.wheel\]$(?:\n(?!\[).*)*?\nexclude = \[(.*)\]$",
+        pyproject,
+        re.MULTILINE,
+    )
+    assert exclude is not None
+    assert f'"/{source}.c"' in exclude.group(1).split(", ")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ..support import ROOT
+from ..support.extensions import EXTENSIONS
 
 #: What every sdist has besides its own files (hatchling adds them).
 ALWAYS = {"PKG-INFO", "pyproject.toml", ".gitignore", "LICENSE", "README.md"}
@@ -72,12 +73,14 @@ def test_the_mit_licence_text_ships_and_is_declared(
     assert "License-File: LICENSE" in metadata
 
 
-def test_the_sdk_sdist_carries_the_scanners_source_and_no_build_of_it(
-    sdists: dict[str, dict[str, bytes]],
+@pytest.mark.parametrize("extension", EXTENSIONS)
+def test_the_sdk_sdist_carries_each_extensions_source_and_no_build_of_it(
+    sdists: dict[str, dict[str, bytes]], extension: str
 ) -> None:
-    """The wheel built from the sdist compiles the scanner (``hatch_build.py``); a build
-    left in the checkout by an editable install never travels."""
+    """The wheel built from the sdist compiles the scanner and the decoder
+    (``hatch_build.py``); a build left in the checkout by an editable install never travels."""
     files = sdists["recrubo-async"]
-    assert files["recrubo_async/_scan.c"] == (ROOT / "recrubo_async/_scan.c").read_bytes()
-    assert "recrubo_async/_scan.pyi" in files
+    source = extension.replace(".", "/")
+    assert files[f"{source}.c"] == (ROOT / f"{source}.c").read_bytes()
+    assert f"{source}.pyi" in files
     assert not [path for path in files if path.endswith((".so", ".pyd"))]

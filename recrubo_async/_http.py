@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from time import monotonic
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -95,7 +96,8 @@ class HTTPCore:
         mapped error raised."""
         loop = asyncio.get_running_loop()
         session = self._holder.get(loop)
-        started = loop.time()
+        # The clock asyncio's own loop reads, without loop.time()'s Python frame.
+        started = monotonic()
         attempt = 1
         #: An earlier attempt may have been carried out by the server (no answer, or 5xx).
         maybe_done = False
@@ -120,7 +122,7 @@ class HTTPCore:
             maybe_done = maybe_done or outcome.verdict.may_have_acted
             delay = None
             if outcome.verdict.retryable:
-                delay = self.retry.next_delay(attempt, outcome.retry_after, loop.time() - started)
+                delay = self.retry.next_delay(attempt, outcome.retry_after, monotonic() - started)
             if delay is None:
                 raise error
             await self._announce_retry(method, url, attempt, delay, error)

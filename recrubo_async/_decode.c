@@ -498,10 +498,34 @@ DataDecoder_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         check_tuple(empties, "empties", 5) < 0 || check_descriptors(rel, 1, "rel") < 0 ||
         check_descriptors(ident, 1, "ident") < 0)
         return NULL;
-    if (!PyType_Check(PyTuple_GET_ITEM(rel, 0)) || !PyType_Check(PyTuple_GET_ITEM(ident, 0))) {
-        PyErr_SetString(PyExc_TypeError, "DataDecoder: rel[0] and ident[0] must be classes");
-        return NULL;
+    /* Instances are made by object.__new__'s own function, which is only safe (and only
+     * what the class's __new__ does) when the class inherits it unchanged. */
+    PyObject *classes[3] = {model, PyTuple_GET_ITEM(rel, 0), PyTuple_GET_ITEM(ident, 0)};
+    for (int i = 0; i < 3; i++) {
+        if (!PyType_Check(classes[i]) ||
+            ((PyTypeObject *)classes[i])->tp_new != PyBaseObject_Type.tp_new) {
+            PyErr_SetString(PyExc_TypeError,
+                            "DataDecoder: model, rel[0] and ident[0] must be classes made "
+                            "by object.__new__");
+            return NULL;
+        }
     }
+    /* Set look-ups of attribute names then run no code (no __eq__ of an element). */
+    PyObject *names = PyObject_GetIter(known), *element;
+    if (names == NULL)
+        return NULL;
+    while ((element = PyIter_Next(names)) != NULL) {
+        int str = PyUnicode_CheckExact(element);
+        Py_DECREF(element);
+        if (!str) {
+            Py_DECREF(names);
+            PyErr_SetString(PyExc_TypeError, "DataDecoder: known must hold strs only");
+            return NULL;
+        }
+    }
+    Py_DECREF(names);
+    if (PyErr_Occurred())
+        return NULL;
     DataDecoder *self = (DataDecoder *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
@@ -596,8 +620,10 @@ DataDecoder_traverse(DataDecoder *self, visitproc visit, void *arg)
 static int
 DataDecoder_clear(DataDecoder *self)
 {
-    /* descrs and constants point into stores: unusable once it is gone. */
+    /* descrs and constants point into stores: unusable once it is gone. The fallback
+     * first: a call checks it before anything else. */
     self->nstores = 0;
+    Py_CLEAR(self->fallback);
     Py_CLEAR(self->type_name);
     Py_CLEAR(self->wires);
     Py_CLEAR(self->kinds);
@@ -613,7 +639,6 @@ DataDecoder_clear(DataDecoder *self)
     Py_CLEAR(self->fromisoformat);
     Py_CLEAR(self->parse_datetime);
     Py_CLEAR(self->link_one);
-    Py_CLEAR(self->fallback);
     return 0;
 }
 
@@ -635,7 +660,6 @@ DataDecoder_call(PyObject *self, PyObject *args, PyObject *kw)
 }
 
 static PyMemberDef DataDecoder_members[] = {
-    {"__vectorcalloffset__", T_PYSSIZET, offsetof(DataDecoder, vectorcall), READONLY, NULL},
     {"fallback", T_OBJECT, offsetof(DataDecoder, fallback), READONLY,
      "What decides every document this one does not take."},
     {NULL, 0, 0, 0, NULL},

@@ -734,46 +734,29 @@ def mutations(cls: type[Resource]) -> list[Callable[[dict[str, Any], random.Rand
         found = data(doc)
         doc["data"] = rng.choice([[found], D(found) if isinstance(found, dict) else D(), "x", 1])
 
+    def subclass_one(doc: dict[str, Any], rng: random.Random, exact: type, sub: type) -> None:
+        """One ``exact`` value anywhere below the document becomes a ``sub`` of it."""
+        found: list[tuple[Any, Any]] = []
+
+        def walk(value: Any) -> None:
+            members = value.items() if isinstance(value, dict) else enumerate(value)
+            for k, v in members:
+                if type(v) is exact:
+                    found.append((value, k))
+                if isinstance(v, (dict, list)):
+                    walk(v)
+
+        walk(doc)
+        if found:
+            parent, key = rng.choice(found)
+            parent[key] = sub(parent[key])
+
     def subclass_a_dict(doc: dict[str, Any], rng: random.Random) -> None:
         """One dict anywhere in the document becomes a ``D`` (the document itself below)."""
-        found: list[tuple[Any, Any]] = []
-
-        def walk(value: Any) -> None:
-            if isinstance(value, dict):
-                for k, v in value.items():
-                    if type(v) is dict:
-                        found.append((value, k))
-                    walk(v)
-            elif isinstance(value, list):
-                for i, v in enumerate(value):
-                    if type(v) is dict:
-                        found.append((value, i))
-                    walk(v)
-
-        walk(doc)
-        if found:
-            parent, key = rng.choice(found)
-            parent[key] = D(parent[key])
+        subclass_one(doc, rng, dict, D)
 
     def subclass_a_str(doc: dict[str, Any], rng: random.Random) -> None:
-        found: list[tuple[Any, Any]] = []
-
-        def walk(value: Any) -> None:
-            if isinstance(value, dict):
-                for k, v in value.items():
-                    if type(v) is str:
-                        found.append((value, k))
-                    walk(v)
-            elif isinstance(value, list):
-                for i, v in enumerate(value):
-                    if type(v) is str:
-                        found.append((value, i))
-                    walk(v)
-
-        walk(doc)
-        if found:
-            parent, key = rng.choice(found)
-            parent[key] = S(parent[key])
+        subclass_one(doc, rng, str, S)
 
     return [
         set_attribute,
@@ -1313,6 +1296,21 @@ def bad_specs() -> Iterator[Any]:
     yield "rel[1] not a descriptor", spec_with(9, replaced(rel, 1, "data")), TypeError
     yield "rel[4] a getter only", spec_with(9, replaced(rel, 4, snapshot)), TypeError
     yield "ident[2] not a descriptor", spec_with(10, replaced(ident, 2, 1)), TypeError
+
+    # object.__new__ refuses these ("not safe"): a class must be made by it unchanged.
+    class SlottedDict(dict[str, Any]):
+        __slots__ = ("x",)
+
+    class OwnNew:
+        def __new__(cls) -> OwnNew:
+            return super().__new__(cls)
+
+    yield "model not made by object.__new__", spec_with(7, SlottedDict), TypeError
+    yield "rel[0] with its own __new__", spec_with(9, replaced(rel, 0, OwnNew)), TypeError
+    yield "ident[0] a dict subclass", spec_with(10, replaced(ident, 0, SlottedDict)), TypeError
+    # A set look-up of a name then runs no code (an element's __eq__ could free the key).
+    yield "known holds a non-str", spec_with(6, frozenset({*wires_, 1})), TypeError
+    yield "known holds a str subclass", spec_with(6, frozenset({*wires_, S("x")})), TypeError
     keyword = (*args[:15], {"fallback": args[15]})
     yield "keywords", keyword, TypeError
     for i, kind in enumerate(kinds):

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from time import monotonic
 from collections.abc import Mapping
+from time import monotonic
 from typing import TYPE_CHECKING
 
 import aiohttp

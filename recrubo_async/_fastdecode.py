@@ -347,7 +347,7 @@ def _attribute_lines(
     ]
     for i, field in enumerate(fields):
         kind, aux, tp = attribute_kind(conv, field)
-        names[f"hook{i}"] = aux if kind is Kind.HOOK else conv.get_structure_hook(tp)
+        names[f"hook{i}"] = conv.get_structure_hook(tp)
         names[f"type{i}"] = tp
         names[f"default{i}"] = field.default
         v = f"f{i}"

@@ -18,6 +18,8 @@ import weakref
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -203,7 +205,10 @@ async def test_scripts_redis_forgot_are_loaded_again_for_a_mixed_batch(
 async def test_an_unreachable_redis_fails_every_caller_of_the_batch() -> None:
     """Nothing listens on the port: each of the 10 claims of the batch raises a
     connection error, and closing the store ends the releases it scheduled."""
-    client = aioredis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    # redis-py's default retries back off for about 12 s in all before the error.
+    client = aioredis.Redis(
+        port=free_port(), socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 1)
+    )
     store = RedisDedupe(client=client, prefix="down")
     try:
         answers = await asyncio.gather(

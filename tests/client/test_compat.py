@@ -14,6 +14,8 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from recrubo_async import _compat
@@ -154,7 +156,8 @@ async def test_a_pooled_connection_is_asked_for_as_the_installed_redis_py_wants(
     assert await _compat.pool_connection(Before53()) == "old"
     assert await _compat.pool_connection(Later()) == "new"
     assert asked == [("EVALSHA",), (None,)]
-    client = aioredis.Redis(host="127.0.0.1", port=1)  # never connects
+    # Never connects; no retries (redis-py's default ones back off for seconds).
+    client = aioredis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))
     pool = client.connection_pool
     awaitable = _compat.pool_connection(pool)
     assert inspect.isawaitable(awaitable)

@@ -112,9 +112,7 @@ class SilencingProxy:
             # ``listening`` below is made with proto 0: without it, Nagle holds an answer
             # written right after another until the client's delayed ACK (about 40 ms),
             # on every round trip (2,500 sequential subscribes took 80 s instead of 2).
-            writer.get_extra_info("socket").setsockopt(
-                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
-            )
+            writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             task = asyncio.ensure_future(self._handle(reader, writer))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

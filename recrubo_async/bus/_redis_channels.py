@@ -593,10 +593,11 @@ class RedisChannels:
         return await _bounded(reading, abort=_compat.pubsub_transport(pubsub), longer=timeout)
 
     async def _commands(self, pubsub: Any, method: str, channels: list[str]) -> None:
-        """``pubsub.<method>`` for ``channels``, ``_COMMAND_BYTES`` of names at a time."""
+        """``pubsub.<method>`` for ``channels``, ``_COMMAND_BYTES`` of names at a time
+        (UTF-8 bytes, as sent: a prefix may have any characters)."""
         start = size = 0
         for end, channel in enumerate(channels, 1):
-            size += len(channel)
+            size += len(channel) if channel.isascii() else len(channel.encode())
             if size >= _COMMAND_BYTES or end == len(channels):
                 await self._command(pubsub, method, *channels[start:end])
                 start, size = end, 0

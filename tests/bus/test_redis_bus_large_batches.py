@@ -102,21 +102,25 @@ async def test_batches_confirmed_for_longer_than_the_silence_bound_are_not_faile
         await bus.aclose()
 
 
+@pytest.mark.parametrize("prefix", ["large", "größer:äöü:" * 8], ids=["ascii", "non-ascii"])
 async def test_a_large_batch_goes_out_in_commands_of_bounded_size(
-    redis_server: RedisServer,
+    redis_server: RedisServer, prefix: str
 ) -> None:
     """Each command is bounded in time on its own, so each is bounded in size too: a slow
-    link then sends a large batch command by command instead of failing it whole."""
+    link then sends a large batch command by command instead of failing it whole. The
+    bound is in bytes as sent, for a prefix of any characters too."""
     count = 5_000
     async with SilencingProxy(redis_server.port) as proxy:
         client = aioredis.Redis(host="127.0.0.1", port=proxy.port)
-        bus = RedisBus(client=client, prefix="large")
+        bus = RedisBus(client=client, prefix=prefix)
         try:
             subs = await asyncio.wait_for(
                 asyncio.gather(*(bus.subscribe("flowGenerations", gid(n)) for n in range(count))),
                 PATIENCE,
             )
-            names = sum(len(bus._channel(("flowGenerations", gid(n)))) for n in range(count))
+            names = sum(
+                len(bus._channel(("flowGenerations", gid(n))).encode()) for n in range(count)
+            )
             [sent] = [proxy.sent[c] for c in proxy.connections_that_sent(b"SUBSCRIBE")]
             commands = sent.count(b"\r\nSUBSCRIBE\r\n")
             assert commands == -(-names // _redis_channels._COMMAND_BYTES)

@@ -597,7 +597,7 @@ class RedisChannels:
         (UTF-8 bytes, as sent: a prefix may have any characters)."""
         start = size = 0
         for end, channel in enumerate(channels, 1):
-            size += len(channel) if channel.isascii() else len(channel.encode())
+            size += len(channel.encode())
             if size >= _COMMAND_BYTES or end == len(channels):
                 await self._command(pubsub, method, *channels[start:end])
                 start, size = end, 0

@@ -62,7 +62,9 @@ def receiver_app(receiver: WebhookReceiver, path: str = "/webhooks") -> web.Appl
 @contextlib.asynccontextmanager
 async def uvicorn_server(app: Any) -> AsyncIterator[int]:
     """Serve an ASGI app with a real ``uvicorn.Server`` in a task; yield its port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only then (see
+    # silent_proxy.py), so an answer written in two pieces is not held by Nagle.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port: int = sock.getsockname()[1]

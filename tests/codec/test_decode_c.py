@@ -1422,6 +1422,20 @@ def doc_objects(doc: Any) -> list[Any]:
     return list(found.values())
 
 
+def moved_references(objects: Sequence[Any], before: Sequence[int]) -> list[tuple[Any, int]]:
+    """The objects whose reference count moved by 100 or more since ``before``.
+
+    A reference kept or dropped per call moves a count by as many calls as were made (the
+    leak tests make thousands). Interned strings and classes are shared with the whole
+    process, where another thread's work may move them by a few meanwhile: not a leak.
+    """
+    return [
+        (o, sys.getrefcount(o) - count)
+        for o, count in zip(objects, before, strict=True)
+        if abs(sys.getrefcount(o) - count) >= 100
+    ]
+
+
 def leak_documents() -> dict[str, dict[str, Any]]:
     def changed(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         doc = realistic(FlowGeneration)
@@ -1491,7 +1505,7 @@ def test_no_leaks() -> None:
     run()
     gc.collect()
     for name, found in objects.items():
-        assert [sys.getrefcount(o) for o in found] == refs[name], name
+        assert not moved_references(found, refs[name]), name
     assert len(gc.get_objects()) - live < 50
     assert sys.getallocatedblocks() - blocks < calls // 100
     # What the count of blocks may miss (PYTHONMALLOC=malloc counts none): a tenth as many.
@@ -1513,7 +1527,7 @@ def test_no_leak_when_the_constructor_refuses() -> None:
     for _ in range(2000):
         with pytest.raises(ValueError, match="not a valid spec"):
             _decode.DataDecoder(*bad)
-    assert [sys.getrefcount(a) for a in bad] == held
+    assert not moved_references(bad, held)
 
 
 def test_a_decoder_in_a_reference_cycle_is_collected() -> None:

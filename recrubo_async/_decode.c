@@ -19,6 +19,12 @@
  *     {"type", "id"} of strs, or a list of them, with links and meta absent, null or
  *     exact dicts.
  *
+ * Each object of the document is read in one pass over its dict that finds its keys by
+ * their address (`members`: a JSON parser hands out one str object per key name, so the
+ * next document's keys are where the last one's were), and the API's own time format is
+ * read without fromisoformat's general parser (`utc_time`); both give what lookups and
+ * fromisoformat give, and leave anything else to them.
+ *
  * Everything read from the document is held while it is used: code that a lookup may run
  * (a key's __eq__, a value's __hash__, a converter hook) can change the document, never
  * free what is being read.
@@ -55,6 +61,21 @@ enum { SRC_ID, SRC_TYPE, SRC_RELS, SRC_LINKS, SRC_META, SRC_EXTRA, SRC_ATTRS };
 static PyObject *s_included, *s_links, *s_meta, *s_data, *s_type, *s_id, *s_attributes,
     *s_relationships, *empty_args;
 
+/* The members read from each object of a document, in the order lookups read them. */
+static PyObject *top_names[4], *data_names[6], *rel_names[3], *ident_names[2];
+
+/* What reading one kind of object (see `members`) remembers from the last documents: the
+ * key object found at each entry of its dict, held, and which member it was (-1: none). */
+typedef struct {
+    Py_ssize_t size;
+    PyObject **keys;
+    int *names;
+} Memo;
+
+/* The memos of one decoder: the document, its data, the attributes, a relationship, an
+ * identifier. Entries past a memo's size are read by their text each time. */
+enum { M_TOP, M_DATA, M_ATTRS, M_REL, M_IDENT, M_COUNT };
+
 typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
@@ -71,6 +92,7 @@ typedef struct {
     PyObject *ident;     /* (ResourceIdentifier, type, id descriptors) */
     PyObject *empties;   /* (EMPTY_REL, EMPTY_LINKS, EMPTY_META, EMPTY_EXTRA, EMPTY) */
     PyObject *fromisoformat, *parse_datetime, *link_one, *fallback;
+    int own_times; /* fromisoformat is datetime.fromisoformat: `utc_time` may answer */
     Py_ssize_t count;
     int kind[MAX_ATTRS];
     /* The stores, unpacked: each field's descriptor, source and constant (or -1). */
@@ -78,6 +100,7 @@ typedef struct {
     Py_ssize_t *sources;
     PyObject **descrs;
     PyObject **constants;
+    Memo memo[M_COUNT];
 } DataDecoder;
 
 /* A function below returns a new reference, or NULL: with an exception set, an error;
@@ -127,16 +150,79 @@ hold(PyObject *d, PyObject *key, PyObject **out)
     return 0;
 }
 
+/* Whether two exact strs have the same text (CPython's strs are canonical: the same text
+ * has the same kind). Runs no code, as a lookup of an exact str among exact strs. */
+static inline int
+same_text(PyObject *a, PyObject *b)
+{
+    Py_ssize_t length = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return a == b || (length == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b) &&
+                      memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)(length * kind)) == 0);
+}
+
+/* The members `names[0..n)` of the exact dict `d`, held in `out` (NULL when absent): 0, or
+ * -1 on an error.
+ *
+ * What lookups would read, in one pass over `d` that runs no code. A JSON parser hands out
+ * one str object per key across documents (orjson caches them), so in the usual document
+ * each key is found by its address at the entry where the memo saw it last; a key new
+ * there is compared by its text, and remembered. A key that is not an exact str (a lookup
+ * would run its __eq__) sends the whole read to lookups, in the order of `names`. */
+static int
+members(Memo *memo, PyObject *const *names, Py_ssize_t n, PyObject *d, PyObject **out)
+{
+    Py_ssize_t pos = 0, j;
+    PyObject *k, *v;
+    for (j = 0; j < n; j++)
+        out[j] = NULL;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        Py_ssize_t at = pos - 1; /* the entry PyDict_Next returned */
+        if (at < memo->size && memo->keys[at] == k)
+            j = memo->names[at];
+        else if (!PyUnicode_CheckExact(k))
+            goto lookups;
+        else {
+            for (j = 0; j < n && !same_text(k, names[j]); j++)
+                ;
+            if (j == n)
+                j = -1;
+            if (at < memo->size) {
+                Py_INCREF(k);
+                Py_XSETREF(memo->keys[at], k); /* a str: freeing it runs no code */
+                memo->names[at] = (int)j;
+            }
+        }
+        if (j >= 0)
+            out[j] = v;
+    }
+    for (j = 0; j < n; j++)
+        Py_XINCREF(out[j]);
+    return 0;
+lookups:
+    for (j = 0; j < n; j++)
+        out[j] = NULL;
+    for (j = 0; j < n; j++) {
+        if (hold(d, names[j], &out[j]) < 0) {
+            while (j-- > 0)
+                Py_CLEAR(out[j]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *
 identifier(DataDecoder *self, PyObject *d)
 {
     if (!PyDict_CheckExact(d))
         return NULL;
-    PyObject *values[2] = {NULL, NULL};
+    PyObject *values[2];
     PyObject *made = NULL;
-    if (hold(d, s_type, &values[0]) == 0 && values[0] != NULL &&
-        PyUnicode_CheckExact(values[0]) && hold(d, s_id, &values[1]) == 0 &&
-        values[1] != NULL && PyUnicode_CheckExact(values[1]))
+    if (members(&self->memo[M_IDENT], ident_names, 2, d, values) < 0)
+        return NULL;
+    if (values[0] != NULL && PyUnicode_CheckExact(values[0]) && values[1] != NULL &&
+        PyUnicode_CheckExact(values[1]))
         made = build(PyTuple_GET_ITEM(self->ident, 0), self->ident, 1, values);
     Py_XDECREF(values[0]);
     Py_XDECREF(values[1]);
@@ -190,10 +276,11 @@ relationship(DataDecoder *self, PyObject *r, int *loaded_any)
 {
     if (!PyDict_CheckExact(r))
         return NULL;
-    PyObject *l = NULL, *m = NULL, *d = NULL, *data = NULL, *rel = NULL;
+    PyObject *h[3], *data = NULL, *rel = NULL;
     PyObject *values[4];
-    if (hold(r, s_links, &l) < 0)
+    if (members(&self->memo[M_REL], rel_names, 3, r, h) < 0)
         return NULL;
+    PyObject *l = h[0], *m = h[1], *d = h[2];
     if (PyDict_GET_SIZE(r) == 1 && l != NULL && PyDict_CheckExact(l) && PyDict_GET_SIZE(l)) {
         /* The usual shape: links only. */
         values[0] = Py_None;
@@ -203,8 +290,6 @@ relationship(DataDecoder *self, PyObject *r, int *loaded_any)
     }
     else {
         int ok = 1;
-        if (hold(r, s_meta, &m) < 0 || hold(r, s_data, &d) < 0)
-            goto done;
         values[1] = rel_mapping(self, l, &ok);
         values[2] = rel_mapping(self, m, &ok);
         if (!ok)
@@ -265,11 +350,59 @@ relationships(DataDecoder *self, PyObject *rels, int *loaded_any)
     return out;
 }
 
+/* The digits text[0..n) as a number, or -1 when one is not a digit. */
+static inline int
+digits(const Py_UCS1 *text, int n)
+{
+    int value = 0;
+    for (int i = 0; i < n; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return -1;
+        value = value * 10 + (text[i] - '0');
+    }
+    return value;
+}
+
+/* The time the API sends, "2026-01-02T03:04:05Z" with none, 3 or 6 digits of a second:
+ * what datetime.fromisoformat gives for it (read as "+00:00" on 3.10, as parse_datetime
+ * does), without its general parser; NULL without an exception for any other text or
+ * any out of range, which fromisoformat then decides. */
+static PyObject *
+utc_time(PyObject *v)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+    if (PyUnicode_KIND(v) != PyUnicode_1BYTE_KIND || (n != 20 && n != 24 && n != 27))
+        return NULL;
+    const Py_UCS1 *t = PyUnicode_1BYTE_DATA(v);
+    int year = digits(t, 4), month = digits(t + 5, 2), day = digits(t + 8, 2);
+    int hour = digits(t + 11, 2), minute = digits(t + 14, 2), second = digits(t + 17, 2);
+    int micro = n == 20 ? 0 : digits(t + 20, (int)n - 21);
+    if (t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' ||
+        t[n - 1] != 'Z' || (n != 20 && t[19] != '.') || year < 1 || month < 1 || month > 12 ||
+        hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 ||
+        micro < 0)
+        return NULL;
+    static const int days_in[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    if (day < 1 || day > days_in[month - 1] + (month == 2 && leap))
+        return NULL;
+    if (n == 24)
+        micro *= 1000;
+    return PyDateTimeAPI->DateTime_FromDateAndTime(year, month, day, hour, minute, second,
+                                                   micro, PyDateTime_TimeZone_UTC,
+                                                   PyDateTimeAPI->DateTimeType);
+}
+
 static PyObject *
 datetime_value(DataDecoder *self, PyObject *v)
 {
     if (!PyUnicode_CheckExact(v))
         return NULL;
+    if (self->own_times) {
+        PyObject *t = utc_time(v);
+        if (t != NULL || PyErr_Occurred())
+            return t;
+    }
     PyObject *t = PyObject_CallOneArg(self->fromisoformat, v);
     if (t == NULL) {
         /* What the generated code catches around fromisoformat; anything else is an
@@ -338,27 +471,20 @@ decode(DataDecoder *self, PyObject *doc, int *loaded_any)
     enum { H_DATA, H_TYPE, H_ID, H_ATTRS, H_RELS, H_LINKS, H_META, H_COUNT };
     PyObject *h[H_COUNT] = {NULL};
     PyObject *values[SRC_ATTRS + MAX_ATTRS];
-    Py_ssize_t made = 0; /* attribute values held in values[SRC_ATTRS:] */
-    PyObject *obj = NULL, *top;
+    PyObject *raw[MAX_ATTRS]; /* the attributes as sent, held */
+    Py_ssize_t made = 0;      /* attribute values held in values[SRC_ATTRS:] */
+    Py_ssize_t read = 0;      /* attributes held in raw */
+    PyObject *obj = NULL, *top[4]; /* included, links, meta, data */
     values[SRC_RELS] = values[SRC_EXTRA] = NULL;
-    if (!PyDict_CheckExact(doc) || PyDict_Contains(doc, s_included) != 0)
+    if (!PyDict_CheckExact(doc) || members(&self->memo[M_TOP], top_names, 4, doc, top) < 0)
         return NULL;
-    /* Each top-level member is checked as soon as it is read, before the next lookup. */
-    if (hold(doc, s_links, &top) < 0)
-        return NULL;
-    int ok = none_or_dict(top);
-    Py_XDECREF(top);
-    if (!ok || hold(doc, s_meta, &top) < 0)
-        return NULL;
-    ok = none_or_dict(top);
-    Py_XDECREF(top);
-    if (!ok || hold(doc, s_data, &h[H_DATA]) < 0 || h[H_DATA] == NULL)
-        return NULL;
+    h[H_DATA] = top[3];
+    int ok = top[0] == NULL && none_or_dict(top[1]) && none_or_dict(top[2]);
+    for (int i = 0; i < 3; i++)
+        Py_XDECREF(top[i]);
     PyObject *data = h[H_DATA];
-    if (!PyDict_CheckExact(data) || hold(data, s_type, &h[H_TYPE]) < 0 ||
-        hold(data, s_id, &h[H_ID]) < 0 || hold(data, s_attributes, &h[H_ATTRS]) < 0 ||
-        hold(data, s_relationships, &h[H_RELS]) < 0 || hold(data, s_links, &h[H_LINKS]) < 0 ||
-        hold(data, s_meta, &h[H_META]) < 0)
+    if (!ok || data == NULL || !PyDict_CheckExact(data) ||
+        members(&self->memo[M_DATA], data_names, 6, data, &h[H_TYPE]) < 0)
         goto done;
     PyObject *rtype = h[H_TYPE], *rid = h[H_ID], *a = h[H_ATTRS], *rels = h[H_RELS];
     PyObject *links = h[H_LINKS], *meta = h[H_META];
@@ -368,12 +494,11 @@ decode(DataDecoder *self, PyObject *doc, int *loaded_any)
         !none_or_dict(links) || !none_or_dict(meta) ||
         PyUnicode_Compare(rtype, self->type_name) != 0 || PyDict_GET_SIZE(a) < count)
         goto done;
+    if (members(&self->memo[M_ATTRS], PySequence_Fast_ITEMS(self->wires), count, a, raw) < 0)
+        goto done;
+    read = count;
     for (; made < count; made++) {
-        PyObject *v, *value = NULL;
-        if (hold(a, PyTuple_GET_ITEM(self->wires, made), &v) < 0 || v == NULL)
-            goto done;
-        value = attribute_value(self, made, v);
-        Py_DECREF(v);
+        PyObject *value = raw[made] == NULL ? NULL : attribute_value(self, made, raw[made]);
         if (value == NULL)
             goto done;
         values[SRC_ATTRS + made] = value;
@@ -401,6 +526,8 @@ decode(DataDecoder *self, PyObject *doc, int *loaded_any)
 done:
     for (Py_ssize_t i = 0; i < made; i++)
         Py_DECREF(values[SRC_ATTRS + i]);
+    for (Py_ssize_t i = 0; i < read; i++)
+        Py_XDECREF(raw[i]);
     Py_XDECREF(values[SRC_EXTRA]);
     Py_XDECREF(values[SRC_RELS]);
     for (int i = 0; i < H_COUNT; i++)
@@ -573,6 +700,17 @@ DataDecoder_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         self->descrs[i] = PyTuple_GET_ITEM(spec, 0);   /* held by stores */
         self->constants[i] = PyTuple_GET_ITEM(spec, 2);
     }
+    /* Entries remembered: an object's members and a few more (links, meta, new ones). */
+    Py_ssize_t sizes[M_COUNT] = {8, 8, count + 8, 4, 4};
+    for (int i = 0; i < M_COUNT; i++) {
+        self->memo[i].keys = PyMem_Calloc((size_t)sizes[i], sizeof(PyObject *));
+        self->memo[i].names = PyMem_Calloc((size_t)sizes[i], sizeof(int));
+        if (self->memo[i].keys == NULL || self->memo[i].names == NULL) {
+            PyErr_NoMemory();
+            goto error;
+        }
+        self->memo[i].size = sizes[i];
+    }
     self->type_name = Py_NewRef(type_name);
     self->wires = Py_NewRef(wires);
     self->kinds = Py_NewRef(kinds);
@@ -586,6 +724,17 @@ DataDecoder_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     self->ident = Py_NewRef(ident);
     self->empties = Py_NewRef(empties);
     self->fromisoformat = Py_NewRef(fromisoformat);
+    /* datetime.fromisoformat is a builtin method: comparing with it runs no code. */
+    if (PyCFunction_Check(fromisoformat)) {
+        PyObject *own = PyObject_GetAttrString((PyObject *)PyDateTimeAPI->DateTimeType,
+                                               "fromisoformat");
+        if (own == NULL)
+            goto error;
+        self->own_times = PyObject_RichCompareBool(fromisoformat, own, Py_EQ);
+        Py_DECREF(own);
+        if (self->own_times < 0)
+            goto error;
+    }
     self->parse_datetime = Py_NewRef(parse_datetime);
     self->link_one = Py_NewRef(link_one);
     self->fallback = Py_NewRef(fallback);
@@ -650,6 +799,13 @@ DataDecoder_dealloc(DataDecoder *self)
     PyMem_Free(self->sources);
     PyMem_Free(self->descrs);
     PyMem_Free(self->constants);
+    for (int i = 0; i < M_COUNT; i++) {
+        Memo *memo = &self->memo[i];
+        for (Py_ssize_t j = 0; j < memo->size; j++)
+            Py_XDECREF(memo->keys[j]);
+        PyMem_Free(memo->keys);
+        PyMem_Free(memo->names);
+    }
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -707,6 +863,15 @@ PyInit__decode(void)
         !(s_id = intern("id")) || !(s_attributes = intern("attributes")) ||
         !(s_relationships = intern("relationships")) || !(empty_args = PyTuple_New(0)))
         return NULL;
+    PyObject *const tops[] = {s_included, s_links, s_meta, s_data};
+    PyObject *const datas[] = {s_type, s_id, s_attributes, s_relationships, s_links, s_meta};
+    memcpy(top_names, tops, sizeof(tops));
+    memcpy(data_names, datas, sizeof(datas));
+    rel_names[0] = s_links;
+    rel_names[1] = s_meta;
+    rel_names[2] = s_data;
+    ident_names[0] = s_type;
+    ident_names[1] = s_id;
     if (PyType_Ready(&DataDecoder_Type) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&decode_module);

@@ -900,6 +900,78 @@ def test_non_str_keys_in_a_hand_built_document() -> None:
     assert check(FlowGeneration, doc)[1] is False
 
 
+def fresh_keys(value: Any) -> Any:
+    """``value`` with every dict key a new str object of the same text."""
+    if isinstance(value, dict):
+        return {"".join(list(k)): fresh_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fresh_keys(v) for v in value]
+    return value
+
+
+def key_shapes() -> Iterator[tuple[str, dict[str, Any], bool]]:
+    """(name, document, whether the C decoder takes it): one document's keys as other
+    objects, in other orders, at other entries, and more of them than a memo holds."""
+    base = realistic(FlowGeneration)
+    yield "orjson's keys", base, True
+    yield "other key objects", fresh_keys(base), True
+    doc = copy.deepcopy(base)
+    doc["data"] = dict(reversed(list(fresh_keys(doc["data"]).items())))
+    doc["data"]["attributes"] = dict(reversed(list(doc["data"]["attributes"].items())))
+    yield "reversed orders", doc, True
+    doc = copy.deepcopy(base)
+    a = doc["data"]["attributes"]
+    a["status"] = a.pop("status")  # a hole where it was
+    a["zz"] = a.pop("flowType")
+    a["flowType"] = "vacancy_application_flow"
+    yield "holes, and an unknown key where a known one was", doc, True
+    doc = copy.deepcopy(base)
+    doc["data"]["attributes"].update({f"x{i}": i for i in range(120)})
+    yield "more keys than a memo holds", doc, True
+    doc = copy.deepcopy(base)
+    doc["data"]["attributes"] = {"zz": 1, **doc["data"]["attributes"]}
+    yield "every attribute one entry later", doc, True
+    doc = copy.deepcopy(base)
+    doc["data"]["attributes"].pop("cost")
+    doc["data"]["attributes"]["coSt"] = 3
+    yield "an attribute missing, a key of nearly its text", doc, False
+    doc = copy.deepcopy(base)
+    a = doc["data"]["attributes"]
+    a[S("status")] = a.pop("status")
+    # Read by lookups; the unknown attribute beside it then leaves it to the fallback.
+    yield "a str subclass key", doc, False
+    doc = copy.deepcopy(doc)
+    doc["data"]["attributes"].pop("someNewAttribute")
+    yield "a str subclass key, no unknown attribute", doc, True
+    doc = copy.deepcopy(base)
+    doc["data"]["relationships"] = {
+        "a": {"data": {"id": "1", "type": "users"}},
+        "b": {"meta": {"m": 1}, "links": {"self": "/b"}, "data": None},
+        "c": {"links": {"self": "/c"}},
+    }
+    yield "relationships of other shapes and orders", doc, True
+    yield "orjson's keys again", base, True
+
+
+def test_one_decoder_reads_documents_whose_keys_change_between_calls() -> None:
+    """Each object of a document is read in one pass that finds keys by the address where
+    the last document had them (see ``members`` in _decode.c): whatever the next
+    document's key objects, orders, holes and sizes, one decoder gives the generated
+    decoder's answer for each, round after round."""
+    shapes = list(key_shapes())
+    fallback = Recorder()
+    decoder = c_decoder(FlowGeneration, fallback)
+    python = python_decoder(FlowGeneration)
+    for _ in range(3):
+        for name, doc, takes in shapes:
+            fallback.calls.clear()
+            got = decoder(doc)
+            assert (not fallback.calls) is takes, name
+            if takes:
+                assert_same_answer(got, python(doc), doc)
+            check(FlowGeneration, doc)
+
+
 # ---------------------------------------------------------------- hypothesis
 
 
@@ -1090,6 +1162,76 @@ def test_fractional_seconds_and_offsets_on_this_python() -> None:
     """On 3.11+ every length of fraction, with "Z" or an offset, is taken in C."""
     for text in RFC3339_TIMES:
         assert c_takes_time(text), text
+
+
+def api_times() -> Iterator[str]:
+    """Times in the API's form ("Z", none, 3 or 6 digits of a second) around every edge
+    its C reader checks, and the near misses it must leave to fromisoformat."""
+    for year in (1, 1900, 2000, 2023, 2024, 9999):
+        for month in range(1, 13):
+            for day in (0, 1, 28, 29, 30, 31, 32):
+                yield f"{year:04}-{month:02}-{day:02}T00:00:00Z"
+    for clock in ("23:59:59", "24:00:00", "00:60:00", "00:00:60", "12:34:56", "99:99:99"):
+        for fraction in ("", ".5", ".12", ".123", ".1234", ".12345", ".123456", ".1234567"):
+            yield f"2024-02-29T{clock}{fraction}Z"
+    good = "2026-01-02T03:04:05.678Z"
+    for i, char in enumerate(good):
+        for other in {"x", "0", "-", ".", "Z", "z", "\u0660", "\uff10"} - {char}:
+            yield good[:i] + other + good[i + 1 :]
+    yield from ("0000-01-01T00:00:00Z", good + "Z", good[:-1], good.replace("Z", "+00:00"))
+
+
+def test_the_api_s_times_are_read_in_c_as_fromisoformat_reads_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The C reader of the API's own form gives fromisoformat's answer (parse_datetime's
+    on 3.10) for every text around its edges, and takes that form on every Python
+    without parse_datetime, which 3.10 would otherwise need for "Z"."""
+    calls: list[object] = []
+
+    def counted(value: object, _: object = None) -> datetime:
+        calls.append(value)
+        return parse_datetime(value)
+
+    monkeypatch.setattr(_fastdecode, "parse_datetime", counted)
+    decoder = c_decoder(FlowGeneration, Recorder())
+    python = python_decoder(FlowGeneration)
+    api_form = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6})?Z", re.ASCII)
+    for text in api_times():
+        doc = realistic(FlowGeneration)
+        doc["data"]["attributes"]["createdAt"] = text
+        expected = python(doc)
+        calls.clear()
+        got = decoder(doc)
+        if got is SENTINEL:  # left to the generated code, as c_takes_time says
+            assert not c_takes_time(text), text
+            continue
+        assert_same_answer(got, expected, doc)
+        assert isinstance(got, FlowGeneration) and got.created_at is not None
+        assert got.created_at == parse_datetime(text), text
+        assert got.created_at.tzinfo is not None, text
+        if api_form.fullmatch(text):
+            assert got.created_at.tzinfo is timezone.utc, text
+            assert calls == [], text
+
+
+def test_a_decoder_given_another_fromisoformat_calls_it_for_every_time() -> None:
+    """The C reader of the API's form stands in for datetime.fromisoformat only."""
+    seen: list[object] = []
+
+    def fromisoformat(text: str) -> datetime:
+        seen.append(text)
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    args = spec()
+    assert args[12] == datetime.fromisoformat
+    args[12] = fromisoformat
+    decoder = _decode.DataDecoder(*args)
+    doc = realistic(FlowGeneration)
+    model = decoder(doc)
+    assert isinstance(model, FlowGeneration)
+    attributes = doc["data"]["attributes"]
+    assert seen == [attributes["createdAt"], attributes["updatedAt"]]
 
 
 def test_a_naive_time_is_left_to_the_generated_code_which_makes_it_utc() -> None:

@@ -889,6 +889,7 @@ PyInit__decode(void)
         PyModule_AddIntConstant(m, "SRC_META", SRC_META) < 0 ||
         PyModule_AddIntConstant(m, "SRC_EXTRA", SRC_EXTRA) < 0 ||
         PyModule_AddIntConstant(m, "SRC_ATTRS", SRC_ATTRS) < 0 ||
+        PyModule_AddIntConstant(m, "MAX_ATTRS", MAX_ATTRS) < 0 ||
         PyModule_AddObjectRef(m, "DataDecoder", (PyObject *)&DataDecoder_Type) < 0) {
         Py_DECREF(m);
         return NULL;

@@ -17,6 +17,8 @@ SRC_LINKS: int
 SRC_META: int
 SRC_EXTRA: int
 SRC_ATTRS: int
+#: The most attributes a model may have for a DataDecoder (more: ValueError).
+MAX_ATTRS: int
 
 @final
 class DataDecoder:

@@ -52,14 +52,15 @@ COMPILED_DECODE = True
 
 #: The C decoder's model-field sources before the attributes, in its order (``SRC_*``).
 _C_SOURCES = ("id", "type", "relationships", "links", "meta", "extra")
-#: The most attributes the C decoder takes (``MAX_ATTRS`` in ``_decode.c``).
-_C_MAX_ATTRIBUTES = 96
-
 _CDataDecoder: Callable[..., Any] | None
+#: The most attributes the C decoder takes (0 without it).
+_C_MAX_ATTRIBUTES: int
 try:
+    from ._decode import MAX_ATTRS as _C_MAX_ATTRIBUTES
     from ._decode import DataDecoder as _CDataDecoder
 except ImportError:  # built without a compiler: the generated decoder alone
     _CDataDecoder = None
+    _C_MAX_ATTRIBUTES = 0
 
 #: Builds one model from a resource object's parts: ``(id, type, attributes,
 #: relationships, links, meta)``, the last three None when absent.

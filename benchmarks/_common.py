@@ -65,6 +65,15 @@ async def run_load(
     return total / (time.perf_counter() - started)
 
 
+def turn_order(names: Sequence[str], turn: int) -> list[str]:
+    """Who goes when in a turn of alternated slices: the order rotated by one each turn
+    and reversed every other turn (a rotation alone keeps the cyclic order, so that one
+    client would always follow the same other)."""
+    shift = turn % len(names)
+    order = [*names[shift:], *names[:shift]]
+    return order[::-1] if turn % 2 else order
+
+
 def percentile(values: Sequence[float], pct: float) -> float:
     ordered = sorted(values)
     if not ordered:

@@ -15,13 +15,20 @@ setups, each in a fresh process per measurement:
   ended, no exporter) and ``MeterProvider`` with an in-memory reader (the duration
   histogram recorded): the recording path's own cost, exporting aside.
 
-Rounds alternate the setups (rotating who goes first); each round's setups run seconds
-apart, and each ratio is the median of the rounds' paired ratios, with their min and
-max. Two throughputs per setup: requests per second of wall time, and requests per
-second of the client process's own CPU time. The verdict takes the second: a process per
-measurement on a shared two-core machine is descheduled for whole milliseconds by other
-work, which wall time counts against whichever setup it hit and CPU time does not, and at
-concurrency 32 the client's CPU is what bounds its throughput. Verdict: the extra absent
+Each round starts one process per setup, which opens its client, warms it up and then
+runs a slice of ``SLICE`` requests (about a tenth of a second) each time it is told to,
+idle in between: the setups take turns slice by slice, one at a time, in the order
+``benchmarks/_common.turn_order`` gives (rotated, reversed every other turn), so that the
+two halves of a pair run a tenth of a second apart and see the same machine (whole runs
+of a fresh process each, seconds apart, gave absent / no-op ratios from 0.60 to 1.31 in
+one run). Every round's processes are new (a process's own layout still moves a setup's
+figures by several percent), with one hash seed. Each ratio is the median of the slices'
+paired ratios, with their min and max.
+Two throughputs per setup: requests per second of wall time, and requests per second of
+the client process's own CPU time. The verdict takes the second: a process on a shared
+two-core machine is descheduled for whole milliseconds by other work, which wall time
+counts against whichever setup it hit and CPU time does not, and at concurrency 32 the
+client's CPU is what bounds its throughput. Verdict: the extra absent
 is within noise of the unused extra (``absent / noop`` >= 0.95); the overhead of
 recording (``sdk / noop``) is measured and stated, in both throughputs.
 """
@@ -30,8 +37,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -39,12 +48,20 @@ from importlib.abc import MetaPathFinder
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import free_port, median, server_process, spread, verdict, write_results
+from benchmarks._common import (
+    free_port,
+    median,
+    server_process,
+    spread,
+    turn_order,
+    verdict,
+    write_results,
+)
 
 TARGET = 0.95
 KINDS = ("absent", "noop", "sdk")
 API_KEY = "bench-key"
-#: A measurement that takes longer than this has stalled (one takes a few seconds).
+#: A worker that does not answer within this has stalled (a slice takes a tenth of a second).
 WORKER_LIMIT = 120.0
 
 
@@ -78,7 +95,14 @@ def _providers(kind: str) -> dict[str, Any]:
     }
 
 
-async def _load(kind: str, base_url: str, total: int, concurrency: int) -> dict[str, Any]:
+#: Requests per slice: the setups take turns slice by slice within a round.
+SLICE = 500
+
+
+async def _serve(kind: str, base_url: str, concurrency: int) -> int:
+    """Open a client, warm it up, say so, then run a slice per line read from stdin
+    (its request count), printing each slice's figures, until stdin ends; returns how
+    many ``opentelemetry`` modules were loaded."""
     from benchmarks._common import run_load
     from benchmarks._request_server import GENERATION_ID
     from recrubo_async import Client
@@ -91,39 +115,93 @@ async def _load(kind: str, base_url: str, total: int, concurrency: int) -> dict[
             if generation.cost != 3:
                 raise RuntimeError(f"{kind}: unexpected {generation!r}")
 
-        await run_load(call, total=min(300, total), concurrency=concurrency)  # warm up
-        cpu = time.process_time()
-        per_s = await run_load(call, total=total, concurrency=concurrency)
-        cpu_us = (time.process_time() - cpu) / total * 1e6
-    loaded = sorted(name for name in sys.modules if name.startswith("opentelemetry"))
-    return {"kind": kind, "per_s": per_s, "cpu_us": cpu_us, "otel_modules": len(loaded)}
+        await run_load(call, total=300, concurrency=concurrency)  # warm up
+        print(json.dumps({"ready": kind}), flush=True)
+        # Read while the loop idles: nothing else runs in this process between slices.
+        while line := sys.stdin.readline().strip():
+            count = int(line)
+            gc.collect()  # nothing of the last slice is collected on this one's time
+            cpu = time.process_time()
+            per_s = await run_load(call, total=count, concurrency=concurrency)
+            cpu_us = (time.process_time() - cpu) / count * 1e6
+            print(json.dumps({"per_s": per_s, "cpu_us": cpu_us}), flush=True)
+    return len([name for name in sys.modules if name.startswith("opentelemetry")])
 
 
-def worker(kind: str, base_url: str, total: int, concurrency: int) -> None:
-    """One measurement, in this (fresh) process; prints one JSON line."""
+def worker(kind: str, base_url: str, concurrency: int) -> None:
+    """One setup's process: slices when told (see ``_serve``), then its module count."""
     if kind == "absent":
         sys.meta_path.insert(0, _NoOpenTelemetry())
-    result = asyncio.run(_load(kind, base_url, total, concurrency))
-    if kind == "absent" and result["otel_modules"]:
+    loaded = asyncio.run(_serve(kind, base_url, concurrency))
+    if kind == "absent" and loaded:
         raise SystemExit("absent: an opentelemetry module was imported")
-    print(json.dumps(result), flush=True)
+    print(json.dumps({"otel_modules": loaded}), flush=True)
 
 
-def measure(kind: str, base_url: str, total: int, concurrency: int) -> dict[str, Any]:
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
-    args = ["--worker", kind, base_url, str(total), str(concurrency)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.otel", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=WORKER_LIMIT,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{kind} worker failed: {proc.stderr[-2000:]}")
-    found: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return found
+class _Setup:
+    """One setup's worker process, driven a slice at a time."""
+
+    def __init__(self, kind: str, base_url: str, concurrency: int) -> None:
+        self.kind = kind
+        # One hash seed for every setup: their dicts are laid out alike, one difference
+        # between processes fewer (each setup's code paths are all that should differ).
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent), PYTHONHASHSEED="0")
+        args = ["--worker", kind, base_url, str(concurrency)]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.otel", *args],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def answer(self) -> dict[str, Any]:
+        """The worker's next line, within ``WORKER_LIMIT``."""
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], WORKER_LIMIT)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line:
+            self.proc.kill()
+            raise RuntimeError(f"{self.kind} worker stalled or failed (exit {self.proc.wait()})")
+        found: dict[str, Any] = json.loads(line)
+        return found
+
+    def run(self, count: int) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{count}\n")
+        self.proc.stdin.flush()
+        return self.answer()
+
+    def close(self) -> None:
+        """Ends the worker; raises if it failed (absent having loaded OpenTelemetry)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.answer()
+        if self.proc.wait(timeout=WORKER_LIMIT) != 0:
+            raise RuntimeError(f"{self.kind} worker failed (exit {self.proc.returncode})")
+
+
+def measure_round(
+    base_url: str, total: int, concurrency: int, first_turn: int
+) -> dict[str, list[dict[str, Any]]]:
+    """One round: a fresh process per setup, then ``total // SLICE`` turns of a slice each."""
+    setups = {kind: _Setup(kind, base_url, concurrency) for kind in KINDS}
+    try:
+        for setup in setups.values():
+            setup.answer()  # ready
+        found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+        slices = max(1, total // SLICE)
+        for turn in range(first_turn, first_turn + slices):
+            for kind in turn_order(KINDS, turn):
+                found[kind].append(setups[kind].run(total // slices))
+        for setup in setups.values():
+            setup.close()
+        return found
+    finally:
+        for setup in setups.values():
+            if setup.proc.poll() is None:
+                setup.proc.kill()
+                setup.proc.wait()
 
 
 def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
@@ -131,16 +209,17 @@ def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
     base_url = f"http://127.0.0.1:{port}/public/v2"
     print(
         f"retrieve() at concurrency {concurrency}: OpenTelemetry absent / present and unused "
-        f"(no-op providers) / recording (SDK providers); {rounds} rounds of {total:,} requests"
+        f"(no-op providers) / recording (SDK providers); {rounds} rounds of {total:,} requests "
+        f"per setup, in slices of {SLICE}"
     )
     rate: dict[str, list[float]] = {kind: [] for kind in KINDS}
     cpu: dict[str, list[float]] = {kind: [] for kind in KINDS}
     with server_process(["benchmarks._request_server", str(port)], port):
         for r in range(rounds):
-            for kind in KINDS[r % len(KINDS) :] + KINDS[: r % len(KINDS)]:
-                found = measure(kind, base_url, total, concurrency)
-                rate[kind].append(found["per_s"])
-                cpu[kind].append(found["cpu_us"])
+            found = measure_round(base_url, total, concurrency, r * max(1, total // SLICE))
+            for kind in KINDS:
+                rate[kind].extend(s["per_s"] for s in found[kind])
+                cpu[kind].extend(s["cpu_us"] for s in found[kind])
     for kind in KINDS:
         low, mid, high = (spread(rate[kind])[k] for k in ("min", "median", "max"))
         print(
@@ -210,8 +289,8 @@ def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        kind, url, count, level = sys.argv[2:6]
-        worker(kind, url, int(count), int(level))
+        kind, url, level = sys.argv[2:5]
+        worker(kind, url, int(level))
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=3000, help="per setup and round")

@@ -48,6 +48,7 @@ from benchmarks._common import (
     run_load,
     server_process,
     spread,
+    turn_order,
     verdict,
     write_results,
 )
@@ -186,11 +187,8 @@ async def rotated_rounds(
             for call in calls.values():
                 await run_load(call, total=min(300, total), concurrency=concurrency)  # warm up
             for s in range(slices):
-                turn = r * slices + s
-                order = names[turn % len(names) :] + names[: turn % len(names)]
-                # Reversed every other turn: a rotation alone keeps the cyclic order, and
-                # the SDK would always follow httpx.
-                for name in order[::-1] if turn % 2 else order:
+                # Reversed every other turn, or the SDK would always follow httpx.
+                for name in turn_order(names, r * slices + s):
                     count = max(1, counts[name] // slices)
                     # Nothing another client left is collected on this one's time.
                     gc.collect()

@@ -182,16 +182,17 @@ class _Setup:
 
 
 def measure_round(
-    base_url: str, total: int, concurrency: int, first_turn: int
+    base_url: str, total: int, concurrency: int, round_index: int
 ) -> dict[str, list[dict[str, Any]]]:
-    """One round: a fresh process per setup, then ``total // SLICE`` turns of a slice each."""
+    """One round: a fresh process per setup, then ``total // SLICE`` turns of a slice each
+    (numbered on from the last round's, so that the order keeps rotating)."""
     setups = {kind: _Setup(kind, base_url, concurrency) for kind in KINDS}
     try:
         for setup in setups.values():
             setup.answer()  # ready
         found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
         slices = max(1, total // SLICE)
-        for turn in range(first_turn, first_turn + slices):
+        for turn in range(round_index * slices, (round_index + 1) * slices):
             for kind in turn_order(KINDS, turn):
                 found[kind].append(setups[kind].run(total // slices))
         for setup in setups.values():
@@ -216,7 +217,7 @@ def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
     cpu: dict[str, list[float]] = {kind: [] for kind in KINDS}
     with server_process(["benchmarks._request_server", str(port)], port):
         for r in range(rounds):
-            found = measure_round(base_url, total, concurrency, r * max(1, total // SLICE))
+            found = measure_round(base_url, total, concurrency, r)
             for kind in KINDS:
                 rate[kind].extend(s["per_s"] for s in found[kind])
                 cpu[kind].extend(s["cpu_us"] for s in found[kind])

@@ -497,14 +497,17 @@ decode(DataDecoder *self, PyObject *doc, int *loaded_any)
     if (members(&self->memo[M_ATTRS], PySequence_Fast_ITEMS(self->wires), count, a, raw) < 0)
         goto done;
     read = count;
+    /* The unknown attributes before any conversion, as the generated code reads them:
+       a conversion can run code (a key's __hash__, a converter hook). */
+    if ((values[SRC_EXTRA] = extra_attributes(self, a)) == NULL)
+        goto done;
     for (; made < count; made++) {
         PyObject *value = raw[made] == NULL ? NULL : attribute_value(self, made, raw[made]);
         if (value == NULL)
             goto done;
         values[SRC_ATTRS + made] = value;
     }
-    if ((values[SRC_EXTRA] = extra_attributes(self, a)) == NULL ||
-        (values[SRC_RELS] = relationships(self, rels, loaded_any)) == NULL)
+    if ((values[SRC_RELS] = relationships(self, rels, loaded_any)) == NULL)
         goto done;
     values[SRC_ID] = rid;
     values[SRC_TYPE] = rtype;

@@ -1780,3 +1780,31 @@ def test_a_document_changed_while_it_is_read_decodes_to_what_was_read() -> None:
         check=False,
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_unknown_attributes_are_those_before_any_conversion_runs() -> None:
+    """A str subclass's __hash__ (run by the enum lookup) adds an attribute: ``extra`` is
+    what the attributes held before the conversions, in C as in the generated code."""
+    held: dict[str, dict[str, Any]] = {}
+
+    class Sneaky(str):
+        __slots__ = ()
+
+        def __hash__(self) -> int:
+            held["attributes"]["lateArrival"] = 1
+            return str.__hash__(self)
+
+    def document() -> dict[str, Any]:
+        doc = realistic(FlowGeneration)
+        attributes: dict[str, Any] = doc["data"]["attributes"]
+        attributes["status"] = Sneaky(attributes["status"])
+        held["attributes"] = attributes
+        return doc
+
+    expected = python_decoder(FlowGeneration)(document())
+    assert isinstance(expected, FlowGeneration)
+    assert "lateArrival" not in expected.extra
+    fallback = Recorder()
+    got = c_decoder(FlowGeneration, fallback)(document())
+    assert not fallback.calls  # the C decoder answered, not the reference behind it
+    assert_same_answer(got, expected, document())

@@ -49,7 +49,7 @@ STEPS: list[tuple[str, list[str], float]] = [
     # retrieve() with OpenTelemetry absent / unused / recording, a process each, 15
     # rounds (the median of 9 moved from 1.11x to 0.91x between runs of the same code):
     # about 70 s.
-    ("otel", ["--requests", "1500", "--rounds", "24"], 240),
+    ("otel", ["--requests", "1500", "--rounds", "32"], 240),
     # Creates with and without a RedisLedger against the standalone emulator: about 80 s.
     ("idempotency", ["--creates", "500", "--rounds", "6"], 150),
 ]

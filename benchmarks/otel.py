@@ -15,15 +15,19 @@ setups, each in a fresh process per measurement:
   ended, no exporter) and ``MeterProvider`` with an in-memory reader (the duration
   histogram recorded): the recording path's own cost, exporting aside.
 
-Each round starts one process per setup, which opens its client, warms it up and then
-runs a slice of ``SLICE`` requests (about a tenth of a second) each time it is told to,
-idle in between: the setups take turns slice by slice, one at a time, in the order
-``benchmarks/_common.turn_order`` gives (rotated, reversed every other turn), so that the
-two halves of a pair run a tenth of a second apart and see the same machine (whole runs
-of a fresh process each, seconds apart, gave absent / no-op ratios from 0.60 to 1.31 in
-one run). Every round's processes are new (a process's own layout still moves a setup's
-figures by several percent), with one hash seed. Each ratio is the median of the slices'
-paired ratios, with their min and max.
+Two comparisons, each of two setups: ``absent`` against ``noop`` (the verdict) and
+``sdk`` against ``noop`` (the overhead, stated); the rounds take them in turn. A round
+starts one fresh process per setup of its comparison, which opens its client, warms it
+up and then runs a slice of ``SLICE`` requests (about a tenth of a second) each time it is
+told to, idle in between: the two setups take turns slice by slice, in the order
+``benchmarks/_common.turn_order`` gives (who goes first alternates), so that the two halves
+of a pair run one right after the other and see the same machine. (Whole runs of a fresh
+process each, seconds apart, gave absent / no-op ratios from 0.60 to 1.31 in one run; with
+all three setups taking turns, a pair's halves could have the recording setup's slice
+between them, and absent / no-op measured 0.87-0.91x in four runs, against 0.97-1.00x for
+the same two alone.) Every round's processes are new (a process's own layout still moves
+a setup's figures by several percent), with one hash seed. Each ratio is the median of
+the slices' paired ratios, with their min and max.
 Two throughputs per setup: requests per second of wall time, and requests per second of
 the client process's own CPU time. The verdict takes the second: a process on a shared
 two-core machine is descheduled for whole milliseconds by other work, which wall time
@@ -59,7 +63,6 @@ from benchmarks._common import (
 )
 
 TARGET = 0.95
-KINDS = ("absent", "noop", "sdk")
 API_KEY = "bench-key"
 #: A worker that does not answer within this has stalled (a slice takes a tenth of a second).
 WORKER_LIMIT = 120.0
@@ -181,19 +184,26 @@ class _Setup:
             raise RuntimeError(f"{self.kind} worker failed (exit {self.proc.returncode})")
 
 
+#: The comparisons, each ``(setup, reference)``: the rounds take them in turn.
+COMPARISONS = (("absent", "noop"), ("sdk", "noop"))
+
+
 def measure_round(
     base_url: str, total: int, concurrency: int, round_index: int
 ) -> dict[str, list[dict[str, Any]]]:
-    """One round: a fresh process per setup, then ``total // SLICE`` turns of a slice each
-    (numbered on from the last round's, so that the order keeps rotating)."""
-    setups = {kind: _Setup(kind, base_url, concurrency) for kind in KINDS}
+    """One round of the comparison ``round_index`` picks: a fresh process per setup, then
+    ``total // SLICE`` turns of a slice each (numbered on from that comparison's last
+    round, so that who goes first keeps alternating)."""
+    kinds = COMPARISONS[round_index % len(COMPARISONS)]
+    setups = {kind: _Setup(kind, base_url, concurrency) for kind in kinds}
     try:
         for setup in setups.values():
             setup.answer()  # ready
-        found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+        found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
         slices = max(1, total // SLICE)
-        for turn in range(round_index * slices, (round_index + 1) * slices):
-            for kind in turn_order(KINDS, turn):
+        first = round_index // len(COMPARISONS) * slices
+        for turn in range(first, first + slices):
+            for kind in turn_order(kinds, turn):
                 found[kind].append(setups[kind].run(total // slices))
         for setup in setups.values():
             setup.close()
@@ -210,36 +220,39 @@ def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
     base_url = f"http://127.0.0.1:{port}/public/v2"
     print(
         f"retrieve() at concurrency {concurrency}: OpenTelemetry absent / present and unused "
-        f"(no-op providers) / recording (SDK providers); {rounds} rounds of {total:,} requests "
-        f"per setup, in slices of {SLICE}"
+        f"(no-op providers) / recording (SDK providers); {rounds} rounds, each of one "
+        f"comparison in turn ({total:,} requests per setup, in slices of {SLICE})"
     )
-    rate: dict[str, list[float]] = {kind: [] for kind in KINDS}
-    cpu: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    # Per comparison ("absent_vs_noop", "sdk_vs_noop"): each of its setups' slices, in
+    # the order of their pairs.
+    names = {pair: f"{pair[0]}_vs_{pair[1]}" for pair in COMPARISONS}
+    rate: dict[str, dict[str, list[float]]] = {names[p]: {k: [] for k in p} for p in COMPARISONS}
+    cpu: dict[str, dict[str, list[float]]] = {names[p]: {k: [] for k in p} for p in COMPARISONS}
     with server_process(["benchmarks._request_server", str(port)], port):
         for r in range(rounds):
+            name = names[COMPARISONS[r % len(COMPARISONS)]]
             found = measure_round(base_url, total, concurrency, r)
-            for kind in KINDS:
-                rate[kind].extend(s["per_s"] for s in found[kind])
-                cpu[kind].extend(s["cpu_us"] for s in found[kind])
-    for kind in KINDS:
-        low, mid, high = (spread(rate[kind])[k] for k in ("min", "median", "max"))
-        print(
-            f"  {kind:<7} {low:>7,.0f} / {mid:>7,.0f} / {high:>7,.0f} req/s (min / median / max)"
-            f"  {median(cpu[kind]):>5.0f} us client CPU per request (median)",
-            flush=True,
-        )
-    # Requests per CPU second, a over b, is b's CPU per request over a's.
-    absent = [n / a for a, n in zip(cpu["absent"], cpu["noop"], strict=True)]
-    recording = [n / s for s, n in zip(cpu["sdk"], cpu["noop"], strict=True)]
-    wall_absent = [a / n for a, n in zip(rate["absent"], rate["noop"], strict=True)]
-    wall_recording = [s / n for s, n in zip(rate["sdk"], rate["noop"], strict=True)]
-    ratios = {
-        "absent_vs_noop": spread(absent),
-        "sdk_vs_noop": spread(recording),
-        "wall_absent_vs_noop": spread(wall_absent),
-        "wall_sdk_vs_noop": spread(wall_recording),
-    }
-    cpu_overhead_us = median(cpu["sdk"]) - median(cpu["noop"])
+            for kind, slices in found.items():
+                rate[name][kind].extend(s["per_s"] for s in slices)
+                cpu[name][kind].extend(s["cpu_us"] for s in slices)
+    ratios: dict[str, dict[str, float]] = {}
+    for (kind, reference), name in names.items():
+        print(f"  {name}:")
+        for k in (kind, reference):
+            low, mid, high = (spread(rate[name][k])[q] for q in ("min", "median", "max"))
+            print(
+                f"    {k:<7} {low:>7,.0f} / {mid:>7,.0f} / {high:>7,.0f} req/s "
+                f"(min / median / max)  {median(cpu[name][k]):>5.0f} us client CPU per "
+                "request (median)",
+                flush=True,
+            )
+        # Requests per CPU second, a over b, is b's CPU per request over a's.
+        pairs = zip(cpu[name][kind], cpu[name][reference], strict=True)
+        ratios[name] = spread([r / k for k, r in pairs])
+        walls = zip(rate[name][kind], rate[name][reference], strict=True)
+        ratios[f"wall_{name}"] = spread([k / r for k, r in walls])
+    sdk_cpu = cpu["sdk_vs_noop"]
+    cpu_overhead_us = median(sdk_cpu["sdk"]) - median(sdk_cpu["noop"])
     for name, s in ratios.items():
         print(f"  {name}: {s['min']:.2f} / {s['median']:.2f} / {s['max']:.2f} (min / median / max)")
     print(
@@ -247,6 +260,8 @@ def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
         f"requests per CPU second ({1 - ratios['wall_sdk_vs_noop']['median']:.0%} of the wall "
         f"throughput), {cpu_overhead_us:.0f} us client CPU per request"
     )
+    absent_cpu = cpu["absent_vs_noop"]
+    absent = [n / a for a, n in zip(absent_cpu["absent"], absent_cpu["noop"], strict=True)]
     result = {
         "benchmark": "otel",
         "title": "OpenTelemetry's cost on retrieve(): absent, unused, recording",
@@ -255,8 +270,8 @@ def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
         "rounds": rounds,
         "rounds_per_s": rate,
         "rounds_cpu_us": cpu,
-        "per_s": {kind: median(rate[kind]) for kind in KINDS},
-        "cpu_us_per_request": {kind: median(cpu[kind]) for kind in KINDS},
+        "per_s": {n: {k: median(v) for k, v in by.items()} for n, by in rate.items()},
+        "cpu_us_per_request": {n: {k: median(v) for k, v in by.items()} for n, by in cpu.items()},
         "ratio_spread": ratios,
         "recording_cpu_us_per_request": cpu_overhead_us,
         "verdicts": [
@@ -295,7 +310,7 @@ if __name__ == "__main__":
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=3000, help="per setup and round")
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=8, help="taken by the comparisons in turn")
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
     main(args.requests, args.rounds, args.concurrency)

@@ -1,16 +1,16 @@
-"""Sending, in two layers: a retry loop (``HTTPCore.send``) around one attempt.
+"""Sending: a retry loop (``HTTPCore.send``) whose attempts run inline.
 
-* ``HTTPCore.send``: the policy. Attempts until one succeeds or the budget is spent
-  (``RetryPolicy``), applies the lost-DELETE rule, announces retries and sleeps.
-* ``HTTPCore._send_once``: one attempt. Hooks and timing, the aiohttp call (with only the
-  arguments ``SessionDefaults`` says it needs), the body read within
-  ``max_response_size``; a failure comes back classified (``_retry``) and mapped
-  (``_error_mapping``), never raised, so that the loop alone decides.
+* The policy: attempts until one succeeds or the budget is spent (``RetryPolicy``),
+  applies the lost-DELETE rule, announces retries and sleeps.
+* An attempt: the aiohttp call (with only the arguments ``SessionDefaults`` says it
+  needs), the body read within ``max_response_size``; a failure comes out classified
+  (``_retry``) and mapped (``_error_mapping``), not raised, so that the loop alone
+  decides. What observes it (hooks, debug logging, an OpenTelemetry span) is looked at
+  only when one is there (``_sending``, ``_answered``, ``Telemetry.start_attempt``).
 
-This runs on every API call: what only hooks or debug logging need (events, timings, the
-request id) is computed only when one is there to use it, and the common GET goes
-through two coroutines of the SDK's (``send``, ``_send_once``) and none of the four that
-aiohttp's context managers would add (benchmarks/findings.md, Requests).
+This runs on every API call: the common GET goes through one coroutine of the SDK's
+below the resource's own (``send``) and none of the four that aiohttp's context managers
+would add (benchmarks/findings.md, Requests and session 14).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ._session import QueryParams, SessionDefaults, SessionHolder, closed_error
 from .errors import APIConnectionError, APIStatusError, ResponseTooLargeError
 
 if TYPE_CHECKING:
-    from ._otel import AttemptNote, Telemetry
+    from ._otel import Telemetry
 
 logger = logging.getLogger("recrubo_async")
 
@@ -78,6 +78,8 @@ class HTTPCore:
         self.hooks = hooks
         #: OpenTelemetry (``_otel.py``), decided at construction: None without the extra.
         self.telemetry = telemetry
+        #: Whether hooks watch every attempt (``Hooks`` is frozen, and set only here).
+        self._hooked = bool(hooks.on_request or hooks.on_response)
 
     @property
     def max_response_size(self) -> int | None:
@@ -93,7 +95,13 @@ class HTTPCore:
         timeout: aiohttp.ClientTimeout,
     ) -> bytes:
         """Send one request, retrying per the policy; the body of the 2xx answer, or the
-        mapped error raised."""
+        mapped error raised.
+
+        Each attempt runs in this coroutine, not in one of its own: one coroutine fewer
+        made, resumed and freed per request (benchmarks/findings.md, session 14). What
+        observes an attempt (hooks, debug logging, an OpenTelemetry span) is looked at
+        only when it is there.
+        """
         loop = asyncio.get_running_loop()
         session = self._holder.get(loop)
         # The clock asyncio's own loop reads, without loop.time()'s Python frame.
@@ -102,15 +110,65 @@ class HTTPCore:
         #: An earlier attempt may have been carried out by the server (no answer, or 5xx).
         maybe_done = False
         telemetry = self.telemetry
+        limit = self._max_response_size
         while True:
-            if telemetry is None:
-                outcome = await self._send_once(
-                    session, method, url, params, body, timeout, attempt
-                )
-            else:
-                outcome = await telemetry.attempt(
-                    self._send_once, session, method, url, params, body, timeout, attempt
-                )
+            debug = logger.isEnabledFor(logging.DEBUG)
+            watched = debug or self._hooked
+            note = (
+                None if telemetry is None else telemetry.start_attempt(method, url, params, attempt)
+            )
+            try:
+                if watched:
+                    sent_at = await self._sending(method, url, attempt, debug)
+                try:
+                    try:
+                        resp = await self._defaults.request(
+                            session,
+                            method,
+                            url,
+                            params,
+                            body,
+                            timeout,
+                            None if note is None else note.headers,
+                        )
+                    except RuntimeError:
+                        # aiohttp's "Session is closed": the client was closed while this
+                        # call was on its way (an on_request hook, a retry's sleep).
+                        # Nothing was sent.
+                        if session.closed:
+                            raise closed_error() from None
+                        raise
+                    # Released only when not read to the end: reading to the end released
+                    # the connection, and release() would still build an error to park on
+                    # the stream.
+                    try:
+                        if limit is None or _fits(resp.headers, limit, self._limit_digits):
+                            raw = await resp.read()
+                        else:
+                            raw = await _read_capped(resp, limit, method, url)
+                    finally:
+                        if not resp.closed:
+                            resp.release()
+                except _retry.UNSENT_ERRORS as exc:
+                    outcome: bytes | _Failure = _unanswered(method, url, exc, sent=False)
+                except _retry.UNANSWERED_ERRORS as exc:
+                    outcome = _unanswered(method, url, exc, sent=True)
+                else:
+                    status = resp.status
+                    if note is not None:
+                        note.answered(status, resp.headers)
+                    if watched:
+                        await self._answered(method, url, attempt, resp, sent_at, debug)
+                    # A redirect is not followed (the Authorization header must not go
+                    # elsewhere): it is an error that says so, never a success with
+                    # whatever body it carried.
+                    outcome = raw if status < 300 else _status_failure(method, url, resp, raw)
+            except BaseException as exc:
+                if note is not None:
+                    note.failed(exc)
+                raise
+            if note is not None:
+                note.ended(outcome)
             if isinstance(outcome, bytes):
                 return outcome
             error = outcome.error
@@ -130,109 +188,49 @@ class HTTPCore:
             attempt += 1
             session = self._holder.get(loop)  # the client may have been closed meanwhile
 
-    async def _send_once(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        params: QueryParams | None,
-        body: bytes | None,
-        timeout: aiohttp.ClientTimeout,
-        attempt: int,
-        note: AttemptNote | None = None,
-    ) -> bytes | _Failure:
-        """One attempt: the body of a 2xx answer, or the failure, classified and mapped.
-
-        ``note``: the attempt's span (with tracing), told the answer; its headers are sent.
-        """
+    async def _sending(self, method: str, url: str, attempt: int, debug: bool) -> float:
+        """Before a watched attempt: the ``on_request`` hooks, the debug line; the time."""
         hooks = self.hooks
         if hooks.on_request:
             await emit(hooks.on_request, RequestEvent(method=method, url=url, attempt=attempt))
-        debug = logger.isEnabledFor(logging.DEBUG)
-        timed = debug or hooks.on_response
-        if timed:
-            clock = asyncio.get_running_loop().time
-            sent_at = clock()
         if debug:
             logger.debug("%s %s attempt %d", method, url, attempt)
-        limit = self._max_response_size
-        try:
-            try:
-                resp = await self._defaults.request(
-                    session,
-                    method,
-                    url,
-                    params,
-                    body,
-                    timeout,
-                    None if note is None else note.headers,
-                )
-            except RuntimeError:
-                # aiohttp's "Session is closed": the client was closed while this call was
-                # on its way (an on_request hook, a retry's sleep). Nothing was sent.
-                if session.closed:
-                    raise closed_error() from None
-                raise
-            # Released only when not read to the end: reading to the end released the
-            # connection, and release() would still build an error to park on the stream.
-            try:
-                if limit is None or _fits(resp.headers, limit, self._limit_digits):
-                    raw = await resp.read()
-                else:
-                    raw = await _read_capped(resp, limit, method, url)
-            finally:
-                if not resp.closed:
-                    resp.release()
-        except _retry.UNSENT_ERRORS as exc:
-            error = make_connection_error(method, url, exc, sent=False)
-            return _Failure(error, _retry.unanswered(method, sent=False))
-        except _retry.UNANSWERED_ERRORS as exc:
-            error = make_connection_error(method, url, exc, sent=True)
-            return _Failure(error, _retry.unanswered(method, sent=True))
-        status = resp.status
-        if note is not None:
-            note.answered(status, resp.headers)
-        if timed:
-            elapsed = clock() - sent_at
-            request_id = resp.headers.get(REQUEST_ID_HEADER)
-            if hooks.on_response:
-                await emit(
-                    hooks.on_response,
-                    ResponseEvent(
-                        method=method,
-                        url=url,
-                        attempt=attempt,
-                        status=status,
-                        elapsed=elapsed,
-                        request_id=request_id,
-                    ),
-                )
-            if debug:
-                logger.debug(
-                    "%s %s -> %d in %.3fs (request id %s)",
-                    method,
-                    url,
-                    status,
-                    elapsed,
-                    request_id,
-                )
-        # A redirect is not followed (the Authorization header must not go elsewhere): it
-        # is an error that says so, never a success with whatever body it carried.
-        if status < 300:
-            return raw
-        headers = resp.headers
-        return _Failure(
-            make_status_error(
-                method=method,
-                url=url,
-                status=status,
-                reason=resp.reason,
-                headers=headers,
-                raw_body=raw,
-            ),
-            _retry.answered(method, status),
-            parse_retry_after(headers.get("Retry-After")),
-        )
+        return asyncio.get_running_loop().time()
+
+    async def _answered(
+        self,
+        method: str,
+        url: str,
+        attempt: int,
+        resp: aiohttp.ClientResponse,
+        sent_at: float,
+        debug: bool,
+    ) -> None:
+        """After a watched attempt's answer: the ``on_response`` hooks, the debug line."""
+        elapsed = asyncio.get_running_loop().time() - sent_at
+        request_id = resp.headers.get(REQUEST_ID_HEADER)
+        on_response = self.hooks.on_response
+        if on_response:
+            await emit(
+                on_response,
+                ResponseEvent(
+                    method=method,
+                    url=url,
+                    attempt=attempt,
+                    status=resp.status,
+                    elapsed=elapsed,
+                    request_id=request_id,
+                ),
+            )
+        if debug:
+            logger.debug(
+                "%s %s -> %d in %.3fs (request id %s)",
+                method,
+                url,
+                resp.status,
+                elapsed,
+                request_id,
+            )
 
     async def _announce_retry(
         self,
@@ -277,6 +275,29 @@ def _fits(headers: Mapping[str, str], limit: int, limit_digits: int) -> bool:
         and hdrs.CONTENT_ENCODING not in headers
         and length.isdigit()
         and (len(length) < limit_digits or int(length) <= limit)
+    )
+
+
+def _unanswered(method: str, url: str, exc: BaseException, *, sent: bool) -> _Failure:
+    """An attempt that got no answer: ``sent`` whether the request may have left."""
+    error = make_connection_error(method, url, exc, sent=sent)
+    return _Failure(error, _retry.unanswered(method, sent=sent))
+
+
+def _status_failure(method: str, url: str, resp: aiohttp.ClientResponse, raw: bytes) -> _Failure:
+    """An attempt answered with a status of 300 or more."""
+    headers = resp.headers
+    return _Failure(
+        make_status_error(
+            method=method,
+            url=url,
+            status=resp.status,
+            reason=resp.reason,
+            headers=headers,
+            raw_body=raw,
+        ),
+        _retry.answered(method, resp.status),
+        parse_retry_after(headers.get("Retry-After")),
     )
 
 

@@ -33,7 +33,6 @@ from ._version import __version__
 from .errors import APIStatusError, APITimeoutError, ConfigurationError
 
 if TYPE_CHECKING:
-    import aiohttp
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import Span, TracerProvider
 
@@ -184,20 +183,13 @@ class Telemetry:
 
     # -- HTTP attempts ----------------------------------------------------------------
 
-    async def attempt(
-        self,
-        send_once: Callable[..., Awaitable[bytes | _Failure]],
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        params: QueryParams | None,
-        body: bytes | None,
-        timeout: aiohttp.ClientTimeout,
-        attempt: int,
-    ) -> bytes | _Failure:
-        """``send_once`` (``HTTPCore._send_once``) inside a CLIENT span, timed into the
-        histogram. It sends ``note.headers`` (the trace context) and calls
-        ``note.answered`` with the answer's status and headers."""
+    def start_attempt(
+        self, method: str, url: str, params: QueryParams | None, attempt: int
+    ) -> AttemptNote:
+        """A CLIENT span for one attempt (``HTTPCore.send``), started now: the attempt
+        sends ``note.headers`` (the trace context), tells ``note.answered`` the answer's
+        status and headers, and ends with ``note.ended`` or ``note.failed``, which end the
+        span and time the attempt into the histogram."""
         trace = self._trace
         host, port, full = _url_attributes(url, params)
         attributes: dict[str, Any] = {
@@ -209,34 +201,11 @@ class Telemetry:
         if attempt > 1:
             attributes["http.request.resend_count"] = attempt - 1
         span = self.tracer.start_span(method, kind=trace.SpanKind.CLIENT, attributes=attributes)
-        note = AttemptNote(span)
+        note = AttemptNote(self, span, {"http.request.method": method, "server.address": host})
+        note.metric["server.port"] = port
         self._propagate.inject(note.headers, context=trace.set_span_in_context(span))
-        clock = time.perf_counter
-        started = clock()
-        error_type: str | None = None
-        try:
-            outcome = await send_once(session, method, url, params, body, timeout, attempt, note)
-        except BaseException as exc:
-            error_type = _qualified(exc)
-            raise
-        else:
-            if not isinstance(outcome, bytes):
-                error_type = _error_type(outcome.error)
-            return outcome
-        finally:
-            metric: dict[str, Any] = {
-                "http.request.method": method,
-                "server.address": host,
-                "server.port": port,
-            }
-            if note.status is not None:
-                metric["http.response.status_code"] = note.status
-            if error_type is not None:
-                metric["error.type"] = error_type
-                span.set_attribute("error.type", error_type)
-                span.set_status(trace.StatusCode.ERROR)
-            span.end()
-            self.http_duration.record(clock() - started, metric)
+        note.started = time.perf_counter()
+        return note
 
     # -- waits -----------------------------------------------------------------------
 
@@ -303,14 +272,19 @@ class Telemetry:
 
 
 class AttemptNote:
-    """What one attempt's span learns from ``_send_once``; its headers carry the context."""
+    """One attempt's span and what it learns (``Telemetry.start_attempt``); its headers
+    carry the trace context."""
 
-    __slots__ = ("headers", "span", "status")
+    __slots__ = ("_telemetry", "headers", "metric", "span", "started", "status")
 
-    def __init__(self, span: Span) -> None:
+    def __init__(self, telemetry: Telemetry, span: Span, metric: dict[str, Any]) -> None:
+        self._telemetry = telemetry
         self.span = span
+        #: The histogram's attributes, the status and error type added as learnt.
+        self.metric = metric
         self.headers: dict[str, str] = {}
         self.status: int | None = None
+        self.started = 0.0
 
     def answered(self, status: int, headers: Mapping[str, str]) -> None:
         self.status = status
@@ -318,6 +292,26 @@ class AttemptNote:
         request_id = headers.get(REQUEST_ID_HEADER)
         if request_id:
             self.span.set_attribute("recrubo.request.id", request_id)
+
+    def ended(self, outcome: bytes | _Failure) -> None:
+        """The attempt ended with a body (a success) or a failure the retry loop judges."""
+        self._end(None if isinstance(outcome, bytes) else _error_type(outcome.error))
+
+    def failed(self, exc: BaseException) -> None:
+        """The attempt raised ``exc`` (a hook's error, cancellation, a closed client)."""
+        self._end(_qualified(exc))
+
+    def _end(self, error_type: str | None) -> None:
+        elapsed = time.perf_counter() - self.started
+        metric = self.metric
+        if self.status is not None:
+            metric["http.response.status_code"] = self.status
+        if error_type is not None:
+            metric["error.type"] = error_type
+            self.span.set_attribute("error.type", error_type)
+            self.span.set_status(self._telemetry._trace.StatusCode.ERROR)
+        self.span.end()
+        self._telemetry.http_duration.record(elapsed, metric)
 
 
 class WaitSpan:

@@ -83,7 +83,9 @@ def delivery(status: str) -> bytes:
 async def main() -> None:
     # The receiver logs rejections (never the secret); show those lines in place.
     logging.basicConfig(stream=sys.stdout, format="    log: %(name)s: %(message)s")
-    sock = socket.socket()
+    # IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY on accepted connections only
+    # for a socket that says it is TCP (otherwise small answers wait on Nagle's algorithm).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="on")

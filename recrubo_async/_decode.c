@@ -33,8 +33,9 @@
  * fallback is called with the document: whatever it returns, None included, is the
  * answer. The model and its relationships are built as the generated code builds them,
  * by storing each slot through the slot's own descriptor (_construct.py vouches that
- * this is all their __init__ does), and linked by `link_one` when a relationship
- * carries data. tests/codec/test_decode_c.py holds every answer to the generated one.
+ * this is all their __init__ does; for a plain member descriptor, whose store is only
+ * that, at its slot's offset: `slot_offset`), and linked by `link_one` when a
+ * relationship carries data. tests/codec/test_decode_c.py holds every answer to the generated one.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -100,29 +101,61 @@ typedef struct {
     Py_ssize_t *sources;
     PyObject **descrs;
     PyObject **constants;
+    /* Each store's slot offset, or -1: stored through its descriptor (`slot_offset`). */
+    Py_ssize_t *offsets;
+    Py_ssize_t rel_offsets[4], ident_offsets[2];
     Memo memo[M_COUNT];
 } DataDecoder;
 
 /* A function below returns a new reference, or NULL: with an exception set, an error;
  * without one, "not the usual document" (the fallback decides). */
 
-static int
-store(PyObject *descr, PyObject *obj, PyObject *value)
+/* Where `descr` stores in an instance of `cls`, when a store through it does nothing
+ * else (a member descriptor of a writable object slot, from a base of `cls`: what
+ * member_set does then is this store); -1 otherwise, and then `store` calls it. */
+static Py_ssize_t
+slot_offset(PyObject *descr, PyObject *cls)
 {
-    descrsetfunc set = Py_TYPE(descr)->tp_descr_set;
-    return set(descr, obj, value);
+    if (!Py_IS_TYPE(descr, &PyMemberDescr_Type) ||
+        !PyType_IsSubtype((PyTypeObject *)cls, PyDescr_TYPE(descr)))
+        return -1;
+    PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+    int flags = member->flags;
+#ifdef Py_RELATIVE_OFFSET
+    if (flags & Py_RELATIVE_OFFSET)
+        return -1;
+#endif
+    if (member->type != T_OBJECT_EX || (flags & READONLY) || member->offset < 0)
+        return -1;
+    return member->offset;
 }
 
-/* A new instance of `cls` (object.__new__(cls)), its slots stored from `values`. */
+/* `value` into `obj`'s slot: at `offset` (see slot_offset), else through `descr`. */
+static inline int
+store(PyObject *descr, Py_ssize_t offset, PyObject *obj, PyObject *value)
+{
+    if (offset >= 0) {
+        PyObject **slot = (PyObject **)((char *)obj + offset);
+        PyObject *old = *slot; /* NULL in the new instances stored here */
+        *slot = Py_NewRef(value);
+        Py_XDECREF(old);
+        return 0;
+    }
+    return Py_TYPE(descr)->tp_descr_set(descr, obj, value);
+}
+
+/* A new instance of `cls` (object.__new__(cls)), its slots stored from `values`
+ * through `descrs[first:]`, whose offsets are `offsets`. */
 static PyObject *
-build(PyObject *cls, PyObject *descrs, Py_ssize_t first, PyObject *const *values)
+build(PyObject *cls, PyObject *descrs, Py_ssize_t first, PyObject *const *values,
+      const Py_ssize_t *offsets)
 {
     PyObject *obj = PyBaseObject_Type.tp_new((PyTypeObject *)cls, empty_args, NULL);
     if (obj == NULL)
         return NULL;
     Py_ssize_t n = PyTuple_GET_SIZE(descrs);
     for (Py_ssize_t i = first; i < n; i++) {
-        if (store(PyTuple_GET_ITEM(descrs, i), obj, values[i - first]) < 0) {
+        if (store(PyTuple_GET_ITEM(descrs, i), offsets[i - first], obj, values[i - first]) < 0) {
             Py_DECREF(obj);
             return NULL;
         }
@@ -223,7 +256,8 @@ identifier(DataDecoder *self, PyObject *d)
         return NULL;
     if (values[0] != NULL && PyUnicode_CheckExact(values[0]) && values[1] != NULL &&
         PyUnicode_CheckExact(values[1]))
-        made = build(PyTuple_GET_ITEM(self->ident, 0), self->ident, 1, values);
+        made = build(PyTuple_GET_ITEM(self->ident, 0), self->ident, 1, values,
+                     self->ident_offsets);
     Py_XDECREF(values[0]);
     Py_XDECREF(values[1]);
     return made;
@@ -306,7 +340,7 @@ relationship(DataDecoder *self, PyObject *r, int *loaded_any)
             *loaded_any = 1;
         }
     }
-    rel = build(PyTuple_GET_ITEM(self->rel, 0), self->rel, 1, values);
+    rel = build(PyTuple_GET_ITEM(self->rel, 0), self->rel, 1, values, self->rel_offsets);
 done:
     Py_XDECREF(l);
     Py_XDECREF(m);
@@ -521,7 +555,7 @@ decode(DataDecoder *self, PyObject *doc, int *loaded_any)
     for (Py_ssize_t i = 0; i < self->nstores; i++) {
         Py_ssize_t source = self->sources[i];
         PyObject *value = source < 0 ? self->constants[i] : values[source];
-        if (store(self->descrs[i], obj, value) < 0) {
+        if (store(self->descrs[i], self->offsets[i], obj, value) < 0) {
             Py_CLEAR(obj);
             goto done;
         }
@@ -681,7 +715,9 @@ DataDecoder_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     self->sources = PyMem_New(Py_ssize_t, n ? n : 1);
     self->descrs = PyMem_New(PyObject *, n ? n : 1);
     self->constants = PyMem_New(PyObject *, n ? n : 1);
-    if (self->sources == NULL || self->descrs == NULL || self->constants == NULL) {
+    self->offsets = PyMem_New(Py_ssize_t, n ? n : 1);
+    if (self->sources == NULL || self->descrs == NULL || self->constants == NULL ||
+        self->offsets == NULL) {
         PyErr_NoMemory();
         goto error;
     }
@@ -702,7 +738,13 @@ DataDecoder_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         self->sources[i] = source;
         self->descrs[i] = PyTuple_GET_ITEM(spec, 0);   /* held by stores */
         self->constants[i] = PyTuple_GET_ITEM(spec, 2);
+        self->offsets[i] = slot_offset(self->descrs[i], model);
     }
+    for (int i = 0; i < 4; i++)
+        self->rel_offsets[i] = slot_offset(PyTuple_GET_ITEM(rel, i + 1), PyTuple_GET_ITEM(rel, 0));
+    for (int i = 0; i < 2; i++)
+        self->ident_offsets[i] =
+            slot_offset(PyTuple_GET_ITEM(ident, i + 1), PyTuple_GET_ITEM(ident, 0));
     /* Entries remembered: an object's members and a few more (links, meta, new ones). */
     Py_ssize_t sizes[M_COUNT] = {8, 8, count + 8, 4, 4};
     for (int i = 0; i < M_COUNT; i++) {
@@ -802,6 +844,7 @@ DataDecoder_dealloc(DataDecoder *self)
     PyMem_Free(self->sources);
     PyMem_Free(self->descrs);
     PyMem_Free(self->constants);
+    PyMem_Free(self->offsets);
     for (int i = 0; i < M_COUNT; i++) {
         Memo *memo = &self->memo[i];
         for (Py_ssize_t j = 0; j < memo->size; j++)
@@ -824,6 +867,27 @@ static PyMemberDef DataDecoder_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
+/* How many of the stores (the model's, a relationship's, an identifier's) are made at a
+ * slot's offset rather than through a descriptor: for tests. */
+static PyObject *
+DataDecoder_slot_stores(DataDecoder *self, void *closure)
+{
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < self->nstores; i++)
+        n += self->offsets[i] >= 0;
+    for (int i = 0; i < 4; i++)
+        n += self->rel_offsets[i] >= 0;
+    for (int i = 0; i < 2; i++)
+        n += self->ident_offsets[i] >= 0;
+    return PyLong_FromSsize_t(n);
+}
+
+static PyGetSetDef DataDecoder_getset[] = {
+    {"slot_stores", (getter)DataDecoder_slot_stores, NULL,
+     "How many stores are made at a slot's offset (the rest through descriptors).", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyTypeObject DataDecoder_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "recrubo_async._decode.DataDecoder",
     .tp_basicsize = sizeof(DataDecoder),
@@ -839,6 +903,7 @@ static PyTypeObject DataDecoder_Type = {
     .tp_traverse = (traverseproc)DataDecoder_traverse,
     .tp_clear = (inquiry)DataDecoder_clear,
     .tp_members = DataDecoder_members,
+    .tp_getset = DataDecoder_getset,
     .tp_new = DataDecoder_new,
 };
 

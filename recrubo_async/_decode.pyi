@@ -27,6 +27,10 @@ class DataDecoder:
 
     @property
     def fallback(self) -> Callable[[Any], Any]: ...
+    @property
+    def slot_stores(self) -> int:
+        """How many stores (the model's, a relationship's, an identifier's) are made at a
+        slot's offset rather than through a descriptor."""
     def __new__(
         cls,
         type_name: str,

@@ -1808,3 +1808,73 @@ def test_unknown_attributes_are_those_before_any_conversion_runs() -> None:
     got = c_decoder(FlowGeneration, fallback)(document())
     assert not fallback.calls  # the C decoder answered, not the reference behind it
     assert_same_answer(got, expected, document())
+
+
+# ---------------------------------------------------------------- slot stores
+
+
+class Through:
+    """A data descriptor that stores through another one, counting its stores."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.stores = 0
+
+    def __get__(self, obj: object, cls: type | None = None) -> Any:
+        return self.inner.__get__(obj, cls)
+
+    def __set__(self, obj: object, value: Any) -> None:
+        self.stores += 1
+        self.inner.__set__(obj, value)
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_every_store_of_every_model_is_made_at_its_slot(cls: type[Resource]) -> None:
+    """Models, relationships and identifiers are built by plain slots: each store is
+    made at the slot's offset (what the member descriptor would do), none through it."""
+    args = spec(cls)
+    decoder = _decode.DataDecoder(*args)
+    assert decoder.slot_stores == len(args[8]) + 4 + 2
+    doc = realistic(cls)
+    assert_same_answer(decoder(doc), REFERENCES[cls].python(doc), doc)
+
+
+def test_a_store_through_another_descriptor_calls_it_and_builds_the_same_model() -> None:
+    args = spec()
+    stores = list(args[8])
+    index = next(i for i, (_, source, _) in enumerate(stores) if source == _decode.SRC_ATTRS)
+    descriptor, source, default = stores[index]
+    through = Through(descriptor)
+    stores[index] = (through, source, default)
+    args[8] = tuple(stores)
+    rel = list(args[9])
+    rel_through = Through(rel[2])  # the relationship's links
+    rel[2] = rel_through
+    args[9] = tuple(rel)
+    decoder = _decode.DataDecoder(*args)
+    assert decoder.slot_stores == len(stores) + 4 + 2 - 2
+    doc = realistic(FlowGeneration)
+    model = decoder(doc)
+    assert through.stores == 1 and rel_through.stores == len(doc["data"]["relationships"])
+    assert_same_answer(model, REFERENCES[FlowGeneration].python(doc), doc)
+
+
+def test_a_member_of_another_class_is_not_stored_at_its_offset() -> None:
+    """A slot of a class the model does not derive from: its descriptor refuses the
+    store (TypeError), and the fallback decides, as for any error while building."""
+
+    class Elsewhere:
+        __slots__ = ("value",)
+
+    args = spec()
+    stores = list(args[8])
+    _, source, default = stores[0]
+    stores[0] = (Elsewhere.__dict__["value"], source, default)
+    args[8] = tuple(stores)
+    fallback = Recorder()
+    args[15] = fallback
+    decoder = _decode.DataDecoder(*args)
+    assert decoder.slot_stores == len(stores) + 4 + 2 - 1
+    doc = realistic(FlowGeneration)
+    assert decoder(doc) is SENTINEL
+    assert fallback.calls == [doc]

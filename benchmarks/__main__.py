@@ -25,8 +25,10 @@ HERE = Path(__file__).parent
 
 #: (script, arguments, seconds allowed): the sizes ``make bench`` uses.
 STEPS: list[tuple[str, list[str], float]] = [
-    # Four clients at two concurrencies, 9 rounds: 140 s (220 s on a loaded box).
-    ("requests", ["--requests", "2000", "--rounds", "9", "--concurrency", "1", "32"], 240),
+    # Four clients at two concurrencies, 18 rounds (72 paired slices per level: single
+    # pairs spread from 0.55 to 1.55, and the median of 36 moved by 0.04 between runs of
+    # the same code, as far as the SDK is from the target): about 190 s.
+    ("requests", ["--requests", "2000", "--rounds", "18", "--concurrency", "1", "32"], 420),
     # Compound pages of 10, 100, 1,000 and 10,000 resources: 40 s (150 s on a loaded box).
     ("decoding", ["--rounds", "9", "--reps", "2"], 180),
     # 1k, 10k and 100k pending waits, each with its real first GET (a 1k warm-up round is
@@ -46,9 +48,9 @@ STEPS: list[tuple[str, list[str], float]] = [
     # shared cores fell in its paced phase; the median of 3 failed in about half the
     # runs on that alone): 4-8 minutes.
     ("e2e", ["--rounds", "5"], 660),
-    # retrieve() with OpenTelemetry absent / unused / recording, a process each, 15
-    # rounds (the median of 9 moved from 1.11x to 0.91x between runs of the same code):
-    # about 70 s.
+    # retrieve() with OpenTelemetry absent / unused / recording: two comparisons (absent
+    # and no-op, SDK and no-op) taking the rounds in turn, a process per setup and round,
+    # 16 rounds each (48 paired slices): about 70 s.
     ("otel", ["--requests", "1500", "--rounds", "32"], 240),
     # Creates with and without a RedisLedger against the standalone emulator: about 80 s.
     ("idempotency", ["--creates", "500", "--rounds", "6"], 150),

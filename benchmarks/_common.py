@@ -14,9 +14,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 RESULTS = Path(__file__).parent / "results"
+_T = TypeVar("_T")
 
 
 def free_port() -> int:
@@ -65,13 +66,23 @@ async def run_load(
     return total / (time.perf_counter() - started)
 
 
-def turn_order(names: Sequence[str], turn: int) -> list[str]:
+def turn_order(names: Sequence[_T], turn: int) -> list[_T]:
     """Who goes when in a turn of alternated slices: the order rotated by one each turn
     and reversed every other turn (a rotation alone keeps the cyclic order, so that one
     client would always follow the same other)."""
     shift = turn % len(names)
     order = [*names[shift:], *names[:shift]]
     return order[::-1] if turn % 2 else order
+
+
+def paired_turn_order(names: Sequence[str], pair: tuple[str, str], turn: int) -> list[str]:
+    """``turn_order`` with the two clients of ``pair`` (a verdict's ratio) always side by
+    side, so that no other client's slice runs between the two halves of one of its
+    pairs; which of the two goes first alternates every other turn, so that each follows
+    each other client as often (a heavy client's slice, httpx's, disturbs the next)."""
+    units = [pair, *[(name,) for name in names if name not in pair]]
+    flip = (turn // 2) % 2
+    return [name for unit in turn_order(units, turn) for name in (unit[::-1] if flip else unit)]
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

@@ -20,12 +20,13 @@ Each concurrency level is measured on its own: at 1 a request's latency is what 
 bottleneck, since the server answers faster than any client can ask: the strictest
 setting, where every microsecond the SDK spends shows as lost throughput. Each round opens
 and warms every client, then alternates them slice by slice (``SLICE`` requests, about a
-tenth of a second at 32; who goes first rotates); the figures are medians over slices; the
-throughput ratio is the median of each slice's SDK / lean raw pair, measured side by side,
-reported with the min and max of the pairs. Target: the SDK at least 0.9x
-the lean raw form's throughput at every level; client CPU per request is reported beside
-it. httpx runs a tenth of the requests per round: it is several times slower here, and a
-rate needs no more.
+tenth of a second at 32; who goes first rotates, and the SDK's and the lean form's slices
+always run next to each other, no other client's between them); the figures are medians
+over slices; the throughput ratio is the median of each slice's SDK / lean raw pair,
+measured side by side, reported with the min and max of the pairs. Target: the SDK at
+least 0.9x the lean raw form's throughput at every level; client CPU per request is
+reported beside it. httpx runs a tenth of the requests per round: it is several times
+slower here, and a rate needs no more.
 """
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ from benchmarks._common import (
     free_port,
     median,
     optional_module,
+    paired_turn_order,
     run_load,
     server_process,
     spread,
-    turn_order,
     verdict,
     write_results,
 )
@@ -160,12 +161,14 @@ async def rotated_rounds(
     rounds: int,
     concurrency: int,
     share: dict[str, float] | None = None,
+    pair: tuple[str, str] = ("sdk", "lean"),
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Each client's rate and CPU per request, slice by slice: ``rounds`` rounds, each
     sending ``total`` requests per client (a client with a ``share`` sends that fraction,
     100 at least) in slices of ``SLICE``, the clients taking turns slice by slice, who goes
-    first rotating (and the order reversed every other slice), the garbage collected
-    before each.
+    first rotating (and the order reversed every other slice), the two clients of
+    ``pair`` (the verdict's ratio) always side by side (``paired_turn_order``), the
+    garbage collected before each.
 
     Every client of a round is opened and warmed before its first slice, so that a slice
     measures requests only. Slices of a tenth of a second, side by side: on a shared
@@ -187,8 +190,10 @@ async def rotated_rounds(
             for call in calls.values():
                 await run_load(call, total=min(300, total), concurrency=concurrency)  # warm up
             for s in range(slices):
-                # Reversed every other turn, or the SDK would always follow httpx.
-                for name in turn_order(names, r * slices + s):
+                # Reversed every other turn, or the SDK would always follow httpx; the
+                # pair's halves next to each other (with four clients, httpx's slice of a
+                # quarter of a second could run between them).
+                for name in paired_turn_order(names, pair, r * slices + s):
                     count = max(1, counts[name] // slices)
                     # Nothing another client left is collected on this one's time.
                     gc.collect()

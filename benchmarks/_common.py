@@ -67,21 +67,29 @@ async def run_load(
 
 
 def turn_order(names: Sequence[_T], turn: int) -> list[_T]:
-    """Who goes when in a turn of alternated slices: the order rotated by one each turn
-    and reversed every other turn (a rotation alone keeps the cyclic order, so that one
-    client would always follow the same other)."""
+    """Who goes when in a turn of alternated slices: the order rotated by one each turn,
+    and the rotations taken forwards, then reversed, in turn (a rotation alone keeps the
+    cyclic order, so that one client would always follow the same other). Over ``2 *
+    len(names)`` turns each goes first as often; reversing every other turn instead
+    undoes the rotation for two names, and one of them went first in every turn."""
     shift = turn % len(names)
     order = [*names[shift:], *names[:shift]]
-    return order[::-1] if turn % 2 else order
+    return order[::-1] if (turn // len(names)) % 2 else order
 
 
-def paired_turn_order(names: Sequence[str], pair: tuple[str, str], turn: int) -> list[str]:
-    """``turn_order`` with the two clients of ``pair`` (a verdict's ratio) always side by
-    side, so that no other client's slice runs between the two halves of one of its
-    pairs; which of the two goes first alternates every other turn, so that each follows
-    each other client as often (a heavy client's slice, httpx's, disturbs the next)."""
+def paired_turn_order(
+    names: Sequence[str], pair: tuple[str, str], round_index: int, slice_index: int, slices: int
+) -> list[str]:
+    """``turn_order`` for slice ``slice_index`` of ``slices`` in round ``round_index``, with
+    the two clients of ``pair`` (a verdict's ratio) always side by side, so that no other
+    client's slice runs between the two halves of one of its pairs. Which of the two goes
+    first alternates from slice to slice and from one two rounds to the next, so that over
+    rounds each starts a round, goes first in the pair and follows each other client as
+    often (checked for 1 to 8 slices a round; the first slice of a round runs after every
+    client's warm-up, a disturbance of its own)."""
     units = [pair, *[(name,) for name in names if name not in pair]]
-    flip = (turn // 2) % 2
+    flip = (round_index // 2 + slice_index) % 2
+    turn = round_index * slices + slice_index
     return [name for unit in turn_order(units, turn) for name in (unit[::-1] if flip else unit)]
 
 

@@ -193,7 +193,7 @@ async def rotated_rounds(
                 # Reversed every other turn, or the SDK would always follow httpx; the
                 # pair's halves next to each other (with four clients, httpx's slice of a
                 # quarter of a second could run between them).
-                for name in paired_turn_order(names, pair, r * slices + s):
+                for name in paired_turn_order(names, pair, r, s, slices):
                     count = max(1, counts[name] // slices)
                     # Nothing another client left is collected on this one's time.
                     gc.collect()

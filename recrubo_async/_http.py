@@ -171,6 +171,9 @@ class HTTPCore:
                 note.ended(outcome)
             if isinstance(outcome, bytes):
                 return outcome
+            # What the attempt read dies with it, as it would with a frame of its own: not
+            # kept through a retry's sleep, nor by the traceback of the error raised.
+            resp = raw = None  # type: ignore[assignment]
             error = outcome.error
             if isinstance(error, APIStatusError) and _retry.is_lost_delete(
                 method, error.status, maybe_done

@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from opentelemetry.trace import StatusCode
 
@@ -80,16 +81,30 @@ async def hooked(server: ScriptedServer) -> AsyncIterator[Client]:
     assert [type(e) for e in seen] == [RequestEvent]  # cancelled before the answer
 
 
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 @asynccontextmanager
 async def logged(server: ScriptedServer) -> AsyncIterator[Client]:
     logger = logging.getLogger("recrubo_async")
     level = logger.level
+    lines = Lines()
     logger.setLevel(logging.DEBUG)
+    logger.addHandler(lines)
     try:
         async with Client(API_KEY, base_url=server.url) as client:
             yield client
     finally:
+        logger.removeHandler(lines)
         logger.setLevel(level)
+    # The attempt was watched: its debug line went out before the request.
+    assert lines.lines == [f"GET {server.url}/flow-generations/g1 attempt 1"]
 
 
 @asynccontextmanager
@@ -122,3 +137,26 @@ async def test_a_request_in_flight_is_awaited_through_two_coroutines_of_the_sdk(
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call
+
+
+async def test_what_a_failed_attempt_read_is_not_kept_by_the_error_it_raised(
+    server: ScriptedServer,
+) -> None:
+    """The answer object and body of an attempt die with the attempt (as they did with a
+    coroutine of its own), not with ``send``'s frame, which the error's traceback keeps."""
+    server.add(Reply(status=404, body={"errors": [{"status": "404", "title": "Not Found"}]}))
+    async with Client(API_KEY, base_url=server.url) as client:
+        with pytest.raises(recrubo_async.NotFoundError) as caught:
+            await client.flow_generations.retrieve("g1")
+    held = []
+    frame_tb = caught.value.__traceback__
+    while frame_tb is not None:
+        frame = frame_tb.tb_frame
+        if frame.f_code.co_filename.startswith(SDK_DIR):
+            held += [
+                (frame.f_code.co_name, name)
+                for name, value in frame.f_locals.items()
+                if isinstance(value, (aiohttp.ClientResponse, bytes))
+            ]
+        frame_tb = frame_tb.tb_next
+    assert held == []

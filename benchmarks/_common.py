@@ -83,12 +83,13 @@ def paired_turn_order(
     """``turn_order`` for slice ``slice_index`` of ``slices`` in round ``round_index``, with
     the two clients of ``pair`` (a verdict's ratio) always side by side, so that no other
     client's slice runs between the two halves of one of its pairs. Which of the two goes
-    first alternates from slice to slice and from one two rounds to the next, so that over
-    rounds each starts a round, goes first in the pair and follows each other client as
-    often (checked for 1 to 8 slices a round; the first slice of a round runs after every
+    first flips every two slices and every three rounds: with an even number of slices a
+    round and a multiple of six rounds (``make bench``: 4 and 18), each half starts as many
+    rounds, goes first in as many pairs and follows each other client as often
+    (tests/integration/test_bench_turns.py; the first slice of a round runs after every
     client's warm-up, a disturbance of its own)."""
     units = [pair, *[(name,) for name in names if name not in pair]]
-    flip = (round_index // 2 + slice_index) % 2
+    flip = (round_index // 3 + slice_index // 2) % 2
     turn = round_index * slices + slice_index
     return [name for unit in turn_order(units, turn) for name in (unit[::-1] if flip else unit)]
 

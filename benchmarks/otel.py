@@ -20,12 +20,11 @@ Two comparisons, each of two setups: ``absent`` against ``noop`` (the verdict) a
 starts one fresh process per setup of its comparison, which opens its client, warms it
 up and then runs a slice of ``SLICE`` requests (about a tenth of a second) each time it is
 told to, idle in between: the two setups take turns slice by slice, in the order
-``benchmarks/_common.turn_order`` gives (who goes first alternates), so that the two halves
+``benchmarks/_common.turn_order`` gives (each goes first as often), so that the two halves
 of a pair run one right after the other and see the same machine. (Whole runs of a fresh
 process each, seconds apart, gave absent / no-op ratios from 0.60 to 1.31 in one run; with
 all three setups taking turns, a pair's halves could have the recording setup's slice
-between them, and absent / no-op measured 0.87-0.91x in four runs, against 0.97-1.00x for
-the same two alone.) Every round's processes are new (a process's own layout still moves
+between them.) Every round's processes are new (a process's own layout still moves
 a setup's figures by several percent), with one hash seed. Each ratio is the median of
 the slices' paired ratios, with their min and max.
 Two throughputs per setup: requests per second of wall time, and requests per second of
@@ -268,6 +267,9 @@ def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
         "concurrency": concurrency,
         "requests_per_round": total,
         "rounds": rounds,
+        "rounds_per_comparison": {
+            name: len(range(i, rounds, len(COMPARISONS))) for i, name in enumerate(names.values())
+        },
         "rounds_per_s": rate,
         "rounds_cpu_us": cpu,
         "per_s": {n: {k: median(v) for k, v in by.items()} for n, by in rate.items()},
@@ -313,4 +315,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=8, help="taken by the comparisons in turn")
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
+    if args.rounds < len(COMPARISONS):
+        parser.error(f"--rounds: at least {len(COMPARISONS)}, one per comparison")
     main(args.requests, args.rounds, args.concurrency)

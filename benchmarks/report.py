@@ -406,21 +406,32 @@ def details(name: str, r: Result) -> list[str]:
 
 
 def generic_details(r: Result) -> list[str]:
-    """Up to twelve of a result's figures, for a benchmark the report has no lines for."""
+    """Up to twelve of a result's figures, for a benchmark the report has no lines for:
+    numbers and strings, and dicts of them (nested dicts in parentheses); lists (each
+    round's figures) are left to the results file."""
     lines = []
     for key, value in r.items():
         if isinstance(value, dict):
-            inner = ", ".join(
-                f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
-                for k, v in value.items()
-                if isinstance(v, (int, float, str))
-            )
-            lines.append(f"{key}: {inner}")
+            inner = _inline(value)
+            if inner:
+                lines.append(f"{key}: {inner}")
         elif isinstance(value, float):
             lines.append(f"{key}: {value:.3g}")
         elif isinstance(value, (int, str)):
             lines.append(f"{key}: {value}")
     return lines[:12]
+
+
+def _inline(value: dict[str, Any]) -> str:
+    parts = []
+    for k, v in value.items():
+        if isinstance(v, float):
+            parts.append(f"{k} {v:.3g}")
+        elif isinstance(v, (int, str)):
+            parts.append(f"{k} {v}")
+        elif isinstance(v, dict) and (inner := _inline(v)):
+            parts.append(f"{k} ({inner})")
+    return ", ".join(parts)
 
 
 def render(results: dict[str, Result], run: Result, plots: dict[str, str], why: str | None) -> str:

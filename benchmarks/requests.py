@@ -165,10 +165,9 @@ async def rotated_rounds(
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Each client's rate and CPU per request, slice by slice: ``rounds`` rounds, each
     sending ``total`` requests per client (a client with a ``share`` sends that fraction,
-    100 at least) in slices of ``SLICE``, the clients taking turns slice by slice, who goes
-    first rotating (and the order reversed every other slice), the two clients of
-    ``pair`` (the verdict's ratio) always side by side (``paired_turn_order``), the
-    garbage collected before each.
+    100 at least) in slices of ``SLICE``, the clients taking turns slice by slice in the
+    order ``paired_turn_order`` gives (rotated, with the two clients of ``pair``, the
+    verdict's ratio, always side by side), the garbage collected before each.
 
     Every client of a round is opened and warmed before its first slice, so that a slice
     measures requests only. Slices of a tenth of a second, side by side: on a shared
@@ -190,9 +189,9 @@ async def rotated_rounds(
             for call in calls.values():
                 await run_load(call, total=min(300, total), concurrency=concurrency)  # warm up
             for s in range(slices):
-                # Reversed every other turn, or the SDK would always follow httpx; the
-                # pair's halves next to each other (with four clients, httpx's slice of a
-                # quarter of a second could run between them).
+                # Rotated, or the SDK would always follow httpx; the pair's halves next to
+                # each other (with four clients, httpx's slice of a quarter of a second
+                # could run between them).
                 for name in paired_turn_order(names, pair, r, s, slices):
                     count = max(1, counts[name] // slices)
                     # Nothing another client left is collected on this one's time.

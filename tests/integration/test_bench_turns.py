@@ -16,25 +16,27 @@ from benchmarks._common import paired_turn_order, turn_order
 
 
 @pytest.mark.parametrize("count", [2, 3, 4, 5])
-def test_each_name_goes_first_as_often_and_follows_each_other_as_often(count: int) -> None:
+def test_each_name_goes_first_as_often_and_leads_its_neighbours_as_often(count: int) -> None:
     names = [chr(ord("a") + i) for i in range(count)]
     turns = [turn_order(names, t) for t in range(2 * count * 6)]
     assert all(sorted(order) == names for order in turns)
     firsts = Counter(order[0] for order in turns)
     assert set(firsts.values()) == {12}
-    # Within a turn, each ordered pair of names is next to each other as often.
+    # A rotation keeps the cyclic order, so each name only ever runs next to its two
+    # cyclic neighbours (one, for two names): before each of them and after it as often.
     neighbours = Counter((order[i], order[i + 1]) for order in turns for i in range(count - 1))
+    assert len(neighbours) == (2 if count == 2 else 2 * count)
     assert len(set(neighbours.values())) == 1
 
 
-@pytest.mark.parametrize("slices", [1, 2, 3, 4, 8])
-def test_a_pair_is_side_by_side_and_neither_half_is_favoured(slices: int) -> None:
+@pytest.mark.parametrize(("rounds", "slices"), [(18, 4), (12, 2), (12, 8), (36, 2), (36, 4)])
+def test_a_pair_is_side_by_side_and_neither_half_is_favoured(rounds: int, slices: int) -> None:
     names = ["sdk", "lean", "aiohttp", "httpx"]
     pair = ("sdk", "lean")
     round_firsts: Counter[str] = Counter()
     pair_firsts: Counter[str] = Counter()
     after: Counter[tuple[str, str]] = Counter()
-    for r in range(36):
+    for r in range(rounds):
         played: list[str] = []
         for s in range(slices):
             order = paired_turn_order(names, pair, r, s, slices)
@@ -46,7 +48,7 @@ def test_a_pair_is_side_by_side_and_neither_half_is_favoured(slices: int) -> Non
             played += order
         round_firsts[played[0]] += 1
         after.update((played[k - 1], played[k]) for k in range(1, len(played)))
-    assert pair_firsts["sdk"] == pair_firsts["lean"]
-    assert round_firsts["sdk"] == round_firsts["lean"]
+    assert pair_firsts["sdk"] == pair_firsts["lean"] > 0
+    assert round_firsts["sdk"] == round_firsts["lean"] > 0
     for other in ("aiohttp", "httpx"):
-        assert after[(other, "sdk")] == after[(other, "lean")]
+        assert after[(other, "sdk")] == after[(other, "lean")] > 0

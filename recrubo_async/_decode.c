@@ -35,7 +35,8 @@
  * by storing each slot through the slot's own descriptor (_construct.py vouches that
  * this is all their __init__ does; for a plain member descriptor, whose store is only
  * that, at its slot's offset: `slot_offset`), and linked by `link_one` when a
- * relationship carries data. tests/codec/test_decode_c.py holds every answer to the generated one.
+ * relationship carries data. tests/codec/test_decode_c.py holds every answer to the
+ * generated one.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -52,6 +53,10 @@ enum {
     K_HOOK = 4,     /* `aux(value, type)`: the converter's hook for the field */
     K_LAST = K_HOOK
 };
+
+/* The slots a Relationship (data, links, meta, loaded) and a ResourceIdentifier (type,
+ * id) are built with: `rel` and `ident` are each the class, then these descriptors. */
+enum { REL_STORES = 4, IDENT_STORES = 2 };
 
 /* Where a model field's value comes from: these, then the attributes in order. */
 enum { SRC_ID, SRC_TYPE, SRC_RELS, SRC_LINKS, SRC_META, SRC_EXTRA, SRC_ATTRS };
@@ -103,7 +108,7 @@ typedef struct {
     PyObject **constants;
     /* Each store's slot offset, or -1: stored through its descriptor (`slot_offset`). */
     Py_ssize_t *offsets;
-    Py_ssize_t rel_offsets[4], ident_offsets[2];
+    Py_ssize_t rel_offsets[REL_STORES], ident_offsets[IDENT_STORES];
     Memo memo[M_COUNT];
 } DataDecoder;
 
@@ -250,7 +255,7 @@ identifier(DataDecoder *self, PyObject *d)
 {
     if (!PyDict_CheckExact(d))
         return NULL;
-    PyObject *values[2];
+    PyObject *values[IDENT_STORES];
     PyObject *made = NULL;
     if (members(&self->memo[M_IDENT], ident_names, 2, d, values) < 0)
         return NULL;
@@ -311,7 +316,7 @@ relationship(DataDecoder *self, PyObject *r, int *loaded_any)
     if (!PyDict_CheckExact(r))
         return NULL;
     PyObject *h[3], *data = NULL, *rel = NULL;
-    PyObject *values[4];
+    PyObject *values[REL_STORES];
     if (members(&self->memo[M_REL], rel_names, 3, r, h) < 0)
         return NULL;
     PyObject *l = h[0], *m = h[1], *d = h[2];
@@ -658,7 +663,8 @@ DataDecoder_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     }
     if (check_tuple(kinds, "kinds", count) < 0 || check_tuple(aux, "aux", count) < 0 ||
         check_tuple(types, "types", count) < 0 || check_tuple(defaults, "defaults", count) < 0 ||
-        check_tuple(rel, "rel", 5) < 0 || check_tuple(ident, "ident", 3) < 0 ||
+        check_tuple(rel, "rel", 1 + REL_STORES) < 0 ||
+        check_tuple(ident, "ident", 1 + IDENT_STORES) < 0 ||
         check_tuple(empties, "empties", 5) < 0 || check_descriptors(rel, 1, "rel") < 0 ||
         check_descriptors(ident, 1, "ident") < 0)
         return NULL;
@@ -740,9 +746,9 @@ DataDecoder_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         self->constants[i] = PyTuple_GET_ITEM(spec, 2);
         self->offsets[i] = slot_offset(self->descrs[i], model);
     }
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < REL_STORES; i++)
         self->rel_offsets[i] = slot_offset(PyTuple_GET_ITEM(rel, i + 1), PyTuple_GET_ITEM(rel, 0));
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < IDENT_STORES; i++)
         self->ident_offsets[i] =
             slot_offset(PyTuple_GET_ITEM(ident, i + 1), PyTuple_GET_ITEM(ident, 0));
     /* Entries remembered: an object's members and a few more (links, meta, new ones). */
@@ -875,9 +881,9 @@ DataDecoder_slot_stores(DataDecoder *self, void *closure)
     Py_ssize_t n = 0;
     for (Py_ssize_t i = 0; i < self->nstores; i++)
         n += self->offsets[i] >= 0;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < REL_STORES; i++)
         n += self->rel_offsets[i] >= 0;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < IDENT_STORES; i++)
         n += self->ident_offsets[i] >= 0;
     return PyLong_FromSsize_t(n);
 }

@@ -201,8 +201,8 @@ class Telemetry:
         if attempt > 1:
             attributes["http.request.resend_count"] = attempt - 1
         span = self.tracer.start_span(method, kind=trace.SpanKind.CLIENT, attributes=attributes)
-        note = AttemptNote(self, span, {"http.request.method": method, "server.address": host})
-        note.metric["server.port"] = port
+        metric = {"http.request.method": method, "server.address": host, "server.port": port}
+        note = AttemptNote(self, span, metric)
         self._propagate.inject(note.headers, context=trace.set_span_in_context(span))
         note.started = time.perf_counter()
         return note
@@ -275,7 +275,7 @@ class AttemptNote:
     """One attempt's span and what it learns (``Telemetry.start_attempt``); its headers
     carry the trace context."""
 
-    __slots__ = ("_telemetry", "headers", "metric", "span", "started", "status")
+    __slots__ = ("_telemetry", "headers", "metric", "span", "started")
 
     def __init__(self, telemetry: Telemetry, span: Span, metric: dict[str, Any]) -> None:
         self._telemetry = telemetry
@@ -283,11 +283,10 @@ class AttemptNote:
         #: The histogram's attributes, the status and error type added as learnt.
         self.metric = metric
         self.headers: dict[str, str] = {}
-        self.status: int | None = None
         self.started = 0.0
 
     def answered(self, status: int, headers: Mapping[str, str]) -> None:
-        self.status = status
+        self.metric["http.response.status_code"] = status
         self.span.set_attribute("http.response.status_code", status)
         request_id = headers.get(REQUEST_ID_HEADER)
         if request_id:
@@ -303,15 +302,12 @@ class AttemptNote:
 
     def _end(self, error_type: str | None) -> None:
         elapsed = time.perf_counter() - self.started
-        metric = self.metric
-        if self.status is not None:
-            metric["http.response.status_code"] = self.status
         if error_type is not None:
-            metric["error.type"] = error_type
+            self.metric["error.type"] = error_type
             self.span.set_attribute("error.type", error_type)
             self.span.set_status(self._telemetry._trace.StatusCode.ERROR)
         self.span.end()
-        self._telemetry.http_duration.record(elapsed, metric)
+        self._telemetry.http_duration.record(elapsed, self.metric)
 
 
 class WaitSpan:

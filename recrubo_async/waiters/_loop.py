@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from .._hooks import Hook, SettledBy, WaitEvent, WaitOutcome, emit_logged
 from ..errors import JobFailedError, ResourceDeletedError, WaitTimeoutError
 from ..models._base import Resource
+from ._cleanup import cleaned_up
 from ._deadline import (
     COUNTS_CANCELS,
     Deadline,
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from .._otel import Telemetry, WaitSpan
 
 _M = TypeVar("_M", bound=Resource)
+
+#: What a wait's clean-up is called in the warning when it fails (``cleaned_up``).
+CLEANING_UP = "cleaning up the wait for %s %s"
 
 #: Called with each distinct status as it is first seen; may be sync or async.
 OnStatus = Callable[[str | None, Resource], Awaitable[None] | None]
@@ -97,7 +101,7 @@ async def run_wait(
                         # its timeout (it then takes this outcome) or for its own caller's
                         # cancellation (it re-raises that whatever this returns).
                         with contextlib.suppress(asyncio.CancelledError):
-                            await states.aclose()
+                            await cleaned_up(states.aclose(), CLEANING_UP, *source.key)
                     if spec.failed(state):
                         raise JobFailedError(
                             f"{spec.type} {source.id} ended in {spec.label(state)!r}",
@@ -108,7 +112,7 @@ async def run_wait(
                 tracker.park()
                 del state
         finally:
-            await states.aclose()
+            await cleaned_up(states.aclose(), CLEANING_UP, *source.key)
         raise RuntimeError(f"{waiter!r} stopped observing before the wait was over")
     except asyncio.CancelledError as exc:
         if timeout is None or deadline is None or not deadline.cancelled_the_task():
@@ -255,7 +259,8 @@ async def watch_states(
 ) -> AsyncGenerator[_M, None]:
     """Each distinct status as it is first seen, ending after a terminal state."""
     tracker = Tracker(source)
-    async with contextlib.aclosing(_observe(waiter, source)) as states:
+    states = _observe(waiter, source)
+    try:
         async for state in states:
             if not tracker.accept(state):
                 del state  # older than one seen: not kept while the watch waits
@@ -268,3 +273,5 @@ async def watch_states(
             # Waiting for the next state: keep no more of this one than a summary.
             tracker.park()
             del state
+    finally:
+        await cleaned_up(states.aclose(), CLEANING_UP, *source.key)

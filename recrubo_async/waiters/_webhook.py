@@ -10,6 +10,7 @@ from .._tasks import stop
 from .._validate import Duration, check_duration
 from ..bus import CompletionBus, ResourceEvent, Subscription
 from ..models._base import Resource
+from ._cleanup import cleaned_up
 from ._merge import delayed, merge
 from ._polling import PollingWaiter, is_transient, logger
 from ._source import POLL, SAFETY_POLL, WEBHOOK, StateSource, tag
@@ -140,7 +141,7 @@ async def _bus_states(
             if look is not None:
                 await stop(look)
         finally:
-            await sub.close()
+            await cleaned_up(sub.close(), "closing the subscription to %s %s", *source.key)
 
 
 class WebhookWaiter:

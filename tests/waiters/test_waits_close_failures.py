@@ -1,0 +1,187 @@
+"""A wait that has its outcome keeps it when cleaning up fails.
+
+Closing what a wait observed runs user code too: a custom bus's ``Subscription.close()``,
+a custom waiter's ``finally``. A failure there (a bus whose server went away as the job
+finished) is logged as a warning; it neither replaces the wait's answer nor its error, nor
+turns a cancellation of the awaiting task into something else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, Callable
+
+import pytest
+
+from recrubo_async.bus import InMemoryBus, ResourceEvent, Subscription
+from recrubo_async.bus._local import LocalSubscription
+from recrubo_async.errors import ResourceDeletedError
+from recrubo_async.models import Resource
+from recrubo_async.testing import Emulator
+from recrubo_async.waiters import CompletionWaiter, HybridWaiter, PollingWaiter, WebhookWaiter
+from recrubo_async.waiters._source import StateSource
+
+from ..support.deployment import deployment, generate, generation, tenant
+from ..support.timing import eventually
+
+
+class BusGone(OSError):
+    """What the failing close raises: a name no other failure in these tests has."""
+
+
+class FailingCloseBus:
+    """An ``InMemoryBus`` whose subscriptions close, then raise."""
+
+    def __init__(self) -> None:
+        self._bus = InMemoryBus()
+        self.closes = 0
+
+    @property
+    def subscription_count(self) -> int:
+        return self._bus.subscription_count
+
+    async def publish(self, event: ResourceEvent) -> bool:
+        return await self._bus.publish(event)
+
+    async def subscribe(self, type: str, id: str) -> Subscription:
+        return _FailingSubscription(await self._bus.subscribe(type, id), self)
+
+    async def latest(self, type: str, id: str) -> ResourceEvent | None:
+        return await self._bus.latest(type, id)
+
+    async def aclose(self) -> None:
+        await self._bus.aclose()
+
+
+class _FailingSubscription:
+    """A subscription that is closed all the same, then says its close failed."""
+
+    def __init__(self, sub: LocalSubscription, bus: FailingCloseBus) -> None:
+        self._sub = sub
+        self._bus = bus
+
+    async def get(self) -> ResourceEvent:
+        return await self._sub.get()
+
+    async def close(self) -> None:
+        self._bus.closes += 1
+        await self._sub.close()
+        raise BusGone("the bus's server went away while unsubscribing")
+
+    async def __aenter__(self) -> _FailingSubscription:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+WAITERS: dict[str, Callable[[FailingCloseBus], CompletionWaiter]] = {
+    "webhook": lambda bus: WebhookWaiter(bus),
+    "hybrid": lambda bus: HybridWaiter(bus, safety_poll_interval=60),
+}
+
+
+def close_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [
+        r
+        for r in caplog.records
+        if r.name.startswith("recrubo_async") and r.levelno == logging.WARNING and r.exc_info
+    ]
+
+
+@pytest.mark.parametrize("kind", sorted(WAITERS))
+async def test_a_wait_settled_by_its_webhook_keeps_its_answer_when_the_close_fails(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    bus = FailingCloseBus()
+    async with deployment(clock="manual", bus=bus) as env:
+        task = asyncio.create_task(generate(env, WAITERS[kind](bus)))
+        await eventually(lambda: bus.subscription_count == 1, what="the wait's subscription")
+        await env.emu.advance(30)
+        gen = await asyncio.wait_for(task, 10)
+        assert gen.status == "finished"
+        assert bus.closes == 1
+        assert bus.subscription_count == 0
+        (warning,) = close_warnings(caplog)
+        assert warning.exc_info is not None and warning.exc_info[0] is BusGone
+        assert gen.id in warning.getMessage()
+
+
+@pytest.mark.parametrize("kind", sorted(WAITERS))
+async def test_a_delete_is_still_the_outcome_when_the_close_fails(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    bus = FailingCloseBus()
+    async with deployment(clock="manual", bus=bus) as env:
+        gen = await env.generation()
+        task = asyncio.create_task(env.client.flow_generations.wait(gen, waiter=WAITERS[kind](bus)))
+        await eventually(lambda: bus.subscription_count == 1, what="the wait's subscription")
+        await eventually(lambda: env.emu.stats.gets[gen.id] > 0, what="the wait's first look")
+        deleted = ResourceEvent.from_resource(
+            {"type": "flowGenerations", "id": gen.id, "attributes": {}}, event="delete"
+        )
+        assert await bus.publish(deleted)
+        with pytest.raises(ResourceDeletedError):
+            await asyncio.wait_for(task, 10)
+        assert bus.closes == 1
+        assert [w.exc_info[0] for w in close_warnings(caplog) if w.exc_info] == [BusGone]
+
+
+@pytest.mark.parametrize("kind", sorted(WAITERS))
+async def test_a_cancelled_wait_is_cancelled_when_the_close_fails(kind: str) -> None:
+    bus = FailingCloseBus()
+    async with deployment(clock="manual", bus=bus) as env:
+        gen = await env.generation()
+        task = asyncio.create_task(env.client.flow_generations.wait(gen, waiter=WAITERS[kind](bus)))
+        await eventually(lambda: bus.subscription_count == 1, what="the wait's subscription")
+        task.cancel()
+        await asyncio.wait((task,), timeout=10)
+        assert task.cancelled()
+        assert bus.closes == 1
+        assert bus.subscription_count == 0
+
+
+class _FailingCleanUp:
+    """A custom waiter whose clean-up raises once it has given its answer."""
+
+    sync_create = False
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    async def observe(self, source: StateSource[Resource]) -> AsyncGenerator[Resource, None]:
+        try:
+            while True:
+                yield await source.fetch()
+                await asyncio.sleep(0.01)
+        finally:
+            self.closed = True
+            raise BusGone("the custom waiter's clean-up failed")
+
+
+async def test_a_custom_waiters_failing_clean_up_does_not_replace_the_answer(
+    production: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with tenant(production) as client:
+        gen = await generation(client)
+        waiter = _FailingCleanUp()
+        task = asyncio.create_task(client.flow_generations.wait(gen, waiter=waiter, timeout=30))
+        await eventually(lambda: production.stats.gets[gen.id] > 0, what="the first poll")
+        await production.advance(30)
+        done = await asyncio.wait_for(task, 10)
+        assert done.status == "finished"
+        assert waiter.closed
+        assert [w.exc_info[0] for w in close_warnings(caplog) if w.exc_info] == [BusGone]
+
+
+async def test_a_polling_wait_is_unaffected(production: Emulator) -> None:
+    """The plain path, for contrast: nothing to warn about."""
+    async with tenant(production) as client:
+        gen = await generation(client)
+        task = asyncio.create_task(
+            client.flow_generations.wait(gen, waiter=PollingWaiter(interval=0.02), timeout=30)
+        )
+        await eventually(lambda: production.stats.gets[gen.id] > 0, what="the first poll")
+        await production.advance(30)
+        assert (await asyncio.wait_for(task, 10)).status == "finished"

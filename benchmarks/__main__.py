@@ -51,7 +51,7 @@ STEPS: list[tuple[str, list[str], float]] = [
     # retrieve() with OpenTelemetry absent / unused / recording: two comparisons (absent
     # and no-op, SDK and no-op) taking the rounds in turn, a process per setup and round,
     # 16 rounds each (48 paired slices): about 70 s.
-    ("otel", ["--requests", "1500", "--rounds", "32"], 240),
+    ("otel", ["--requests", "2000", "--rounds", "18"], 240),
     # Creates with and without a RedisLedger against the standalone emulator: about 80 s.
     ("idempotency", ["--creates", "500", "--rounds", "6"], 150),
 ]

@@ -1,11 +1,18 @@
-"""Servers of the ASGI receiver benchmark: a bare ASGI handler, and ``receiver.asgi_app()``.
+"""Servers of the ASGI receiver benchmark: a bare ASGI handler, and ``receiver.asgi_app()``,
+in one process.
 
-Run as ``python -m benchmarks._asgi_servers bare|receiver PORT``. Both run under one
-uvicorn configuration (:func:`config`), so the only difference is the application.
+Run as ``python -m benchmarks._asgi_servers BARE_PORT RECEIVER_PORT``: two
+``uvicorn.Server`` in one event loop, under one configuration (:func:`config`), so the
+only difference is the application. One process rather than one per server: two
+processes running the same code can differ by several percent for a whole run (the
+OpenTelemetry benchmark's finding, benchmarks/findings.md, session 15), which a verdict
+on a ratio must not take for the SDK's. SIGTERM (or SIGINT) stops both: each server
+passes a signal it handled on to the handler it replaced (uvicorn's ``capture_signals``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import Any
 
@@ -62,13 +69,17 @@ def config(app: Any, port: int) -> uvicorn.Config:
     )
 
 
+async def serve(ports: dict[str, int]) -> None:
+    apps: dict[str, Any] = {
+        "bare": bare,
+        "receiver": WebhookReceiver(secret=SECRET, bus=InMemoryBus()).asgi_app(),
+    }
+    servers = [uvicorn.Server(config(apps[kind], port)) for kind, port in ports.items()]
+    await asyncio.gather(*(server.serve() for server in servers))
+
+
 def main() -> None:
-    kind, port = sys.argv[1], int(sys.argv[2])
-    if kind == "bare":
-        app: Any = bare
-    else:
-        app = WebhookReceiver(secret=SECRET, bus=InMemoryBus()).asgi_app()
-    uvicorn.Server(config(app, port)).run()
+    asyncio.run(serve({"bare": int(sys.argv[1]), "receiver": int(sys.argv[2])}))
 
 
 if __name__ == "__main__":

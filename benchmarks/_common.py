@@ -33,19 +33,26 @@ def server_process(args: Sequence[str], port: int) -> Iterator[subprocess.Popen[
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
     proc = subprocess.Popen([sys.executable, "-m", *args], env=env)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server {args} did not start") from None
-                time.sleep(0.05)
+        wait_listening(port, proc, args)
         yield proc
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], what: object = None) -> None:
+    """Return once something listens on ``port``; raise if ``proc`` exits first or 20 s
+    pass."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server {what or proc.args} did not start") from None
+            time.sleep(0.05)
+        else:
+            return
 
 
 async def run_load(

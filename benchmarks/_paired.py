@@ -1,11 +1,13 @@
 """Paired, alternated rounds of a raw-socket sender against two receiver servers.
 
 Shared by ``benchmarks/webhook_receiver.py`` (aiohttp) and ``benchmarks/asgi_receiver.py``
-(uvicorn). Three kinds of process, so that no two of them share a core's time unmeasured:
+(uvicorn). Three processes, so that no two of them share a core's time unmeasured:
 
-* two servers (``python -m <servers> bare|receiver PORT``), up for the whole run: the
-  floor (reads the body, answers 200 with a small JSON body) and the receiver doing its
-  whole job;
+* one server process (``python -m <servers> BARE_PORT RECEIVER_PORT``), up for the whole
+  run, serving both on two ports from one event loop: the floor (reads the body, answers
+  200 with a small JSON body) and the receiver doing its whole job. One process, so that
+  what differs between two processes for a whole run (several percent, for the same
+  code: benchmarks/findings.md, session 15) is not taken for the receiver's cost;
 * the load: a raw-socket sender (``benchmarks/_raw_sender.py``), one process per
   measurement, over keep-alive connections, one request at a time per connection, every
   delivery its own (payload id, resource id, ``updatedAt``);
@@ -27,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from benchmarks._common import free_port, median, server_process, verdict
+from benchmarks._common import free_port, median, server_process, verdict, wait_listening
 
 KINDS = ("bare", "receiver")
 #: A sender that takes longer than this has stalled (a round takes a few seconds).
@@ -58,23 +60,22 @@ def spread(values: list[float]) -> dict[str, float]:
 def paired_rounds(
     servers: str, *, total: int, rounds: int, concurrency: int, warmup: int, target: float
 ) -> dict[str, Any]:
-    """Run ``rounds`` alternated pairs against ``python -m <servers> bare|receiver PORT``.
+    """Run ``rounds`` alternated pairs against ``python -m <servers> BARE_PORT RECEIVER_PORT``.
 
     Returns the figures every receiver benchmark reports (rates, paired ratios, server CPU
     per delivery, the sender's own load), and prints them as it goes.
     """
     ports = {kind: free_port() for kind in KINDS}
     runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
-    with (
-        server_process([servers, "bare", str(ports["bare"])], ports["bare"]) as bare_proc,
-        server_process(
-            [servers, "receiver", str(ports["receiver"])], ports["receiver"]
-        ) as receiver_proc,
-    ):
-        pids = {"bare": bare_proc.pid, "receiver": receiver_proc.pid}
+    with server_process(
+        [servers, str(ports["bare"]), str(ports["receiver"])], ports["receiver"]
+    ) as proc:
+        wait_listening(ports["bare"], proc)
         for number in range(rounds):
             for kind in KINDS if number % 2 == 0 else KINDS[::-1]:
-                run = send(ports[kind], pids[kind], total, concurrency, warmup)
+                # One server process for both: its CPU is the measured server's alone,
+                # the other idles while it is measured.
+                run = send(ports[kind], proc.pid, total, concurrency, warmup)
                 runs[kind].append(run)
                 print(
                     f"round {number + 1} {kind:8}: {run['per_s']:7,.0f} payloads/s, server "

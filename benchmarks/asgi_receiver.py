@@ -1,12 +1,13 @@
 """ASGI receiver throughput: ``WebhookReceiver.asgi_app()`` vs a bare ASGI handler, under uvicorn.
 
-Three kinds of process, so that no two of them share a core's time unmeasured:
+Three processes, so that no two of them share a core's time unmeasured:
 
-* two servers (``benchmarks/_asgi_servers.py``), up for the whole run, under the same
-  uvicorn configuration: the bare handler (reads the body, answers 200 with a small JSON
-  body) and the receiver's ASGI app doing its whole job (secret check, bounded body read,
-  decode into a typed ``FlowGeneration``, dedupe claim, ordering, publish to an
-  ``InMemoryBus``, JSON answer);
+* two servers (``benchmarks/_asgi_servers.py``), up for the whole run in one process (two
+  ``uvicorn.Server`` in one event loop), under the same uvicorn configuration: the bare
+  handler (reads the body, answers 200 with a small JSON body) and the receiver's ASGI
+  app doing its whole job (secret check, bounded body read, decode into a typed
+  ``FlowGeneration``, dedupe claim, ordering, publish to an ``InMemoryBus``, JSON
+  answer);
 * the load: a raw-socket sender (``benchmarks/_raw_sender.py``), one process per
   measurement, over keep-alive connections, one request at a time per connection, every
   delivery its own (payload id, resource id, ``updatedAt``), shaped like the emulator's

@@ -113,20 +113,18 @@ async def _client(kind: str, base_url: str) -> AsyncIterator[Call]:
     if kind == "absent":
         with _not_installed():
             client = Client(API_KEY, base_url=base_url)
-            try:
-                generation = await client.flow_generations.retrieve(GENERATION_ID)
-            except BaseException:
-                await client.aclose()
-                raise
-            loaded = [name for name in sys.modules if _is_opentelemetry(name)]
-        if loaded or client._core.http.telemetry is not None:
-            await client.aclose()
-            raise RuntimeError(f"absent: OpenTelemetry was used: {loaded}")
     else:
         client = Client(API_KEY, base_url=base_url, **_providers(kind))
-        generation = await client.flow_generations.retrieve(GENERATION_ID)
     async with client:
         generations = client.flow_generations
+        if kind == "absent":
+            with _not_installed():
+                generation = await generations.retrieve(GENERATION_ID)
+                loaded = [name for name in sys.modules if _is_opentelemetry(name)]
+            if loaded or client._core.http.telemetry is not None:
+                raise RuntimeError(f"absent: OpenTelemetry was used: {loaded}")
+        else:
+            generation = await generations.retrieve(GENERATION_ID)
         assert generation.cost == 3
 
         async def call(_: int) -> None:

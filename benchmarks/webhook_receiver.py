@@ -1,7 +1,8 @@
 """Webhook receiver throughput: the SDK's aiohttp adapter vs a bare aiohttp handler.
 
 Measured as issue 15 asks (``benchmarks/_paired.py``): both servers
-(``benchmarks/_webhook_servers.py``) up for the whole run, each a plain ``web.run_app``;
+(``benchmarks/_webhook_servers.py``) up for the whole run, in one process (two
+``web.AppRunner`` sites in one event loop);
 the load from a raw-socket sender in its own process (``benchmarks/_raw_sender.py``: keep-
 alive connections, one request at a time per connection, every delivery its own payload
 id, resource id and ``updatedAt``, a finished FlowGeneration with the seed's parameters

@@ -48,9 +48,9 @@ STEPS: list[tuple[str, list[str], float]] = [
     # shared cores fell in its paced phase; the median of 3 failed in about half the
     # runs on that alone): 4-8 minutes.
     ("e2e", ["--rounds", "5"], 660),
-    # retrieve() with OpenTelemetry absent / unused / recording: two comparisons (absent
-    # and no-op, SDK and no-op) taking the rounds in turn, a process per setup and round,
-    # 16 rounds each (48 paired slices): about 70 s.
+    # retrieve() with OpenTelemetry absent / unused / recording: the three clients in one
+    # process taking turns slice by slice, absent and no-op side by side, 18 rounds (72
+    # paired slices): about 45 s.
     ("otel", ["--requests", "2000", "--rounds", "18"], 240),
     # Creates with and without a RedisLedger against the standalone emulator: about 80 s.
     ("idempotency", ["--creates", "500", "--rounds", "6"], 150),

@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 
 from .._tasks import stop
 from ..errors import ResourceDeletedError
-from ._cleanup import cleaned_up
 from ._source import DECIDED, StateSource, origin_of, tag
 
 _T = TypeVar("_T")
@@ -53,8 +52,7 @@ async def merge(
         except Exception as exc:
             queue.put_nowait((index, exc, None if source is None else origin_of(source)))
         finally:
-            # Logged: stop() reads a pump's exception without reporting it.
-            await cleaned_up(stream.aclose(), "closing a merged stream of a wait")
+            await stream.aclose()
         queue.put_nowait(_END)
 
     loop = asyncio.get_running_loop()

@@ -185,3 +185,64 @@ async def test_a_polling_wait_is_unaffected(production: Emulator) -> None:
         await eventually(lambda: production.stats.gets[gen.id] > 0, what="the first poll")
         await production.advance(30)
         assert (await asyncio.wait_for(task, 10)).status == "finished"
+
+
+class _SlowClose:
+    """A subscription whose close takes a round trip and mishandles a cancellation arriving
+    meanwhile: turns it into an error of its own, or swallows it."""
+
+    def __init__(self, sub: Subscription, mode: str, entered: asyncio.Event) -> None:
+        self._sub = sub
+        self._mode = mode
+        self._entered = entered
+
+    async def get(self) -> ResourceEvent:
+        return await self._sub.get()
+
+    async def close(self) -> None:
+        self._entered.set()
+        try:
+            await asyncio.sleep(1)  # the unsubscribe's round trip; cancelled before it ends
+        except asyncio.CancelledError:
+            if self._mode == "converts":
+                raise BusGone("connection reset while unsubscribing") from None
+        finally:
+            await self._sub.close()
+
+    async def __aenter__(self) -> _SlowClose:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+class SlowCloseBus(FailingCloseBus):
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        self.mode = mode
+        self.closing = asyncio.Event()
+
+    async def subscribe(self, type: str, id: str) -> Subscription:
+        return _SlowClose(await self._bus.subscribe(type, id), self.mode, self.closing)
+
+
+@pytest.mark.parametrize("mode", ["converts", "swallows"])
+@pytest.mark.parametrize("kind", sorted(WAITERS))
+async def test_a_cancellation_during_a_close_that_mishandles_it_still_cancels(
+    kind: str, mode: str
+) -> None:
+    """The wait has its answer and is closing its subscription when its task is cancelled
+    (a shutdown): the task ends cancelled, whatever the close made of the cancellation."""
+    bus = SlowCloseBus(mode)
+    async with deployment(clock="manual", bus=bus) as env:
+        task = asyncio.create_task(generate(env, WAITERS[kind](bus)))
+        await eventually(lambda: bus.subscription_count == 1, what="the wait's subscription")
+        await env.emu.advance(30)
+        await asyncio.wait_for(bus.closing.wait(), 10)
+        assert not task.done()
+        task.cancel()
+        await asyncio.wait((task,), timeout=10)
+        assert task.cancelled()
+        # HybridWaiter closes it in its merge's pump, which the cancelled wait does not
+        # wait for (``_tasks.stop``): closed once the round trip is over.
+        await eventually(lambda: bus.subscription_count == 0, what="the subscription closed")

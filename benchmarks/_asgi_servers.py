@@ -78,8 +78,24 @@ async def serve(ports: dict[str, int]) -> None:
     await asyncio.gather(*(server.serve() for server in servers))
 
 
+def event_loop(config: uvicorn.Config) -> asyncio.AbstractEventLoop:
+    """A new loop of the kind ``uvicorn.Server.run()`` runs in for ``config`` (``loop="auto"``:
+    uvloop when installed): the two servers share one, so ``run()`` itself cannot serve."""
+    factory = getattr(config, "get_loop_factory", None)  # uvicorn 0.36+
+    if factory is not None:
+        make = factory()
+        return make() if make is not None else asyncio.new_event_loop()
+    getattr(config, "setup_event_loop")()  # noqa: B009 - older uvicorn: sets the policy
+    return asyncio.new_event_loop()
+
+
 def main() -> None:
-    asyncio.run(serve({"bare": int(sys.argv[1]), "receiver": int(sys.argv[2])}))
+    loop = event_loop(config(bare, 0))
+    try:
+        loop.run_until_complete(serve({"bare": int(sys.argv[1]), "receiver": int(sys.argv[2])}))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
 
 
 if __name__ == "__main__":

@@ -33,7 +33,10 @@ each other from one run to the next, 0.88-0.92x in three runs with each pinned t
 of its own, so a process's own layout moved the verdict by more than its margin
 (benchmarks/findings.md, session 15). In one process the comparison is of what the SDK
 does per request; what the extra's modules cost a process by being loaded at all (their
-memory) is not in it.
+memory) is not in it, and the ``absent`` client, made while the extra was hidden, is
+measured with it loaded: right for the SDK, which decides once, when a client is made
+(``_otel.make_telemetry``; a client's ``telemetry`` is None for both ``absent`` and
+``noop``), and which would have to be measured apart if it ever looked per request.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncGenerator, Callable
 
 import pytest
@@ -246,3 +247,40 @@ async def test_a_cancellation_during_a_close_that_mishandles_it_still_cancels(
         # HybridWaiter closes it in its merge's pump, which the cancelled wait does not
         # wait for (``_tasks.stop``): closed once the round trip is over.
         await eventually(lambda: bus.subscription_count == 0, what="the subscription closed")
+
+
+class _OwnCancellation(_FailingSubscription):
+    """A close that cancels a task of its own and then fails: the cancellation it caught
+    is not the wait's."""
+
+    async def close(self) -> None:
+        helper = asyncio.get_running_loop().create_task(asyncio.sleep(5))
+        await asyncio.sleep(0)
+        helper.cancel()
+        try:
+            await helper
+        except asyncio.CancelledError:
+            await super().close()
+
+
+class OwnCancellationBus(FailingCloseBus):
+    async def subscribe(self, type: str, id: str) -> Subscription:
+        return _OwnCancellation(await self._bus.subscribe(type, id), self)
+
+
+@pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="Python 3.10 counts no cancellations: told by context"
+)
+@pytest.mark.parametrize("kind", sorted(WAITERS))
+async def test_a_cancellation_the_close_made_itself_does_not_cancel_the_wait(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    bus = OwnCancellationBus()
+    async with deployment(clock="manual", bus=bus) as env:
+        task = asyncio.create_task(generate(env, WAITERS[kind](bus)))
+        await eventually(lambda: bus.subscription_count == 1, what="the wait's subscription")
+        await env.emu.advance(30)
+        gen = await asyncio.wait_for(task, 10)
+        assert gen.status == "finished"
+        assert bus.closes == 1 and bus.subscription_count == 0
+        assert [w.exc_info[0] for w in close_warnings(caplog) if w.exc_info] == [BusGone]

@@ -18,7 +18,7 @@ import pytest
 from recrubo_async.bus import InMemoryBus, ResourceEvent, Subscription
 from recrubo_async.bus._local import LocalSubscription
 from recrubo_async.errors import ResourceDeletedError
-from recrubo_async.models import Resource
+from recrubo_async.models import FlowGeneration, Resource
 from recrubo_async.testing import Emulator
 from recrubo_async.waiters import CompletionWaiter, HybridWaiter, PollingWaiter, WebhookWaiter
 from recrubo_async.waiters._source import StateSource
@@ -91,22 +91,28 @@ def close_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     ]
 
 
+async def finished_through(bus: FailingCloseBus, kind: str) -> FlowGeneration:
+    """``create_and_wait`` on ``kind``'s waiter over ``bus``, the job finished (and its
+    webhook delivered) once the wait has subscribed."""
+    async with deployment(clock="manual", bus=bus) as env:
+        task = asyncio.create_task(generate(env, WAITERS[kind](bus)))
+        await eventually(lambda: bus.subscription_count == 1, what="the wait's subscription")
+        await env.emu.advance(30)
+        return await asyncio.wait_for(task, 10)
+
+
 @pytest.mark.parametrize("kind", sorted(WAITERS))
 async def test_a_wait_settled_by_its_webhook_keeps_its_answer_when_the_close_fails(
     kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     bus = FailingCloseBus()
-    async with deployment(clock="manual", bus=bus) as env:
-        task = asyncio.create_task(generate(env, WAITERS[kind](bus)))
-        await eventually(lambda: bus.subscription_count == 1, what="the wait's subscription")
-        await env.emu.advance(30)
-        gen = await asyncio.wait_for(task, 10)
-        assert gen.status == "finished"
-        assert bus.closes == 1
-        assert bus.subscription_count == 0
-        (warning,) = close_warnings(caplog)
-        assert warning.exc_info is not None and warning.exc_info[0] is BusGone
-        assert gen.id in warning.getMessage()
+    gen = await finished_through(bus, kind)
+    assert gen.status == "finished"
+    assert bus.closes == 1
+    assert bus.subscription_count == 0
+    (warning,) = close_warnings(caplog)
+    assert warning.exc_info is not None and warning.exc_info[0] is BusGone
+    assert gen.id in warning.getMessage()
 
 
 @pytest.mark.parametrize("kind", sorted(WAITERS))
@@ -276,11 +282,7 @@ async def test_a_cancellation_the_close_made_itself_does_not_cancel_the_wait(
     kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     bus = OwnCancellationBus()
-    async with deployment(clock="manual", bus=bus) as env:
-        task = asyncio.create_task(generate(env, WAITERS[kind](bus)))
-        await eventually(lambda: bus.subscription_count == 1, what="the wait's subscription")
-        await env.emu.advance(30)
-        gen = await asyncio.wait_for(task, 10)
-        assert gen.status == "finished"
-        assert bus.closes == 1 and bus.subscription_count == 0
-        assert [w.exc_info[0] for w in close_warnings(caplog) if w.exc_info] == [BusGone]
+    gen = await finished_through(bus, kind)
+    assert gen.status == "finished"
+    assert bus.closes == 1 and bus.subscription_count == 0
+    assert [w.exc_info[0] for w in close_warnings(caplog) if w.exc_info] == [BusGone]

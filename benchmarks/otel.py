@@ -45,7 +45,8 @@ import argparse
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager
+from functools import partial
 from importlib.abc import MetaPathFinder
 from typing import Any
 
@@ -110,7 +111,7 @@ def _providers(kind: str) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def _client(kind: str, base_url: str) -> AsyncIterator[Call]:
+async def _client(kind: str, base_url: str, concurrency: int) -> AsyncIterator[Call]:
     """One setup's client and its call; the ``absent`` one made and first used while
     OpenTelemetry is not installed (``_not_installed``)."""
     if kind == "absent":
@@ -138,16 +139,9 @@ async def _client(kind: str, base_url: str) -> AsyncIterator[Call]:
         yield call
 
 
-def _kind(kind: str) -> Kind:
-    def opened(base_url: str, concurrency: int) -> AbstractAsyncContextManager[Call]:
-        return _client(kind, base_url)
-
-    return opened
-
-
 #: The setups in the order they are made each round (``absent`` first: on the first
 #: round nothing has imported OpenTelemetry yet).
-KINDS: dict[str, Kind] = {kind: _kind(kind) for kind in ("absent", "noop", "sdk")}
+KINDS: dict[str, Kind] = {kind: partial(_client, kind) for kind in ("absent", "noop", "sdk")}
 #: The verdict's pair, side by side in every turn; ``sdk`` / ``noop`` is stated.
 PAIR = ("absent", "noop")
 
@@ -172,11 +166,12 @@ def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
             flush=True,
         )
     ratios: dict[str, dict[str, float]] = {}
+    # Each slice pair's requests per CPU second, the setup over no-op.
+    per_cpu: dict[str, list[float]] = {}
     for kind in ("absent", "sdk"):
         # Requests per CPU second, kind over noop, is noop's CPU per request over kind's.
-        ratios[f"{kind}_vs_noop"] = spread(
-            [n / k for k, n in zip(cpu[kind], cpu["noop"], strict=True)]
-        )
+        per_cpu[kind] = [n / k for k, n in zip(cpu[kind], cpu["noop"], strict=True)]
+        ratios[f"{kind}_vs_noop"] = spread(per_cpu[kind])
         ratios[f"wall_{kind}_vs_noop"] = spread(
             [k / n for k, n in zip(rate[kind], rate["noop"], strict=True)]
         )
@@ -188,7 +183,6 @@ def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
         f"requests per CPU second ({1 - ratios['wall_sdk_vs_noop']['median']:.0%} of the wall "
         f"throughput), {cpu_overhead_us:.0f} us client CPU per request"
     )
-    absent = [n / a for a, n in zip(cpu["absent"], cpu["noop"], strict=True)]
     result = {
         "benchmark": "otel",
         "title": "OpenTelemetry's cost on retrieve(): absent, unused, recording",
@@ -207,7 +201,7 @@ def main(total: int, rounds: int, concurrency: int) -> dict[str, Any]:
                 "installed and unused (no-op providers), one process",
                 ratios["absent_vs_noop"]["median"],
                 target=TARGET,
-                rounds=absent,
+                rounds=per_cpu["absent"],
             ),
             {
                 "what": "retrieve() requests per client CPU second, recording with the "

@@ -14,13 +14,23 @@ async def stop(*tasks: asyncio.Task[Any]) -> None:
     """Cancel ``tasks`` and wait until they have ended: nothing outlives its owner.
 
     Not ``suppress(CancelledError): await task``: that would also swallow a cancellation
-    of the caller's own task arriving meanwhile, which must propagate.
+    of the caller's own task arriving meanwhile, which must propagate. It propagates once
+    the tasks have ended, as ``asyncio.TaskGroup`` does: a task still cleaning up (closing
+    a subscription) is cancelled again and waited for, so that a cancelled wait leaves
+    nothing running behind it.
     """
     for task in tasks:
         task.cancel()
-    running = [task for task in tasks if not task.done()]
-    if running:
-        await asyncio.wait(running)
+    interrupted: asyncio.CancelledError | None = None
+    while running := [task for task in tasks if not task.done()]:
+        try:
+            await asyncio.wait(running)
+        except asyncio.CancelledError as exc:
+            interrupted = exc
+            for task in running:
+                task.cancel()
     for task in tasks:
         if not task.cancelled():
             task.exception()  # its outcome is the caller's to read, or nobody's: not a leak
+    if interrupted is not None:
+        raise interrupted

@@ -253,10 +253,13 @@ async def test_publishes_blocked_on_a_stalled_connection_fail_and_the_next_use_a
             monkeypatch.setattr(_scripts, "EXCHANGE_TIMEOUT", SHORT)
             stall_every(proxy, b"EVALSHA")
             proxy.stall(proxy.connections_that_sent(b"EVALSHA"))
-            # Far more than the stalled connection's buffers hold (2.8 KB each), at once.
+            # Far more than the stalled connection's buffers hold, at once: a batch of 256
+            # (``MAX_BATCH``) runs of 6.5 KB each (the id is in the key, the channel and
+            # the event) blocks in its write, so the deadline cancels it there, with
+            # commands unsent (and the socket aborted, not closed gracefully: ``lingering``).
             outcomes = await asyncio.wait_for(
                 asyncio.gather(
-                    *(bus.publish(finished(f"g{n}")) for n in range(1, 600)),
+                    *(bus.publish(finished(f"{LONG_ID}{n}")) for n in range(1, 600)),
                     return_exceptions=True,
                 ),
                 PATIENCE,

@@ -15,9 +15,11 @@ async def stop(*tasks: asyncio.Task[Any]) -> None:
 
     Not ``suppress(CancelledError): await task``: that would also swallow a cancellation
     of the caller's own task arriving meanwhile, which must propagate. It propagates once
-    the tasks have ended, as ``asyncio.TaskGroup`` does: a task still cleaning up (closing
-    a subscription) is cancelled again and waited for, so that a cancelled wait leaves
-    nothing running behind it.
+    the tasks have ended, as with ``asyncio.TaskGroup``: a cancelled wait leaves nothing
+    running behind it. The tasks are cancelled once, also when the caller is cancelled
+    again: a second cancellation would break into their clean-up (closing a subscription),
+    which code can make survive one (a shielded UNSUBSCRIBE). So a task that never ends
+    when cancelled holds its owner's cancellation too (a custom bus's ``close()`` must end).
     """
     for task in tasks:
         task.cancel()
@@ -26,11 +28,14 @@ async def stop(*tasks: asyncio.Task[Any]) -> None:
         try:
             await asyncio.wait(running)
         except asyncio.CancelledError as exc:
-            interrupted = exc
-            for task in running:
-                task.cancel()
+            interrupted = interrupted or exc  # the first, as TaskGroup keeps it
     for task in tasks:
         if not task.cancelled():
             task.exception()  # its outcome is the caller's to read, or nobody's: not a leak
     if interrupted is not None:
-        raise interrupted
+        try:
+            raise interrupted
+        finally:
+            # Else the error's traceback holds this frame, which holds the error: a cycle
+            # keeping the ended tasks (their frames and what they held) until a collection.
+            interrupted = None

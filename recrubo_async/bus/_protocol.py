@@ -19,7 +19,8 @@ class Subscription(Protocol):
     async def close(self) -> None:
         """Stop receiving; idempotent. Frees everything the subscription held in this
         process at once; a bus may tell its server in the background (``RedisBus``
-        unsubscribes within about 50 ms)."""
+        unsubscribes within about 50 ms). Must end, also when cancelled: a cancelled wait
+        ends once its subscription is closed."""
         ...
 
     async def __aenter__(self) -> Subscription: ...

@@ -286,3 +286,39 @@ async def test_a_cancellation_the_close_made_itself_does_not_cancel_the_wait(
     assert gen.status == "finished"
     assert bus.closes == 1 and bus.subscription_count == 0
     assert [w.exc_info[0] for w in close_warnings(caplog) if w.exc_info] == [BusGone]
+
+
+class _RoundTripClose(_SlowClose):
+    """A close that is one round trip and not made safe against a cancellation: cut short,
+    it leaves the subscription registered (many a client library's unsubscribe)."""
+
+    async def close(self) -> None:
+        self._entered.set()
+        await asyncio.sleep(0.2)
+        await self._sub.close()
+
+
+class RoundTripCloseBus(SlowCloseBus):
+    async def subscribe(self, type: str, id: str) -> Subscription:
+        return _RoundTripClose(await self._bus.subscribe(type, id), self.mode, self.closing)
+
+
+async def test_a_hybrid_wait_cancelled_during_its_close_lets_the_close_finish(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """HybridWaiter closes its subscription in its merge's pump, which the wait cancelled
+    once to end it. A cancellation of the wait arriving then is not sent into that close
+    again: the wait ends cancelled once the close is done, nothing subscribed, nothing
+    logged. (WebhookWaiter closes in the awaiting task itself: there a cancellation
+    reaches the close, which has to be safe against it.)"""
+    bus = RoundTripCloseBus("plain")
+    async with deployment(clock="manual", bus=bus) as env:
+        task = asyncio.create_task(generate(env, WAITERS["hybrid"](bus)))
+        await eventually(lambda: bus.subscription_count == 1, what="the wait's subscription")
+        await env.emu.advance(30)
+        await asyncio.wait_for(bus.closing.wait(), 10)
+        task.cancel()
+        await asyncio.wait((task,), timeout=10)
+        assert task.cancelled()
+        assert bus.subscription_count == 0
+        assert close_warnings(caplog) == []

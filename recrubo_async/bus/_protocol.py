@@ -20,7 +20,9 @@ class Subscription(Protocol):
         """Stop receiving; idempotent. Frees everything the subscription held in this
         process at once; a bus may tell its server in the background (``RedisBus``
         unsubscribes within about 50 ms). Must end, also when cancelled: a cancelled wait
-        ends once its subscription is closed."""
+        ends once its subscription is closed. A ``WebhookWaiter`` closes in the awaiting
+        task, where a cancellation can cut the close short: free what is local before the
+        first ``await``, as the SDK's buses do."""
         ...
 
     async def __aenter__(self) -> Subscription: ...

@@ -23,7 +23,7 @@ from recrubo_async.testing import Emulator
 from recrubo_async.waiters import CompletionWaiter, HybridWaiter, PollingWaiter, WebhookWaiter
 from recrubo_async.waiters._source import StateSource
 
-from ..support.deployment import deployment, generate, generation, tenant
+from ..support.deployment import Deployment, deployment, generate, generation, tenant
 from ..support.timing import eventually
 
 
@@ -233,6 +233,21 @@ class SlowCloseBus(FailingCloseBus):
         return _SlowClose(await self._bus.subscribe(type, id), self.mode, self.closing)
 
 
+async def cancelled_while_closing(
+    env: Deployment, bus: SlowCloseBus, kind: str
+) -> asyncio.Task[FlowGeneration]:
+    """A wait through ``kind``'s waiter over ``bus`` that has its answer and is closing its
+    subscription when its task is cancelled (a shutdown): the task, once it has ended."""
+    task = asyncio.create_task(generate(env, WAITERS[kind](bus)))
+    await eventually(lambda: bus.subscription_count == 1, what="the wait's subscription")
+    await env.emu.advance(30)
+    await asyncio.wait_for(bus.closing.wait(), 10)
+    assert not task.done()
+    task.cancel()
+    await asyncio.wait((task,), timeout=10)
+    return task
+
+
 @pytest.mark.parametrize("mode", ["converts", "swallows"])
 @pytest.mark.parametrize("kind", sorted(WAITERS))
 async def test_a_cancellation_during_a_close_that_mishandles_it_still_cancels(
@@ -242,13 +257,7 @@ async def test_a_cancellation_during_a_close_that_mishandles_it_still_cancels(
     (a shutdown): the task ends cancelled, whatever the close made of the cancellation."""
     bus = SlowCloseBus(mode)
     async with deployment(clock="manual", bus=bus) as env:
-        task = asyncio.create_task(generate(env, WAITERS[kind](bus)))
-        await eventually(lambda: bus.subscription_count == 1, what="the wait's subscription")
-        await env.emu.advance(30)
-        await asyncio.wait_for(bus.closing.wait(), 10)
-        assert not task.done()
-        task.cancel()
-        await asyncio.wait((task,), timeout=10)
+        task = await cancelled_while_closing(env, bus, kind)
         assert task.cancelled()
         # Closed when the cancelled wait ends, also where HybridWaiter closes it in its
         # merge's pump: the pump is waited for (``_tasks.stop``), not left closing.
@@ -313,12 +322,7 @@ async def test_a_hybrid_wait_cancelled_during_its_close_lets_the_close_finish(
     reaches the close, which has to be safe against it.)"""
     bus = RoundTripCloseBus("plain")
     async with deployment(clock="manual", bus=bus) as env:
-        task = asyncio.create_task(generate(env, WAITERS["hybrid"](bus)))
-        await eventually(lambda: bus.subscription_count == 1, what="the wait's subscription")
-        await env.emu.advance(30)
-        await asyncio.wait_for(bus.closing.wait(), 10)
-        task.cancel()
-        await asyncio.wait((task,), timeout=10)
+        task = await cancelled_while_closing(env, bus, "hybrid")
         assert task.cancelled()
         assert bus.subscription_count == 0
         assert close_warnings(caplog) == []

@@ -8,8 +8,11 @@ Run from the repository root (secrets come from the environment, never argv)::
 It listens on a free loopback port and prints JSON lines on stdout:
 
 * ``{"event": "listening", "port": N}`` once it accepts deliveries on ``/webhooks``;
-* ``{"event": "publish_failed", "id", "status"}`` for every delivery whose publish to Redis
-  failed (the receiver then answers 500, so the emulator delivers it again later).
+* ``{"event": "publish_failed", "id", "status", "started"}`` for every delivery whose
+  publish to Redis failed (the receiver then answers 500, so the emulator delivers it
+  again later); ``started``: ``time.monotonic()`` when the publish began (the system's
+  monotonic clock, comparable across processes on Linux). A publish that began before
+  Redis went away may have run there with its answer lost.
 
 With ``REPLICA_RECORD=1`` it is one of several replicas: it dedupes through ``RedisDedupe``
 and its one handler appends each delivery id it runs to the Redis list ``test:runs``.
@@ -25,6 +28,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 import orjson
@@ -52,10 +56,11 @@ class ReportingBus:
         self.inner = inner
 
     async def publish(self, event: ResourceEvent) -> bool:
+        started = time.monotonic()
         try:
             return await self.inner.publish(event)
         except Exception:
-            emit(event="publish_failed", id=event.id, status=event.status)
+            emit(event="publish_failed", id=event.id, status=event.status, started=started)
             raise
 
     async def subscribe(self, type: str, id: str) -> Subscription:
